@@ -1,0 +1,31 @@
+// A leg: one TCP connection, with its timeline of events in capture order.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "harness/analysis/event.h"
+
+namespace closewire {
+
+struct Endpoint {
+  std::string ip;  // textual address, IPv6 without brackets
+  std::uint16_t port = 0;
+  bool is_v6() const { return ip.find(':') != std::string::npos; }
+  // "127.0.0.1:9800" or "[::1]:9800"
+  std::string str() const { return is_v6() ? "[" + ip + "]:" + std::to_string(port) : ip + ":" + std::to_string(port); }
+  friend bool operator==(const Endpoint&, const Endpoint&) = default;
+};
+
+struct Connection {
+  std::uint64_t index = 0;  // 0-based, in the order the connections started (their SYN)
+  Endpoint client;          // the side that sent the SYN
+  Endpoint server;
+  bool syn_seen = true;     // false: the capture began mid-connection; sides guessed from ports
+  bool websocket = false;   // a 101 Switching Protocols answered an Upgrade: websocket request
+  Nanos start = 0;          // time of the SYN (or first packet)
+  std::vector<Event> events;
+};
+
+}  // namespace closewire

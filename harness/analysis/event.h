@@ -1,0 +1,57 @@
+// Events: timestamped facts on one leg (TCP connection), from one side.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace closewire {
+
+// Capture time in nanoseconds since the Unix epoch.
+using Nanos = std::int64_t;
+inline constexpr Nanos kNanosPerMilli = 1'000'000;
+inline constexpr Nanos kNanosPerSecond = 1'000'000'000;
+
+// The client side of a leg is the side that sent the SYN.
+enum class Side : std::uint8_t { client, server };
+inline Side peer_of(Side s) { return s == Side::client ? Side::server : Side::client; }
+inline std::string_view to_string(Side s) { return s == Side::client ? "client" : "server"; }
+
+// Event kinds, as they appear in output and expectations.
+namespace kind {
+inline constexpr std::string_view syn = "tcp.syn";
+inline constexpr std::string_view fin = "tcp.fin";
+inline constexpr std::string_view rst = "tcp.rst";
+inline constexpr std::string_view retransmit = "tcp.retransmit";
+// A RST that does not fall in the receiver's window: the receiver ignores it.
+inline constexpr std::string_view rst_ignored = "tcp.rst_ignored";
+// A RST sent while data from the peer was still unacknowledged by the RST's sender, or data the
+// peer sent that arrived after the RST: that data is lost.
+inline constexpr std::string_view rst_data_lost = "tcp.rst_data_lost";
+inline constexpr std::string_view upgrade = "http.upgrade";
+inline constexpr std::string_view http_response = "http.response";  // a non-101 answer
+inline constexpr std::string_view text = "ws.text";
+inline constexpr std::string_view binary = "ws.binary";
+inline constexpr std::string_view continuation = "ws.continuation";
+inline constexpr std::string_view ping = "ws.ping";
+inline constexpr std::string_view pong = "ws.pong";
+inline constexpr std::string_view close = "ws.close";
+// A frame that breaks RFC 6455 (bad opcode, oversized control frame, ...).
+inline constexpr std::string_view protocol_error = "ws.protocol_error";
+}  // namespace kind
+
+struct Event {
+  Nanos t = 0;
+  Side from = Side::client;
+  std::string kind;
+  // ws.close: the status code (1005 when the frame had no payload; absent when malformed).
+  std::optional<std::uint16_t> code;
+  std::string reason;  // ws.close reason, text frame preview, HTTP target or status line
+  std::uint64_t bytes = 0;  // payload bytes (ws.* frames), segment bytes (tcp.retransmit)
+  std::string note;         // what else a reader should know: "no status code", "unread: 12 bytes"
+  std::uint64_t packet = 0; // 1-based packet number in the capture
+};
+
+}  // namespace closewire

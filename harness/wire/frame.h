@@ -1,0 +1,40 @@
+// RFC 6455 frame as seen in a byte stream.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace closewire::wire {
+
+enum class Opcode : std::uint8_t {
+  continuation = 0x0,
+  text = 0x1,
+  binary = 0x2,
+  close = 0x8,
+  ping = 0x9,
+  pong = 0xA,
+};
+
+inline bool is_control(std::uint8_t opcode) { return (opcode & 0x8) != 0; }
+std::string_view opcode_name(std::uint8_t opcode);  // "text", "close", ..., "reserved-0x3"
+
+// Data-frame payloads are kept up to this many bytes (the length field says the whole size), so
+// memory stays bounded by what is useful to show, not by what the stream carried.
+inline constexpr std::size_t kRetainedPayload = 256;
+
+struct Frame {
+  bool fin = true;
+  std::uint8_t rsv = 0;     // RSV1..3 as bits 2..0
+  std::uint8_t opcode = 0;  // raw 4-bit opcode; compare with Opcode values
+  bool masked = false;
+  std::uint64_t payload_length = 0;
+  std::string payload;      // unmasked; whole for control frames, first kRetainedPayload bytes otherwise
+  std::uint64_t stream_offset = 0;  // offset of the frame's first byte in the decoded stream
+  // RFC 6455 violations found in this frame, one short phrase each ("control frame longer than
+  // 125 bytes", "fragmented control frame", "reserved opcode 0x3", "RSV bits set without extension").
+  std::vector<std::string> problems;
+};
+
+}  // namespace closewire::wire

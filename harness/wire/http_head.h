@@ -1,0 +1,43 @@
+// HTTP/1.1 upgrade handshake located in a captured byte stream, parsed with Boost.Beast.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+namespace closewire::wire {
+
+// Incrementally parses one HTTP/1.1 message head (request or response) from a byte stream.
+// WebSocket frames start at the first byte after the head.
+class HttpHeadParser {
+ public:
+  enum class Kind { request, response };
+  enum class State { need_more, done, error };
+
+  explicit HttpHeadParser(Kind kind);
+  ~HttpHeadParser();
+  HttpHeadParser(HttpHeadParser&&) noexcept;
+  HttpHeadParser& operator=(HttpHeadParser&&) noexcept;
+
+  // Consumes bytes up to the end of the head; returns how many of `bytes` belong to the head.
+  // After `done`, the rest of `bytes` (and all later bytes) follow the head.
+  std::size_t feed(std::span<const std::uint8_t> bytes);
+  State state() const { return state_; }
+  const std::string& error() const { return error_; }
+
+  // Valid once done.
+  bool is_websocket_upgrade_request() const;  // GET with Upgrade: websocket, Connection: upgrade
+  unsigned status() const;                    // response status (101 for an accepted upgrade)
+  std::string target() const;                 // request target, e.g. "/chat"
+  std::string first_line() const;             // "GET /chat HTTP/1.1" or "HTTP/1.1 101 Switching Protocols"
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  Kind kind_;
+  State state_ = State::need_more;
+  std::string error_;
+};
+
+}  // namespace closewire::wire
