@@ -25,6 +25,9 @@ struct Connection {
   bool syn_seen = true;     // false: the capture began mid-connection; sides guessed from ports
   bool websocket = false;   // a 101 Switching Protocols answered an Upgrade: websocket request
   Nanos start = 0;          // time of the SYN (or first packet)
+  // Capture time up to which this leg was watched (its hand-out or the capture's end): a verdict
+  // that waits for a timeout knows whether the capture covers it. 0 = unknown (use the last event).
+  Nanos observed_until = 0;
   std::vector<Event> events;
 };
 

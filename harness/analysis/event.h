@@ -30,6 +30,9 @@ inline constexpr std::string_view rst_ignored = "tcp.rst_ignored";
 // A RST sent while data from the peer was still unacknowledged by the RST's sender, or data the
 // peer sent that arrived after the RST: that data is lost.
 inline constexpr std::string_view rst_data_lost = "tcp.rst_data_lost";
+// Bytes of the stream the capture missed (the receiver acknowledged them, or the capture ended with
+// data waiting behind them): frames after it in that direction cannot be decoded.
+inline constexpr std::string_view gap = "tcp.gap";
 inline constexpr std::string_view upgrade = "http.upgrade";
 inline constexpr std::string_view http_response = "http.response";  // a non-101 answer
 inline constexpr std::string_view text = "ws.text";
@@ -41,6 +44,14 @@ inline constexpr std::string_view close = "ws.close";
 // A frame that breaks RFC 6455 (bad opcode, oversized control frame, ...).
 inline constexpr std::string_view protocol_error = "ws.protocol_error";
 }  // namespace kind
+
+// Notes on ws.close events that say how the payload parsed (leg builder writes, verdicts read).
+namespace close_note {
+inline constexpr std::string_view no_status = "no status code";
+inline constexpr std::string_view malformed = "malformed close payload";
+inline constexpr std::string_view invalid_code = "invalid close code";
+inline constexpr std::string_view invalid_utf8 = "invalid UTF-8 in reason";
+}  // namespace close_note
 
 struct Event {
   Nanos t = 0;

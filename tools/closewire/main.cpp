@@ -1,1 +1,31 @@
-int main() { return 0; }
+// The closewire command.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "tools/closewire/exit_status.h"
+#include "tools/closewire/replay_command.h"
+
+int main(int argc, char** argv) {
+  using namespace closewire::cli;
+  CLI::App app{"closewire: reproduce and prove how WebSocket connections close through proxies"};
+  app.set_version_flag("--version", "closewire 0.1.0");
+  app.require_subcommand(1);
+  app.footer("Run 'closewire COMMAND --help' for a command's options.");
+  ReplayOptions replay;
+  CLI::App* replay_cmd = add_replay_command(app, replay);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "closewire: %s (try --help)\n", e.what());
+    return kBadInput;
+  }
+  if (replay_cmd->parsed()) return run_replay(replay);
+  return kBadInput;
+}

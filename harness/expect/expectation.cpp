@@ -1,0 +1,303 @@
+#include "harness/expect/expectation.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <charconv>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "harness/expect/spec_error.h"
+
+namespace closewire {
+namespace {
+
+const std::set<std::string, std::less<>> kKnownKinds = {
+    std::string(kind::syn),          std::string(kind::fin),        std::string(kind::rst),
+    std::string(kind::retransmit),   std::string(kind::rst_ignored), std::string(kind::rst_data_lost),
+    std::string(kind::upgrade),      std::string(kind::http_response), std::string(kind::text),
+    std::string(kind::binary),       std::string(kind::continuation), std::string(kind::ping),
+    std::string(kind::pong),         std::string(kind::close),      std::string(kind::protocol_error)};
+
+bool known_kind(std::string_view k) {
+  if (k.ends_with(".*")) {
+    const auto prefix = k.substr(0, k.size() - 1);
+    for (const auto& known : kKnownKinds) {
+      if (std::string_view(known).starts_with(prefix)) return true;
+    }
+    return false;
+  }
+  return kKnownKinds.contains(k);
+}
+
+std::string scalar(const YAML::Node& n, const std::string& file, std::string_view what) {
+  if (!n.IsScalar()) throw_spec_error(file, n, fmt::format("{} must be a single value", what));
+  return n.Scalar();
+}
+
+std::optional<std::uint16_t> parse_code(std::string_view s) {
+  unsigned v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || end != s.data() + s.size() || v > 65535) return std::nullopt;
+  return static_cast<std::uint16_t>(v);
+}
+
+std::uint16_t code_of(const YAML::Node& n, const std::string& file) {
+  auto code = parse_code(scalar(n, file, "code"));
+  if (!code) throw_spec_error(file, n, fmt::format("code '{}' is not a number from 0 to 65535", n.Scalar()));
+  return *code;
+}
+
+void check_kind(const std::string& k, const YAML::Node& at, const std::string& file) {
+  if (!known_kind(k)) {
+    throw_spec_error(file, at, fmt::format("unknown event kind '{}' (known: {})", k,
+                                           fmt::join(kKnownKinds, ", ")));
+  }
+}
+
+void check_keys(const YAML::Node& map, std::initializer_list<std::string_view> allowed,
+                const std::string& file, std::string_view what) {
+  for (const auto& kv : map) {
+    const std::string key = kv.first.as<std::string>();
+    bool ok = false;
+    for (auto a : allowed) ok = ok || a == key;
+    if (!ok) {
+      throw_spec_error(file, kv.first, fmt::format("unknown key '{}' in {} (allowed: {})", key, what,
+                                                   fmt::join(allowed, ", ")));
+    }
+  }
+}
+
+LegSelector parse_selector(const YAML::Node& n, const std::string& file) {
+  LegSelector s;
+  if (n.IsScalar()) {
+    const std::string text = n.Scalar();
+    s.text = text;
+    if (text == "all" || text == "websocket") {
+      s.by = LegSelector::By::all_websocket;
+    } else if (text.starts_with("port ")) {
+      auto port = parse_code(text.substr(5));
+      if (!port || *port == 0) throw_spec_error(file, n, fmt::format("bad port in '{}'", text));
+      s.by = LegSelector::By::server_port;
+      s.port = *port;
+    } else if (auto port = parse_code(text)) {
+      s.by = LegSelector::By::server_port;
+      s.port = *port;
+      s.text = "port " + text;
+    } else {
+      s.by = LegSelector::By::name;
+      s.name = text;
+    }
+    return s;
+  }
+  if (!n.IsMap()) throw_spec_error(file, n, "'on' must be a leg name, 'port N', or a map {server_port, nth}");
+  check_keys(n, {"server_port", "leg", "nth"}, file, "'on'");
+  if (n["server_port"] && n["leg"]) throw_spec_error(file, n, "'on' takes server_port or leg, not both");
+  if (n["server_port"]) {
+    s.by = LegSelector::By::server_port;
+    s.port = code_of(n["server_port"], file);
+    s.text = fmt::format("port {}", s.port);
+  } else if (n["leg"]) {
+    s.by = LegSelector::By::name;
+    s.name = scalar(n["leg"], file, "leg");
+    s.text = s.name;
+  } else {
+    s.by = LegSelector::By::all_websocket;
+    s.text = "all";
+  }
+  if (n["nth"]) {
+    auto nth = parse_code(scalar(n["nth"], file, "nth"));
+    if (!nth || *nth == 0) throw_spec_error(file, n["nth"], "nth counts from 1");
+    s.nth = *nth;
+    s.text += fmt::format(" #{}", *nth);
+  }
+  return s;
+}
+
+std::vector<EventMatcher> parse_matcher_list(const YAML::Node& n, const std::string& file) {
+  std::vector<EventMatcher> out;
+  if (n.IsSequence()) {
+    if (n.size() == 0) throw_spec_error(file, n, "the list of events is empty");
+    for (const auto& item : n) out.push_back(parse_event_matcher(item, file));
+  } else {
+    out.push_back(parse_event_matcher(n, file));
+  }
+  return out;
+}
+
+Nanos duration_of(const YAML::Node& n, const std::string& file, std::string_view what) {
+  auto d = parse_duration(scalar(n, file, what));
+  if (!d) throw_spec_error(file, n, fmt::format("{} '{}' is not a duration like 2s or 250ms", what, n.Scalar()));
+  return *d;
+}
+
+void parse_gap(const YAML::Node& g, const std::string& file, Expectation& e) {
+  if (!g.IsMap()) throw_spec_error(file, g, "gap must be a map {from, to, is|min|max, tolerance}");
+  check_keys(g, {"from", "to", "is", "min", "max", "tolerance"}, file, "gap");
+  if (!g["from"] || !g["to"]) throw_spec_error(file, g, "gap needs 'from' and 'to'");
+  e.events = {parse_event_matcher(g["from"], file), parse_event_matcher(g["to"], file)};
+  if (g["is"]) e.is = duration_of(g["is"], file, "is");
+  if (g["min"]) e.min = duration_of(g["min"], file, "min");
+  if (g["max"]) e.max = duration_of(g["max"], file, "max");
+  if (!e.is && !e.min && !e.max) throw_spec_error(file, g, "gap needs 'is', 'min' or 'max'");
+  if (e.is && (e.min || e.max)) throw_spec_error(file, g, "gap takes 'is' (with tolerance) or 'min'/'max', not both");
+  if (g["tolerance"]) {
+    if (!e.is) throw_spec_error(file, g["tolerance"], "tolerance goes with 'is'");
+    auto t = parse_tolerance(scalar(g["tolerance"], file, "tolerance"));
+    if (!t) throw_spec_error(file, g["tolerance"], "tolerance must look like 50ms, 10% or 4ms+12.5%");
+    e.tolerance = *t;
+  }
+  std::string bound;
+  if (e.is) bound = fmt::format("{} (±{})", format_duration(*e.is), format_duration(e.tolerance.for_value(*e.is, 1)));
+  if (e.min) bound += fmt::format(">= {}", format_duration(*e.min));
+  if (e.max) bound += fmt::format("{}<= {}", e.min ? ", " : "", format_duration(*e.max));
+  e.text = fmt::format("gap from '{}' to '{}' is {}", e.events[0].text, e.events[1].text, bound);
+}
+
+void parse_verdict(const YAML::Node& v, const std::string& file, Expectation& e) {
+  if (!v.IsMap()) throw_spec_error(file, v, "verdict must be a map {profile, code, reason, was_clean}");
+  check_keys(v, {"profile", "code", "reason", "was_clean"}, file, "verdict");
+  if (!v["profile"]) throw_spec_error(file, v, "verdict needs 'profile'");
+  std::vector<YAML::Node> names;
+  if (v["profile"].IsSequence()) {
+    for (const auto& p : v["profile"]) names.push_back(p);
+  } else {
+    names.push_back(v["profile"]);
+  }
+  std::vector<std::string> profile_names;
+  for (const auto& p : names) {
+    auto profile = profile_from_string(scalar(p, file, "profile"));
+    if (!profile) {
+      throw_spec_error(file, p, fmt::format("unknown profile '{}' (chrome, chrome-legacy, firefox, safari, rfc)", p.Scalar()));
+    }
+    e.profiles.push_back(*profile);
+    profile_names.push_back(p.Scalar());
+  }
+  std::string want;
+  if (v["code"]) {
+    e.check_code = true;
+    if (!v["code"].IsNull() && v["code"].Scalar() != "null") e.code = code_of(v["code"], file);
+    want += e.code ? fmt::format(" code {}", *e.code) : std::string(" still open");
+  }
+  if (v["reason"]) {
+    e.reason = scalar(v["reason"], file, "reason");
+    want += fmt::format(" reason '{}'", *e.reason);
+  }
+  if (v["was_clean"]) {
+    const auto& n = v["was_clean"];
+    const std::string s = scalar(n, file, "was_clean");
+    if (s != "true" && s != "false") throw_spec_error(file, n, "was_clean must be true or false");
+    e.was_clean = s == "true";
+    want += e.was_clean.value() ? " clean" : " not clean";
+  }
+  if (want.empty()) throw_spec_error(file, v, "verdict needs at least one of code, reason, was_clean");
+  e.text = fmt::format("verdict {}:{}", fmt::join(profile_names, ", "), want);
+}
+
+std::string join_texts(const std::vector<EventMatcher>& ms, std::string_view sep) {
+  std::string out;
+  for (const auto& m : ms) out += (out.empty() ? "" : std::string(sep)) + m.text;
+  return out;
+}
+
+}  // namespace
+
+EventMatcher parse_event_matcher(const YAML::Node& node, const std::string& file) {
+  EventMatcher m;
+  if (node.IsMap()) {
+    check_keys(node, {"from", "kind", "code", "reason"}, file, "an event");
+    if (!node["kind"]) throw_spec_error(file, node, "an event needs 'kind'");
+    m.kind = scalar(node["kind"], file, "kind");
+    check_kind(m.kind, node["kind"], file);
+    if (node["from"]) m.side = scalar(node["from"], file, "from");
+    if (node["code"]) m.code = code_of(node["code"], file);
+    if (node["reason"]) m.reason = scalar(node["reason"], file, "reason");
+    m.text = fmt::format("{}{}{}{}", m.side.empty() ? "" : m.side + " ", m.kind,
+                         m.code ? fmt::format(" {}", *m.code) : "",
+                         m.reason ? " reason=" + *m.reason : "");
+    return m;
+  }
+  const std::string text = scalar(node, file, "an event");
+  m.text = text;
+  std::istringstream words(text);
+  std::string word;
+  std::vector<std::string> tokens;
+  while (words >> word) tokens.push_back(word);
+  std::size_t i = 0;
+  if (i < tokens.size() && tokens[i].find('.') == std::string::npos) m.side = tokens[i++];
+  if (i >= tokens.size()) throw_spec_error(file, node, fmt::format("'{}' names no event kind", text));
+  m.kind = tokens[i++];
+  check_kind(m.kind, node, file);
+  for (; i < tokens.size(); ++i) {
+    const std::string& t = tokens[i];
+    if (t.starts_with("reason=")) {
+      // The reason runs to the end of the text, spaces included.
+      m.reason = text.substr(text.find("reason=") + 7);
+      break;
+    }
+    const std::string_view value = t.starts_with("code=") ? std::string_view(t).substr(5) : t;
+    auto code = parse_code(value);
+    if (!code || m.code) throw_spec_error(file, node, fmt::format("cannot read '{}' in event '{}'", t, text));
+    m.code = code;
+  }
+  return m;
+}
+
+std::vector<Expectation> parse_expectations(const YAML::Node& list, const std::string& file) {
+  if (!list.IsSequence()) throw_spec_error(file, list, "expectations must be a YAML list");
+  std::vector<Expectation> out;
+  for (const auto& item : list) {
+    if (!item.IsMap()) throw_spec_error(file, item, "each expectation is a map (order, never, gap or verdict)");
+    check_keys(item, {"on", "order", "never", "gap", "verdict", "why"}, file, "an expectation");
+    Expectation e;
+    e.where = fmt::format("{}:{}", file, item.Mark().line + 1);
+    if (item["on"]) e.on = parse_selector(item["on"], file);
+    int kinds = 0;
+    if (item["order"]) {
+      ++kinds;
+      e.type = Expectation::Type::order;
+      e.events = parse_matcher_list(item["order"], file);
+      e.text = "order: " + join_texts(e.events, " → ");
+    }
+    if (item["never"]) {
+      ++kinds;
+      e.type = Expectation::Type::never;
+      e.events = parse_matcher_list(item["never"], file);
+      e.text = "never: " + join_texts(e.events, ", ");
+    }
+    if (item["gap"]) {
+      ++kinds;
+      e.type = Expectation::Type::gap;
+      parse_gap(item["gap"], file, e);
+    }
+    if (item["verdict"]) {
+      ++kinds;
+      e.type = Expectation::Type::verdict;
+      parse_verdict(item["verdict"], file, e);
+    }
+    if (kinds != 1) throw_spec_error(file, item, "an expectation has exactly one of order, never, gap, verdict");
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::vector<Expectation> load_expectations(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw SpecError(fmt::format("{}: cannot read the file", path));
+  YAML::Node root;
+  try {
+    root = YAML::Load(in);
+  } catch (const YAML::Exception& e) {
+    throw_spec_error(path, e.mark, e.msg);
+  }
+  if (root.IsMap()) {
+    check_keys(root, {"expect", "about"}, path, "an expectation file");
+    if (!root["expect"]) throw_spec_error(path, root, "an expectation file is a list, or a map with 'expect'");
+    return parse_expectations(root["expect"], path);
+  }
+  if (!root.IsDefined() || root.IsNull()) throw SpecError(fmt::format("{}: the file is empty", path));
+  return parse_expectations(root, path);
+}
+
+}  // namespace closewire

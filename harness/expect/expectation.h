@@ -1,0 +1,65 @@
+// The expectation language shared by `closewire replay --expect` and scenario files.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "harness/analysis/event.h"
+#include "harness/analysis/verdict.h"
+#include "harness/expect/duration.h"
+
+namespace closewire {
+
+// One event as written: "[side] kind [code] [reason=TEXT]", e.g. "gateway ws.close 4321",
+// "client tcp.fin", "tcp.rst", "ws.*", or a map {from: server, kind: ws.close, code: 4321}.
+struct EventMatcher {
+  std::string side;  // empty: either side
+  std::string kind;  // exact kind, or a prefix ending in ".*"
+  std::optional<std::uint16_t> code;
+  std::optional<std::string> reason;
+  std::string text;  // as written, for messages
+};
+
+// Which legs an expectation looks at.
+struct LegSelector {
+  enum class By { default_legs, name, server_port, all_websocket };
+  By by = By::default_legs;
+  std::string name;
+  std::uint16_t port = 0;
+  std::optional<std::size_t> nth;  // 1-based among the legs matched, in SYN order
+  std::string text;                // as written
+};
+
+struct Expectation {
+  enum class Type { order, never, gap, verdict };
+  Type type = Type::order;
+  LegSelector on;
+  std::string where;  // "FILE:LINE" of the item
+  std::string text;   // one-line restatement for reports
+
+  std::vector<EventMatcher> events;  // order: in sequence; never: none of them; gap: from, to
+
+  // gap: time from `from` to the first `to` after it.
+  std::optional<Nanos> is, min, max;
+  Tolerance tolerance;
+
+  // verdict
+  std::vector<Profile> profiles;
+  bool check_code = false;
+  std::optional<std::uint16_t> code;  // with check_code: nullopt means "still open" (null)
+  std::optional<std::string> reason;
+  std::optional<bool> was_clean;
+};
+
+// Parses a YAML sequence of expectations; throws SpecError naming file:line:column.
+std::vector<Expectation> parse_expectations(const YAML::Node& list, const std::string& file);
+// Reads an expectation file (a YAML list, or a map with an `expect:` list).
+std::vector<Expectation> load_expectations(const std::string& path);
+
+EventMatcher parse_event_matcher(const YAML::Node& node, const std::string& file);
+
+}  // namespace closewire

@@ -1,0 +1,104 @@
+#include "harness/report/json_report.h"
+
+#include "harness/analysis/verdict.h"
+
+namespace closewire::report {
+
+nlohmann::json event_json(const Event& e, Nanos leg_start) {
+  nlohmann::json j = {
+      {"t", static_cast<double>(e.t) / kNanosPerSecond},
+      {"t_ns", e.t},
+      {"ms", static_cast<double>(e.t - leg_start) / kNanosPerMilli},
+      {"from", to_string(e.from)},
+      {"kind", e.kind},
+      {"packet", e.packet},
+  };
+  if (e.kind == kind::close) {
+    j["code"] = e.code ? nlohmann::json(*e.code) : nlohmann::json(nullptr);
+    j["reason"] = e.reason;
+  } else if (!e.reason.empty()) {
+    j["text"] = e.reason;
+  }
+  if (e.bytes) j["bytes"] = e.bytes;
+  if (!e.note.empty()) j["note"] = e.note;
+  return j;
+}
+
+nlohmann::json verdicts_json(const Connection& leg) {
+  nlohmann::json all = nlohmann::json::object();
+  for (Profile p : kAllProfiles) {
+    const Verdict v = judge(leg, p);
+    all[std::string(to_string(p))] = {
+        {"code", v.code ? nlohmann::json(*v.code) : nlohmann::json(nullptr)},
+        {"reason", v.reason},
+        {"was_clean", v.was_clean},
+        {"closed", v.closed},
+        {"why", v.why},
+    };
+  }
+  return all;
+}
+
+nlohmann::json connection_json(const Connection& leg) {
+  nlohmann::json events = nlohmann::json::array();
+  for (const Event& e : leg.events) events.push_back(event_json(e, leg.start));
+  nlohmann::json j = {
+      {"index", leg.index},
+      {"client", leg.client.str()},
+      {"server", leg.server.str()},
+      {"websocket", leg.websocket},
+      {"syn_seen", leg.syn_seen},
+      {"start", static_cast<double>(leg.start) / kNanosPerSecond},
+      {"events", std::move(events)},
+  };
+  j["verdicts"] = leg.websocket ? verdicts_json(leg) : nlohmann::json(nullptr);
+  return j;
+}
+
+nlohmann::json outcomes_json(const std::vector<Outcome>& results) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& o : results) {
+    nlohmann::json j = {{"expectation", o.expectation->text},
+                        {"where", o.expectation->where},
+                        {"passed", o.passed}};
+    if (o.leg) j["leg"] = o.leg->name;
+    if (!o.passed) {
+      j["expected"] = o.expected;
+      j["found"] = o.found;
+    }
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+void JsonStream::begin() { std::fputs("{\"captures\":[", out_); }
+
+void JsonStream::begin_capture(const std::string& file) {
+  if (!first_capture_) std::fputc(',', out_);
+  first_capture_ = false;
+  first_connection_ = true;
+  std::fprintf(out_, "{\"file\":%s,\"connections\":[", nlohmann::json(file).dump().c_str());
+}
+
+void JsonStream::connection(const Connection& leg) {
+  if (!first_connection_) std::fputc(',', out_);
+  first_connection_ = false;
+  std::fputs(connection_json(leg).dump().c_str(), out_);
+}
+
+void JsonStream::end_capture(const CaptureSummary& s, const std::vector<Outcome>* results) {
+  nlohmann::json summary = {{"packets", s.packets},       {"tcp_packets", s.tcp_packets},
+                            {"connections", s.connections}, {"websockets", s.websockets},
+                            {"link_type", s.link_type},    {"nanosecond_timestamps", s.nanosecond_timestamps}};
+  std::fprintf(out_, "],\"summary\":%s", summary.dump().c_str());
+  if (results) std::fprintf(out_, ",\"expectations\":%s", outcomes_json(*results).dump().c_str());
+  std::fputc('}', out_);
+}
+
+void JsonStream::end_capture_with_error(const std::string& error) {
+  std::fprintf(out_, "],\"error\":%s}", nlohmann::json(error).dump().c_str());
+}
+
+void JsonStream::end() { std::fputs("]}\n", out_); }
+
+}  // namespace closewire::report

@@ -1,0 +1,39 @@
+// Machine output: {"captures":[{"file":..., "connections":[...]}]}, written as it goes so a large
+// capture never sits in memory as one JSON tree.
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/analysis/analyzer.h"
+#include "harness/analysis/connection.h"
+#include "harness/expect/evaluate.h"
+
+namespace closewire::report {
+
+nlohmann::json event_json(const Event& e, Nanos leg_start);
+nlohmann::json verdicts_json(const Connection& leg);
+nlohmann::json connection_json(const Connection& leg);
+nlohmann::json outcomes_json(const std::vector<Outcome>& results);
+
+class JsonStream {
+ public:
+  explicit JsonStream(std::FILE* out) : out_(out) {}
+  void begin();                                   // {"captures":[
+  void begin_capture(const std::string& file);    // {"file":..., "connections":[
+  void connection(const Connection& leg);
+  // ], "summary":{...}, "expectations":[...]}  (expectations only when given)
+  void end_capture(const CaptureSummary& summary, const std::vector<Outcome>* results);
+  void end_capture_with_error(const std::string& error);
+  void end();                                     // ]}
+
+ private:
+  std::FILE* out_;
+  bool first_capture_ = true;
+  bool first_connection_ = true;
+};
+
+}  // namespace closewire::report

@@ -1,0 +1,34 @@
+// Human output: per leg an aligned timeline, then a verdict table; expectation results.
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "harness/analysis/connection.h"
+#include "harness/expect/evaluate.h"
+
+namespace closewire::report {
+
+struct TextStyle {
+  bool color = false;  // ANSI colours: FIN and RST stand out further
+  int width = 80;
+};
+
+// Colour when `out` is a terminal and NO_COLOR is not set.
+TextStyle style_for(std::FILE* out);
+
+// "leg 2  127.0.0.1:38138 → 127.0.0.1:9800  WebSocket"
+std::string leg_heading(const Connection& leg, std::string_view name);
+
+// The timeline; with `only` non-empty, just the events within `around` of those indices (the rest
+// elided), the indices themselves marked.
+std::string timeline(const Connection& leg, const LegView& names, const TextStyle& style,
+                     const std::vector<std::size_t>& only = {}, std::size_t around = 3);
+
+std::string verdict_table(const Connection& leg, const TextStyle& style);
+
+// PASS/FAIL lines; failures with expected, found and the timeline around the finding.
+std::string outcomes(const std::vector<Outcome>& results, const TextStyle& style);
+
+}  // namespace closewire::report

@@ -1,0 +1,169 @@
+// Verdict rules, table-driven per profile and per case of close-semantics.md §3.
+#include "harness/analysis/verdict.h"
+
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace closewire {
+namespace {
+
+constexpr Nanos ms(double v) { return static_cast<Nanos>(v * kNanosPerMilli); }
+
+Event ev(double at_ms, Side from, std::string_view k, std::optional<std::uint16_t> code = {},
+         std::string note = {}) {
+  Event e;
+  e.t = ms(at_ms);
+  e.from = from;
+  e.kind = std::string(k);
+  e.code = code;
+  if (code) e.reason = "test";
+  e.note = std::move(note);
+  return e;
+}
+
+const Side C = Side::client;
+const Side S = Side::server;
+
+// A WebSocket leg whose upgrade finished at 1 ms; `events` follow.
+Connection leg(std::vector<Event> events, double observed_until_ms = 0) {
+  Connection c;
+  c.websocket = true;
+  c.events = {ev(0, C, kind::syn), ev(0.01, S, kind::syn), ev(0.5, C, kind::upgrade),
+              ev(1, S, kind::upgrade)};
+  c.events.insert(c.events.end(), events.begin(), events.end());
+  c.observed_until = ms(observed_until_ms);
+  return c;
+}
+
+struct Expected {
+  std::optional<std::uint16_t> code;
+  bool clean;
+};
+
+struct Case {
+  const char* name;
+  Connection leg;
+  Expected chrome, chrome_legacy, firefox, safari, rfc;
+};
+
+constexpr Expected clean4321{4321, true};
+constexpr Expected unclean4321{4321, false};
+constexpr Expected abnormal{1006, false};
+
+std::vector<Case> cases() {
+  return {
+      {"FinAfterReplyWithin2s",
+       leg({ev(10, S, kind::close, 4321), ev(10.2, C, kind::close, 4321), ev(11, S, kind::fin),
+            ev(11.1, C, kind::fin)}),
+       clean4321, clean4321, clean4321, clean4321, clean4321},
+      {"NoFinWithin2sClientTimesOut",
+       leg({ev(10, S, kind::close, 4321), ev(10.2, C, kind::close, 4321),
+            ev(2013.2, C, kind::fin), ev(2250, S, kind::fin)}),
+       clean4321, abnormal, clean4321, clean4321, clean4321},
+      {"ServerFinLateAndNoClientFinStillTimesOut",
+       leg({ev(10, S, kind::close, 4321), ev(10.2, C, kind::close, 4321), ev(3010, S, kind::fin)}),
+       clean4321, abnormal, clean4321, clean4321, clean4321},
+      {"RstAfterReplyWritten",
+       leg({ev(10, S, kind::close, 4321), ev(10.2, C, kind::close, 4321), ev(110, S, kind::rst)}),
+       unclean4321, unclean4321, clean4321, clean4321, clean4321},
+      {"RstBeforeReplyWriteFails",
+       leg({ev(10, S, kind::close, 4321), ev(10.1, S, kind::rst)}),
+       abnormal, abnormal, unclean4321, clean4321, unclean4321},
+      {"FinRightBehindCloseBeforeReply",
+       leg({ev(10, S, kind::close, 4321), ev(10.01, S, kind::fin), ev(10.3, C, kind::close, 4321),
+            ev(10.4, C, kind::fin)}),
+       clean4321, clean4321, unclean4321, clean4321, clean4321},
+      {"RstAfterOwnTimeoutDoesNotMatter",
+       leg({ev(10, S, kind::close, 4321), ev(10.2, C, kind::close, 4321),
+            ev(2013.3, C, kind::fin), ev(3010, S, kind::rst)}),
+       clean4321, abnormal, clean4321, clean4321, clean4321},
+      {"FrameAfterClose",
+       leg({ev(10, S, kind::close, 4321), ev(10.1, S, kind::text), ev(10.2, C, kind::close, 4321),
+            ev(11, S, kind::fin)}),
+       abnormal, abnormal, clean4321, clean4321, abnormal},
+      {"TcpFinWithoutCloseFrame",
+       leg({ev(10, S, kind::fin), ev(10.2, C, kind::fin)}),
+       abnormal, abnormal, abnormal, abnormal, abnormal},
+      {"ClientInitiatedClose",
+       leg({ev(10, C, kind::close, 1000), ev(10.3, S, kind::close, 4321), ev(10.5, S, kind::fin)}),
+       clean4321, clean4321, clean4321, clean4321, clean4321},
+      {"InvalidCloseCode",
+       leg({ev(10, S, kind::close, 1006, std::string(close_note::invalid_code)),
+            ev(10.2, C, kind::close, 1002), ev(11, S, kind::fin)}),
+       abnormal, abnormal, abnormal, abnormal, abnormal},
+      {"MalformedClosePayload",
+       leg({ev(10, S, kind::close, std::nullopt, std::string(close_note::malformed)),
+            ev(11, S, kind::fin)}),
+       abnormal, abnormal, abnormal, abnormal, abnormal},
+  };
+}
+
+class VerdictRules : public ::testing::TestWithParam<Case> {};
+
+void expect_verdict(const Connection& c, Profile p, Expected want) {
+  const Verdict v = judge(c, p);
+  SCOPED_TRACE(std::string(to_string(p)) + ": " + v.why);
+  EXPECT_TRUE(v.closed);
+  EXPECT_EQ(v.code, want.code);
+  EXPECT_EQ(v.was_clean, want.clean);
+}
+
+TEST_P(VerdictRules, EachProfile) {
+  const Case& c = GetParam();
+  expect_verdict(c.leg, Profile::chrome, c.chrome);
+  expect_verdict(c.leg, Profile::chrome_legacy, c.chrome_legacy);
+  expect_verdict(c.leg, Profile::firefox, c.firefox);
+  expect_verdict(c.leg, Profile::safari, c.safari);
+  expect_verdict(c.leg, Profile::rfc, c.rfc);
+}
+
+INSTANTIATE_TEST_SUITE_P(CloseSemantics, VerdictRules, ::testing::ValuesIn(cases()),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+TEST(Verdict, ReasonComesFromTheServersClose) {
+  const Verdict v = judge(leg({ev(10, S, kind::close, 4321), ev(10.2, C, kind::close, 4321),
+                               ev(11, S, kind::fin)}),
+                          Profile::chrome);
+  EXPECT_EQ(v.reason, "test");
+}
+
+TEST(Verdict, NoStatusCloseReports1005Clean) {
+  Event close = ev(10, S, kind::close, 1005, std::string(close_note::no_status));
+  close.reason.clear();
+  const Connection c = leg({close, ev(10.2, C, kind::close, 1005), ev(11, S, kind::fin)});
+  for (Profile p : kAllProfiles) {
+    const Verdict v = judge(c, p);
+    EXPECT_EQ(v.code, 1005) << to_string(p);
+    EXPECT_TRUE(v.was_clean) << to_string(p);
+  }
+}
+
+TEST(Verdict, OpenLegIsNotClosed) {
+  const Verdict v = judge(leg({}), Profile::chrome);
+  EXPECT_FALSE(v.closed);
+  EXPECT_FALSE(v.code.has_value());
+}
+
+TEST(Verdict, CaptureEndingBeforeChromeTimeoutLeavesChromeUndecided) {
+  const Connection c = leg({ev(10, S, kind::close, 4321), ev(10.2, C, kind::close, 4321)}, 500);
+  EXPECT_FALSE(judge(c, Profile::chrome).closed);
+  EXPECT_FALSE(judge(c, Profile::chrome_legacy).closed);
+  EXPECT_TRUE(judge(c, Profile::firefox).was_clean);
+}
+
+TEST(Verdict, CaptureCoveringChromeTimeoutDecidesIt) {
+  const Connection c = leg({ev(10, S, kind::close, 4321), ev(10.2, C, kind::close, 4321)}, 2500);
+  EXPECT_EQ(judge(c, Profile::chrome_legacy).code, 1006);
+  EXPECT_TRUE(judge(c, Profile::chrome).was_clean);
+}
+
+TEST(Verdict, ProfileNamesRoundTrip) {
+  for (Profile p : kAllProfiles) EXPECT_EQ(profile_from_string(to_string(p)), p);
+  EXPECT_FALSE(profile_from_string("opera").has_value());
+}
+
+}  // namespace
+}  // namespace closewire

@@ -1,0 +1,108 @@
+#include "harness/expect/evaluate.h"
+
+#include <gtest/gtest.h>
+
+namespace closewire {
+namespace {
+
+Event ev(double at_ms, Side from, std::string_view k, std::optional<std::uint16_t> code = {}) {
+  Event e;
+  e.t = static_cast<Nanos>(at_ms * kNanosPerMilli);
+  e.from = from;
+  e.kind = std::string(k);
+  e.code = code;
+  if (code) e.reason = "test";
+  return e;
+}
+
+// The seed bug on the client's leg: the gateway's FIN comes ~2 s after the client's reply.
+Connection seed_bug_leg() {
+  Connection c;
+  c.websocket = true;
+  c.server.port = 9800;
+  c.events = {ev(0, Side::client, kind::syn),         ev(0.1, Side::server, kind::syn),
+              ev(1, Side::client, kind::upgrade),      ev(2, Side::server, kind::upgrade),
+              ev(3, Side::server, kind::close, 4321),  ev(3.2, Side::client, kind::close, 4321),
+              ev(2003.5, Side::client, kind::fin),     ev(2004, Side::server, kind::fin)};
+  return c;
+}
+
+struct Fixture : ::testing::Test {
+  Connection leg = seed_bug_leg();
+  EvalContext ctx;
+  void SetUp() override {
+    ctx.legs = {LegView{"client-gateway", &leg, "client", "gateway"}};
+    ctx.default_legs = {0};
+  }
+  std::vector<Outcome> run(const std::string& yaml) {
+    xs = parse_expectations(YAML::Load(yaml), "t.yaml");
+    return evaluate(xs, ctx);
+  }
+  std::vector<Expectation> xs;
+};
+
+TEST_F(Fixture, OrderHoldsAsASubsequence) {
+  auto r = run(R"(- order: [ "gateway ws.close 4321", "client ws.close", "client tcp.fin", "gateway tcp.fin" ])");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_TRUE(r[0].passed) << r[0].found;
+}
+
+TEST_F(Fixture, OrderFailsWhenSwapped) {
+  auto r = run(R"(- order: [ "gateway tcp.fin", "client tcp.fin" ])");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_FALSE(r[0].passed);
+  EXPECT_NE(r[0].found.find("only at"), std::string::npos) << r[0].found;
+  EXPECT_FALSE(r[0].marks.empty());
+}
+
+TEST_F(Fixture, NeverFindsTheEvent) {
+  EXPECT_TRUE(run("- never: tcp.rst\n")[0].passed);
+  auto r = run("- never: gateway tcp.fin\n");
+  EXPECT_FALSE(r[0].passed);
+  EXPECT_EQ(r[0].marks, std::vector<std::size_t>{7});
+}
+
+TEST_F(Fixture, GapWithinAndOutsideTolerance) {
+  EXPECT_TRUE(run(R"(- gap: { from: "client ws.close", to: "client tcp.fin", is: 2000ms, tolerance: 5ms })")[0].passed);
+  auto r = run(R"(- gap: { from: "client ws.close", to: "client tcp.fin", is: 1000ms, tolerance: 50ms })");
+  EXPECT_FALSE(r[0].passed);
+  EXPECT_NE(r[0].found.find("2000.300 ms"), std::string::npos) << r[0].found;
+  EXPECT_TRUE(run(R"(- gap: { from: "gateway ws.close", to: "gateway tcp.fin", min: 1s, max: 3s })")[0].passed);
+  EXPECT_FALSE(run(R"(- gap: { from: "gateway ws.close", to: "gateway tcp.fin", max: 1s })")[0].passed);
+}
+
+TEST_F(Fixture, ToleranceScaleWidensTheWindow) {
+  const std::string yaml = R"(- gap: { from: "client ws.close", to: "client tcp.fin", is: 1990ms, tolerance: 5ms })";
+  EXPECT_FALSE(run(yaml)[0].passed);
+  ctx.tolerance_scale = 3;
+  EXPECT_TRUE(run(yaml)[0].passed);
+}
+
+TEST_F(Fixture, VerdictsPerProfile) {
+  EXPECT_TRUE(run("- verdict: { profile: chrome-legacy, code: 1006, was_clean: false }\n")[0].passed);
+  EXPECT_TRUE(run("- verdict: { profile: [chrome, firefox, safari], code: 4321, reason: test, was_clean: true }\n")[0].passed);
+  auto r = run("- verdict: { profile: chrome, code: 1006 }\n");
+  EXPECT_FALSE(r[0].passed);
+  EXPECT_NE(r[0].found.find("chrome: 4321"), std::string::npos) << r[0].found;
+}
+
+TEST_F(Fixture, UnknownSideAndMissingLegFail) {
+  auto r = run("- never: sidecar tcp.rst\n");
+  EXPECT_FALSE(r[0].passed);
+  EXPECT_NE(r[0].found.find("not a side"), std::string::npos);
+  r = run("- on: port 1234\n  never: tcp.rst\n");
+  EXPECT_FALSE(r[0].passed);
+  EXPECT_EQ(r[0].leg, nullptr);
+  r = run("- on: { server_port: 9800, nth: 2 }\n  never: tcp.rst\n");
+  EXPECT_FALSE(r[0].passed);
+}
+
+TEST_F(Fixture, SelectsByPort) {
+  auto r = run("- on: { server_port: 9800, nth: 1 }\n  order: [client tcp.fin]\n");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_TRUE(r[0].passed);
+  EXPECT_EQ(r[0].leg->name, "client-gateway");
+}
+
+}  // namespace
+}  // namespace closewire

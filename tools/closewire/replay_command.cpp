@@ -1,0 +1,132 @@
+#include "tools/closewire/replay_command.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <optional>
+
+#include "harness/analysis/analyzer.h"
+#include "harness/expect/evaluate.h"
+#include "harness/expect/expectation.h"
+#include "harness/expect/spec_error.h"
+#include "harness/report/json_report.h"
+#include "harness/report/text_report.h"
+#include "tools/closewire/exit_status.h"
+
+namespace closewire::cli {
+namespace {
+
+std::string leg_name(const Connection& c) { return fmt::format("leg {}", c.index + 1); }
+
+EvalContext context_for(const std::vector<Connection>& legs, double scale) {
+  EvalContext ctx;
+  ctx.tolerance_scale = scale;
+  for (const auto& c : legs) {
+    ctx.legs.push_back(LegView{leg_name(c), &c});
+    if (c.websocket) ctx.default_legs.push_back(ctx.legs.size() - 1);
+  }
+  return ctx;
+}
+
+// Replays one capture; returns its exit status.
+int replay_one(const std::string& file, const ReplayOptions& opt,
+               const std::optional<std::vector<Expectation>>& expectations, double scale,
+               report::JsonStream* json, const report::TextStyle& style) {
+  std::vector<Connection> kept;  // only when expectations need the legs afterwards
+  if (json) json->begin_capture(file);
+  if (!json && !opt.quiet) std::printf("━━ %s\n", file.c_str());
+  CaptureSummary summary;
+  try {
+    summary = analyze_capture(file, [&](Connection&& c) {
+      if (json) {
+        json->connection(c);
+      } else if (!opt.quiet && (c.websocket || opt.all_legs)) {
+        const LegView names{leg_name(c), &c};
+        std::printf("\n%s\n%s", report::leg_heading(c, names.name).c_str(),
+                    report::timeline(c, names, style).c_str());
+        if (c.websocket) std::printf("\n%s", report::verdict_table(c, style).c_str());
+      }
+      if (expectations) kept.push_back(std::move(c));
+    });
+  } catch (const CaptureError& e) {
+    if (json) json->end_capture_with_error(e.what());
+    std::fflush(stdout);
+    std::fprintf(stderr, "closewire: %s\n", e.what());
+    return kBadInput;
+  }
+  int status = kOk;
+  std::vector<Outcome> results;
+  const EvalContext ctx = context_for(kept, scale);
+  if (expectations) results = evaluate(*expectations, ctx);
+  if (json) {
+    json->end_capture(summary, expectations ? &results : nullptr);
+  } else {
+    const std::uint64_t hidden = opt.all_legs ? 0 : summary.connections - summary.websockets;
+    std::printf("\n%s: %llu packets, %llu legs, %llu WebSocket%s\n", file.c_str(),
+                static_cast<unsigned long long>(summary.packets),
+                static_cast<unsigned long long>(summary.connections),
+                static_cast<unsigned long long>(summary.websockets),
+                hidden ? fmt::format(" ({} plain TCP legs not shown; --all-legs shows them)", hidden).c_str() : "");
+  }
+  if (expectations) {
+    std::size_t failed = 0;
+    for (const auto& o : results) failed += o.passed ? 0 : 1;
+    if (!json) {
+      std::printf("\nexpectations (%s)\n%s  %zu passed, %zu failed\n", opt.expect_file.c_str(),
+                  report::outcomes(results, style).c_str(), results.size() - failed, failed);
+    }
+    if (failed) status = kExpectationFailed;
+  }
+  if (summary.websockets == 0) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "closewire: %s: no WebSocket connection in the capture (%llu TCP legs)\n",
+                 file.c_str(), static_cast<unsigned long long>(summary.connections));
+    status = worst(status, kBadInput);
+  }
+  return status;
+}
+
+}  // namespace
+
+CLI::App* add_replay_command(CLI::App& app, ReplayOptions& opt) {
+  auto* cmd = app.add_subcommand("replay", "Turn stored captures into per-leg timelines and verdicts");
+  cmd->footer(
+      "Reads pcap and pcapng files (Ethernet, Linux cooked SLL/SLL2, raw IP, BSD loopback;\n"
+      "IPv4 and IPv6). Exit status: 0 ok, 1 an expectation failed, 2 bad input or usage.");
+  cmd->add_option("pcap", opt.captures, "Capture files to analyse")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--expect", opt.expect_file, "YAML expectations checked against each capture")
+      ->check(CLI::ExistingFile);
+  cmd->add_flag("--json", opt.json, "One JSON object on stdout instead of text");
+  cmd->add_flag("-q,--quiet", opt.quiet, "Text output: only the summary and expectation results");
+  cmd->add_flag("--all-legs", opt.all_legs, "Text output: show plain TCP legs too");
+  cmd->add_option("--tolerance-scale", opt.tolerance_scale,
+                  "Multiply timing tolerances (slow machines); default CLOSEWIRE_TOLERANCE_SCALE or 1")
+      ->check(CLI::Range(1.0, 100.0));
+  return cmd;
+}
+
+int run_replay(const ReplayOptions& opt) {
+  std::optional<std::vector<Expectation>> expectations;
+  double scale = opt.tolerance_scale;
+  try {
+    if (scale == 0) scale = tolerance_scale_from_env();
+    if (!opt.expect_file.empty()) expectations = load_expectations(opt.expect_file);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "closewire: %s\n", e.what());
+    return kBadInput;
+  }
+  const report::TextStyle style = report::style_for(stdout);
+  std::optional<report::JsonStream> json;
+  if (opt.json) {
+    json.emplace(stdout);
+    json->begin();
+  }
+  int status = kOk;
+  for (const auto& file : opt.captures) {
+    status = worst(status, replay_one(file, opt, expectations, scale, json ? &*json : nullptr, style));
+  }
+  if (json) json->end();
+  return status;
+}
+
+}  // namespace closewire::cli

@@ -1,0 +1,23 @@
+// `closewire replay PCAP... [--json] [--expect FILE]`
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace closewire::cli {
+
+struct ReplayOptions {
+  std::vector<std::string> captures;
+  std::string expect_file;
+  bool json = false;
+  bool quiet = false;
+  bool all_legs = false;
+  double tolerance_scale = 0;  // 0: from CLOSEWIRE_TOLERANCE_SCALE, else 1
+};
+
+CLI::App* add_replay_command(CLI::App& app, ReplayOptions& options);
+int run_replay(const ReplayOptions& options);
+
+}  // namespace closewire::cli
