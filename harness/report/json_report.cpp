@@ -83,7 +83,7 @@ void JsonStream::begin_capture(const std::string& file) {
 void JsonStream::connection(const Connection& leg) {
   if (!first_connection_) std::fputc(',', out_);
   first_connection_ = false;
-  std::fputs(connection_json(leg).dump().c_str(), out_);
+  std::fputs(connection_json(leg).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str(), out_);
 }
 
 void JsonStream::end_capture(const CaptureSummary& s, const std::vector<Outcome>* results) {
@@ -91,7 +91,7 @@ void JsonStream::end_capture(const CaptureSummary& s, const std::vector<Outcome>
                             {"connections", s.connections}, {"websockets", s.websockets},
                             {"link_type", s.link_type},    {"nanosecond_timestamps", s.nanosecond_timestamps}};
   std::fprintf(out_, "],\"summary\":%s", summary.dump().c_str());
-  if (results) std::fprintf(out_, ",\"expectations\":%s", outcomes_json(*results).dump().c_str());
+  if (results) std::fprintf(out_, ",\"expectations\":%s", outcomes_json(*results).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   std::fputc('}', out_);
 }
 

@@ -8,8 +8,8 @@
 
 namespace closewire::wire {
 
-inline constexpr std::uint16_t kNoStatus = 1005;        // reported when the payload is empty
-inline constexpr std::uint16_t kAbnormalClosure = 1006; // reported when no Close was received
+inline constexpr std::uint16_t kNoStatus = 1005;         // reported when the payload is empty
+inline constexpr std::uint16_t kAbnormalClosure = 1006;  // reported when no Close was received
 
 struct ClosePayload {
   enum class Status { ok, no_status, malformed, invalid_code, invalid_utf8 };

@@ -17,7 +17,9 @@ enum class Opcode : std::uint8_t {
   pong = 0xA,
 };
 
-inline bool is_control(std::uint8_t opcode) { return (opcode & 0x8) != 0; }
+inline bool is_control(std::uint8_t opcode) {
+  return (opcode & 0x8) != 0;
+}
 std::string_view opcode_name(std::uint8_t opcode);  // "text", "close", ..., "reserved-0x3"
 
 // Data-frame payloads are kept up to this many bytes (the length field says the whole size), so
@@ -30,10 +32,12 @@ struct Frame {
   std::uint8_t opcode = 0;  // raw 4-bit opcode; compare with Opcode values
   bool masked = false;
   std::uint64_t payload_length = 0;
-  std::string payload;      // unmasked; whole for control frames, first kRetainedPayload bytes otherwise
+  std::string
+      payload;  // unmasked; whole for control frames, first kRetainedPayload bytes otherwise
   std::uint64_t stream_offset = 0;  // offset of the frame's first byte in the decoded stream
   // RFC 6455 violations found in this frame, one short phrase each ("control frame longer than
-  // 125 bytes", "fragmented control frame", "reserved opcode 0x3", "RSV bits set without extension").
+  // 125 bytes", "fragmented control frame", "reserved opcode 0x3", "RSV bits set without
+  // extension").
   std::vector<std::string> problems;
 };
 

@@ -1,6 +1,7 @@
 // Incremental WebSocket frame decoder over one direction of a TCP stream.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -21,16 +22,32 @@ class FrameDecoder {
 
   void feed(std::span<const std::uint8_t> bytes, std::vector<Frame>& out);
 
-  // Bytes of an incomplete frame still pending (0 at a frame boundary).
+  // True while bytes of an incomplete frame are pending (false at a frame boundary).
   bool mid_frame() const;
   std::uint64_t bytes_consumed() const { return consumed_; }
 
+  // The frame whose header is in but whose payload is not complete yet (its payload holds what
+  // arrived so far), else nullptr. Lets a caller report a frame cut off by the end of the
+  // stream, or header problems of a frame that can never complete (64-bit length, top bit set).
+  const Frame* pending_frame() const { return in_payload_ ? &current_ : nullptr; }
+
  private:
   // Implementation state; see frame_decoder.cpp.
+  static constexpr std::size_t kMaxHeader = 14;  // 2 + 8 (64-bit length) + 4 (mask key)
+
+  // Fills current_ from a complete header and applies the per-frame checks.
+  void begin_frame(const std::uint8_t* header, std::uint64_t offset);
+  // Appends payload bytes (unmasking the retained part) and returns how many were used.
+  std::size_t take_payload(const std::uint8_t* p, std::size_t n);
+  void finish_frame(std::vector<Frame>& out);
+
   bool expect_masked_;
   std::uint64_t consumed_ = 0;
-  std::vector<std::uint8_t> header_;  // header bytes gathered so far (2..14)
+  // A header split across feeds is gathered here; a whole one in the input is parsed in place.
+  std::uint8_t header_[kMaxHeader] = {};
+  std::size_t header_have_ = 0;
   std::size_t header_needed_ = 2;
+  std::uint64_t frame_start_ = 0;
   bool in_payload_ = false;
   Frame current_;
   std::uint64_t payload_remaining_ = 0;

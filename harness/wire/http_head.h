@@ -30,7 +30,7 @@ class HttpHeadParser {
   bool is_websocket_upgrade_request() const;  // GET with Upgrade: websocket, Connection: upgrade
   unsigned status() const;                    // response status (101 for an accepted upgrade)
   std::string target() const;                 // request target, e.g. "/chat"
-  std::string first_line() const;             // "GET /chat HTTP/1.1" or "HTTP/1.1 101 Switching Protocols"
+  std::string first_line() const;  // "GET /chat HTTP/1.1" or "HTTP/1.1 101 Switching Protocols"
 
  private:
   struct Impl;
