@@ -119,7 +119,7 @@ std::string verdict_table(const Connection& leg, const TextStyle& style) {
     const std::string clean = !v.closed ? "-" : v.was_clean ? "yes" : "no";
     std::string row = fmt::format("  {:<14} {:>5}  {:<10} {:<6} ", to_string(p), code, printable(v.reason, 10), clean);
     if (v.closed && (!v.was_clean || v.code == 1006)) row = paint(style, "1;31", row);
-    out += row + wrap(v.why, 41, static_cast<std::size_t>(style.width)) + "\n";
+    out += row + wrap(v.why, 42, static_cast<std::size_t>(style.width)) + "\n";
   }
   return out;
 }

@@ -1,0 +1,202 @@
+#include "harness/capture/live_capture.h"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
+#include <pcap/pcap.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+
+namespace closewire {
+namespace {
+
+constexpr char kSentinelMagic[] = "closewire-sentinel";
+
+std::string filter_for(const std::vector<std::uint16_t>& ports, std::uint16_t sentinel_port) {
+  std::string f;
+  for (auto p : ports) f += fmt::format("{}tcp port {}", f.empty() ? "" : " or ", p);
+  if (f.empty()) f = "tcp";
+  return fmt::format("({}) or (udp dst port {})", f, sentinel_port);
+}
+
+}  // namespace
+
+struct LiveCapture::Handles {
+  pcap_t* pcap = nullptr;
+  pcap_dumper_t* dumper = nullptr;
+  ~Handles() {
+    if (dumper) pcap_dump_close(dumper);
+    if (pcap) pcap_close(pcap);
+  }
+};
+
+bool can_capture(std::string* why) {
+  char err[PCAP_ERRBUF_SIZE] = {};
+  pcap_t* p = pcap_create("lo", err);
+  if (!p) {
+    if (why) *why = err;
+    return false;
+  }
+  const int rc = pcap_activate(p);
+  if (rc < 0 && why) *why = pcap_geterr(p);
+  pcap_close(p);
+  return rc >= 0;
+}
+
+LiveCapture::LiveCapture(LiveCaptureOptions options) : options_(std::move(options)), handles_(std::make_unique<Handles>()) {
+  // The sentinel: a UDP datagram to a port of our own, inside the filter but not written out.
+  sentinel_socket_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (sentinel_socket_ < 0 || ::bind(sentinel_socket_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(sentinel_socket_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    throw CaptureEnvironmentError(fmt::format("cannot open the capture's sentinel socket: {}", std::strerror(errno)));
+  }
+  sentinel_port_ = ntohs(addr.sin_port);
+
+  char err[PCAP_ERRBUF_SIZE] = {};
+  pcap_t* p = pcap_create(options_.interface.c_str(), err);
+  if (!p) throw CaptureEnvironmentError(fmt::format("cannot capture on {}: {}", options_.interface, err));
+  handles_->pcap = p;
+  pcap_set_snaplen(p, 262144);
+  pcap_set_immediate_mode(p, 1);
+  pcap_set_buffer_size(p, options_.buffer_bytes);
+  pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);  // falls back to µs where unsupported
+  const int rc = pcap_activate(p);
+  if (rc < 0) {
+    const std::string why = rc == PCAP_ERROR_PERM_DENIED
+                                ? "no permission to capture (run as root or grant CAP_NET_RAW)"
+                                : pcap_geterr(p);
+    throw CaptureEnvironmentError(fmt::format("cannot capture on {}: {}", options_.interface, why));
+  }
+  bpf_program program{};
+  const std::string filter = filter_for(options_.tcp_ports, sentinel_port_);
+  if (pcap_compile(p, &program, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0 || pcap_setfilter(p, &program) != 0) {
+    const std::string why = pcap_geterr(p);
+    pcap_freecode(&program);
+    throw std::runtime_error(fmt::format("capture filter '{}': {}", filter, why));
+  }
+  pcap_freecode(&program);
+  if (pcap_setnonblock(p, 1, err) != 0) throw std::runtime_error(fmt::format("capture: {}", err));
+  handles_->dumper = pcap_dump_open(p, options_.output_path.c_str());
+  if (!handles_->dumper) {
+    throw std::runtime_error(fmt::format("{}: cannot write the capture: {}", options_.output_path, pcap_geterr(p)));
+  }
+  thread_ = std::thread([this] { run(); });
+  send_sentinel(1);
+  wait_for_sentinel(1);
+}
+
+LiveCapture::~LiveCapture() {
+  if (!stopped_) {
+    try {
+      stop();
+    } catch (...) {
+    }
+  }
+  if (sentinel_socket_ >= 0) ::close(sentinel_socket_);
+}
+
+void LiveCapture::send_sentinel(std::uint32_t number) {
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  to.sin_port = htons(sentinel_port_);
+  char payload[sizeof kSentinelMagic + 4];
+  std::memcpy(payload, kSentinelMagic, sizeof kSentinelMagic);
+  std::memcpy(payload + sizeof kSentinelMagic, &number, 4);
+  ::sendto(sentinel_socket_, payload, sizeof payload, 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+}
+
+void LiveCapture::wait_for_sentinel(std::uint32_t number) {
+  std::unique_lock lock(mutex_);
+  // Resend now and then: a datagram sent before the ring was fully live is not seen.
+  for (int waited = 0; waited < options_.sentinel_timeout_ms; waited += 50) {
+    if (seen_cv_.wait_for(lock, std::chrono::milliseconds(50),
+                          [&] { return last_sentinel_seen_ >= number || !thread_error_.empty(); })) {
+      break;
+    }
+    lock.unlock();
+    send_sentinel(number);
+    lock.lock();
+  }
+  if (!thread_error_.empty()) throw std::runtime_error(thread_error_);
+  if (last_sentinel_seen_ < number) {
+    throw CaptureEnvironmentError(fmt::format("capture on {} saw no sentinel within {} ms", options_.interface,
+                                              options_.sentinel_timeout_ms));
+  }
+}
+
+void LiveCapture::run() {
+  pollfd pfd{pcap_get_selectable_fd(handles_->pcap), POLLIN, 0};
+  auto on_packet = [](u_char* user, const pcap_pkthdr* h, const u_char* bytes) {
+    auto* self = reinterpret_cast<LiveCapture*>(user);
+    // Sentinels: Ethernet + IPv4 + UDP to our port, carrying the magic; they are not written.
+    if (h->caplen >= 14 + 20 + 8 + sizeof kSentinelMagic + 4) {
+      const u_char* ip = bytes + 14;
+      const std::size_t ihl = (ip[0] & 0x0f) * 4u;
+      if ((ip[0] >> 4) == 4 && ip[9] == IPPROTO_UDP && h->caplen >= 14 + ihl + 8 + sizeof kSentinelMagic + 4) {
+        const u_char* udp = ip + ihl;
+        if (((udp[2] << 8) | udp[3]) == self->sentinel_port_ &&
+            std::memcmp(udp + 8, kSentinelMagic, sizeof kSentinelMagic) == 0) {
+          std::uint32_t n;
+          std::memcpy(&n, udp + 8 + sizeof kSentinelMagic, 4);
+          std::lock_guard lock(self->mutex_);
+          self->last_sentinel_seen_ = std::max(self->last_sentinel_seen_, n);
+          self->seen_cv_.notify_all();
+          return;
+        }
+      }
+    }
+    pcap_dump(reinterpret_cast<u_char*>(self->handles_->dumper), h, bytes);
+    ++self->stats_.packets_written;
+  };
+  while (!stopping_.load()) {
+    if (::poll(&pfd, 1, 20) < 0 && errno != EINTR) break;
+    const int n = pcap_dispatch(handles_->pcap, -1, on_packet, reinterpret_cast<u_char*>(this));
+    if (n == PCAP_ERROR) {
+      std::lock_guard lock(mutex_);
+      thread_error_ = fmt::format("capture on {}: {}", options_.interface, pcap_geterr(handles_->pcap));
+      seen_cv_.notify_all();
+      break;
+    }
+  }
+}
+
+LiveCaptureStats LiveCapture::stop() {
+  if (stopped_) return stats_;
+  stopped_ = true;
+  std::string error;
+  try {
+    send_sentinel(2);
+    wait_for_sentinel(2);
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  stopping_ = true;
+  if (thread_.joinable()) thread_.join();
+  pcap_stat ps{};
+  if (pcap_stats(handles_->pcap, &ps) == 0) {
+    stats_.kernel_dropped = ps.ps_drop;
+    stats_.interface_dropped = ps.ps_ifdrop;
+  }
+  pcap_dump_flush(handles_->dumper);
+  pcap_dump_close(handles_->dumper);
+  handles_->dumper = nullptr;
+  if (!error.empty()) throw std::runtime_error(error);
+  if (stats_.kernel_dropped || stats_.interface_dropped) {
+    throw std::runtime_error(fmt::format("capture on {} dropped {} packets (kernel) and {} (interface): the run is void",
+                                         options_.interface, stats_.kernel_dropped, stats_.interface_dropped));
+  }
+  return stats_;
+}
+
+}  // namespace closewire

@@ -1,0 +1,157 @@
+// `closewire replay` as a user runs it: exit statuses and one-line errors on bad input.
+#include <gtest/gtest.h>
+#include <pcap/pcap.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kBinary = CLOSEWIRE_BIN;
+const std::string kCaptures = std::string(CLOSEWIRE_SOURCE_DIR) + "/captures/chromium-156/";
+const std::string kResetCapture = kCaptures + "s4321__D_reset_0__chromium.pcap";
+
+struct CommandResult {
+  int status = -1;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+CommandResult closewire(const std::string& args) {
+  const fs::path dir = ::testing::TempDir();
+  const fs::path out = dir / "out.txt", err = dir / "err.txt";
+  const std::string cmd = kBinary + " " + args + " >" + out.string() + " 2>" + err.string() + " </dev/null";
+  const int raw = std::system(cmd.c_str());
+  CommandResult r;
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
+
+std::string temp(const std::string& name) { return (fs::path(::testing::TempDir()) / name).string(); }
+
+void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+// Copies `from` into `to`, keeping the first `keep` packets, cutting each to `snaplen` bytes and
+// writing the file with `link_type`.
+void rewrite(const std::string& from, const std::string& to, int keep, int snaplen, int link_type) {
+  char err[PCAP_ERRBUF_SIZE];
+  pcap_t* in = pcap_open_offline(from.c_str(), err);
+  ASSERT_NE(in, nullptr) << err;
+  pcap_t* dead = pcap_open_dead(link_type, snaplen);
+  pcap_dumper_t* out = pcap_dump_open(dead, to.c_str());
+  pcap_pkthdr* h;
+  const u_char* bytes;
+  for (int i = 0; i < keep && pcap_next_ex(in, &h, &bytes) == 1; ++i) {
+    pcap_pkthdr cut = *h;
+    cut.caplen = std::min<bpf_u_int32>(h->caplen, snaplen);
+    pcap_dump(reinterpret_cast<u_char*>(out), &cut, bytes);
+  }
+  pcap_dump_close(out);
+  pcap_close(dead);
+  pcap_close(in);
+}
+
+bool one_line(const std::string& s) { return !s.empty() && s.find('\n') == s.size() - 1; }
+
+TEST(ReplayCommand, RealCaptureReplaysWithVerdicts) {
+  const CommandResult r = closewire("replay " + kResetCapture);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("ws.close 4321"), std::string::npos);
+  EXPECT_NE(r.out.find("chrome-legacy"), std::string::npos);
+}
+
+TEST(ReplayCommand, JsonIsOneObjectWithTheBrowsersVerdict) {
+  const CommandResult r = closewire("replay --json " + kResetCapture);
+  ASSERT_EQ(r.status, 0) << r.err;
+  // The first leg is the browser's (SYN order); Chromium reported 4321, not clean.
+  const std::string first_chrome = r.out.substr(r.out.find("\"chrome\":"), 80);
+  EXPECT_NE(first_chrome.find("\"code\":4321"), std::string::npos) << first_chrome;
+  EXPECT_NE(first_chrome.find("\"was_clean\":false"), std::string::npos) << first_chrome;
+}
+
+TEST(ReplayCommand, FailedExpectationExitsOneAndShowsTheTimeline) {
+  const std::string expect = temp("wrong.yaml");
+  write_file(expect, "- on: { server_port: 9800, nth: 1 }\n  never: server tcp.rst\n");
+  const CommandResult r = closewire("replay " + kResetCapture + " --expect " + expect);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.out.find("FAIL"), std::string::npos);
+  EXPECT_NE(r.out.find("expected: no 'server tcp.rst'"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("> "), std::string::npos) << "the timeline around the finding is marked";
+}
+
+TEST(ReplayCommand, MalformedExpectationFileNamesFileAndLine) {
+  const std::string expect = temp("bad.yaml");
+  write_file(expect, "- never: tcp.rst\n- verdict: { profile: chrom }\n");
+  const CommandResult r = closewire("replay " + kResetCapture + " --expect " + expect);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_TRUE(one_line(r.err)) << r.err;
+  EXPECT_NE(r.err.find(expect + ":2:"), std::string::npos) << r.err;
+}
+
+struct BadInput {
+  const char* name;
+  std::function<std::string()> make;  // writes the file, returns its path
+  const char* message_part;
+};
+
+class ReplayBadInput : public ::testing::TestWithParam<BadInput> {};
+
+TEST_P(ReplayBadInput, OneLineNamingTheFileAndExitTwo) {
+  const std::string path = GetParam().make();
+  const CommandResult r = closewire("replay " + path);
+  EXPECT_EQ(r.status, 2) << r.out << r.err;
+  EXPECT_TRUE(one_line(r.err)) << r.err;
+  EXPECT_NE(r.err.find(path), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(GetParam().message_part), std::string::npos) << r.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Files, ReplayBadInput,
+    ::testing::Values(
+        BadInput{"Empty", [] { const auto p = temp("empty.pcap"); write_file(p, ""); return p; }, "empty"},
+        BadInput{"NotAPcap", [] { const auto p = temp("text.pcap"); write_file(p, "hello, I am text\n"); return p; }, ""},
+        BadInput{"TruncatedLastPacket",
+                 [] {
+                   const auto p = temp("truncated.pcap");
+                   std::string bytes = slurp(kResetCapture);
+                   write_file(p, bytes.substr(0, bytes.size() - 20));
+                   return p;
+                 },
+                 "packet 72"},
+        BadInput{"UnsupportedLinkType",
+                 [] { const auto p = temp("wifi.pcap"); rewrite(kResetCapture, p, 5, 65535, DLT_IEEE802_11); return p; },
+                 "link"},
+        BadInput{"SnaplenCutPayload",
+                 [] { const auto p = temp("cut.pcap"); rewrite(kResetCapture, p, 100, 60, DLT_EN10MB); return p; },
+                 "packet 1: TCP packet cut"},
+        BadInput{"NoWebSocket",
+                 [] { const auto p = temp("tcp-only.pcap"); rewrite(kResetCapture, p, 3, 65535, DLT_EN10MB); return p; },
+                 "no WebSocket"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(ReplayCommand, UsageErrorsExitTwo) {
+  EXPECT_EQ(closewire("replay").status, 2);
+  EXPECT_EQ(closewire("replay --bogus " + kResetCapture).status, 2);
+  EXPECT_EQ(closewire("replay /no/such/file.pcap").status, 2);
+  EXPECT_EQ(closewire("frobnicate").status, 2);
+  const CommandResult help = closewire("replay --help");
+  EXPECT_EQ(help.status, 0);
+  EXPECT_NE(help.out.find("--expect"), std::string::npos);
+}
+
+}  // namespace

@@ -1,0 +1,75 @@
+#include "harness/report/json_report.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+
+namespace closewire::report {
+namespace {
+
+Connection leg_with_close(std::string reason) {
+  Connection c;
+  c.client = {"::1", 40000};
+  c.server = {"::1", 9800};
+  c.websocket = true;
+  c.start = 1'700'000'000 * kNanosPerSecond;
+  Event close;
+  close.t = c.start + 3 * kNanosPerMilli;
+  close.from = Side::server;
+  close.kind = std::string(kind::close);
+  close.code = 4321;
+  close.reason = std::move(reason);
+  Event fin;
+  fin.t = c.start + 5 * kNanosPerMilli;
+  fin.kind = std::string(kind::fin);
+  c.events = {close, fin};
+  return c;
+}
+
+TEST(JsonReport, ConnectionHasTheStableNames) {
+  const auto j = connection_json(leg_with_close("test"));
+  EXPECT_EQ(j["client"], "[::1]:40000");
+  EXPECT_EQ(j["server"], "[::1]:9800");
+  EXPECT_EQ(j["websocket"], true);
+  ASSERT_EQ(j["events"].size(), 2u);
+  EXPECT_EQ(j["events"][0]["kind"], "ws.close");
+  EXPECT_EQ(j["events"][0]["from"], "server");
+  EXPECT_EQ(j["events"][0]["code"], 4321);
+  EXPECT_EQ(j["events"][0]["reason"], "test");
+  EXPECT_DOUBLE_EQ(j["events"][0]["ms"].get<double>(), 3.0);
+  EXPECT_EQ(j["events"][0]["t_ns"], 1'700'000'000 * kNanosPerSecond + 3 * kNanosPerMilli);
+  for (const char* p : {"chrome", "chrome-legacy", "firefox", "safari", "rfc"}) {
+    ASSERT_TRUE(j["verdicts"].contains(p)) << p;
+    EXPECT_TRUE(j["verdicts"][p].contains("was_clean"));
+  }
+  // The client FIN without a reply from a chrome that never answered: decided by the packets.
+  EXPECT_EQ(j["verdicts"]["safari"]["code"], 4321);
+}
+
+TEST(JsonReport, StreamIsOneValidObjectEvenWithInvalidUtf8) {
+  std::FILE* f = std::tmpfile();
+  JsonStream s(f);
+  s.begin();
+  s.begin_capture("a.pcap");
+  s.connection(leg_with_close(std::string("bad\xff", 4)));
+  s.connection(leg_with_close("ok"));
+  CaptureSummary summary;
+  summary.connections = 2;
+  s.end_capture(summary, nullptr);
+  s.begin_capture("b.pcap");
+  s.end_capture_with_error("b.pcap: not a capture");
+  s.end();
+  std::rewind(f);
+  std::string text;
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, f)) text.append(buf, n);
+  std::fclose(f);
+  const auto j = nlohmann::json::parse(text);
+  ASSERT_EQ(j["captures"].size(), 2u);
+  EXPECT_EQ(j["captures"][0]["connections"].size(), 2u);
+  EXPECT_EQ(j["captures"][0]["summary"]["connections"], 2);
+  EXPECT_EQ(j["captures"][1]["error"], "b.pcap: not a capture");
+}
+
+}  // namespace
+}  // namespace closewire::report
