@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "harness/expect/spec_error.h"
+#include "harness/expect/yaml_fields.h"
 
 namespace closewire {
 namespace {
@@ -31,9 +32,11 @@ bool known_kind(std::string_view k) {
   return kKnownKinds.contains(k);
 }
 
-std::string scalar(const YAML::Node& n, const std::string& file, std::string_view what) {
-  if (!n.IsScalar()) throw_spec_error(file, n, fmt::format("{} must be a single value", what));
-  return n.Scalar();
+void check_kind(const std::string& k, const YAML::Node& at, const std::string& file) {
+  if (!known_kind(k)) {
+    throw_spec_error(file, at, fmt::format("unknown event kind '{}' (known: {})", k,
+                                           fmt::join(kKnownKinds, ", ")));
+  }
 }
 
 std::optional<std::uint16_t> parse_code(std::string_view s) {
@@ -43,30 +46,11 @@ std::optional<std::uint16_t> parse_code(std::string_view s) {
   return static_cast<std::uint16_t>(v);
 }
 
-std::uint16_t code_of(const YAML::Node& n, const std::string& file) {
-  auto code = parse_code(scalar(n, file, "code"));
-  if (!code) throw_spec_error(file, n, fmt::format("code '{}' is not a number from 0 to 65535", n.Scalar()));
-  return *code;
-}
-
-void check_kind(const std::string& k, const YAML::Node& at, const std::string& file) {
-  if (!known_kind(k)) {
-    throw_spec_error(file, at, fmt::format("unknown event kind '{}' (known: {})", k,
-                                           fmt::join(kKnownKinds, ", ")));
-  }
-}
-
-void check_keys(const YAML::Node& map, std::initializer_list<std::string_view> allowed,
-                const std::string& file, std::string_view what) {
-  for (const auto& kv : map) {
-    const std::string key = kv.first.as<std::string>();
-    bool ok = false;
-    for (auto a : allowed) ok = ok || a == key;
-    if (!ok) {
-      throw_spec_error(file, kv.first, fmt::format("unknown key '{}' in {} (allowed: {})", key, what,
-                                                   fmt::join(allowed, ", ")));
-    }
-  }
+using yaml::check_keys;
+using yaml::scalar;
+std::uint16_t code_of(const YAML::Node& n, const std::string& file) { return yaml::code(n, file); }
+Nanos duration_of(const YAML::Node& n, const std::string& file, std::string_view what) {
+  return yaml::duration(n, file, what);
 }
 
 LegSelector parse_selector(const YAML::Node& n, const std::string& file) {
@@ -126,11 +110,6 @@ std::vector<EventMatcher> parse_matcher_list(const YAML::Node& n, const std::str
   return out;
 }
 
-Nanos duration_of(const YAML::Node& n, const std::string& file, std::string_view what) {
-  auto d = parse_duration(scalar(n, file, what));
-  if (!d) throw_spec_error(file, n, fmt::format("{} '{}' is not a duration like 2s or 250ms", what, n.Scalar()));
-  return *d;
-}
 
 void parse_gap(const YAML::Node& g, const std::string& file, Expectation& e) {
   if (!g.IsMap()) throw_spec_error(file, g, "gap must be a map {from, to, is|min|max, tolerance}");
@@ -283,14 +262,7 @@ std::vector<Expectation> parse_expectations(const YAML::Node& list, const std::s
 }
 
 std::vector<Expectation> load_expectations(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw SpecError(fmt::format("{}: cannot read the file", path));
-  YAML::Node root;
-  try {
-    root = YAML::Load(in);
-  } catch (const YAML::Exception& e) {
-    throw_spec_error(path, e.mark, e.msg);
-  }
+  const YAML::Node root = yaml::load_file(path);
   if (root.IsMap()) {
     check_keys(root, {"expect", "about"}, path, "an expectation file");
     if (!root["expect"]) throw_spec_error(path, root, "an expectation file is a list, or a map with 'expect'");

@@ -5,6 +5,7 @@
 
 #include "tools/closewire/exit_status.h"
 #include "tools/closewire/replay_command.h"
+#include "tools/closewire/run_command.h"
 
 int main(int argc, char** argv) {
   using namespace closewire::cli;
@@ -14,6 +15,10 @@ int main(int argc, char** argv) {
   app.footer("Run 'closewire COMMAND --help' for a command's options.");
   ReplayOptions replay;
   CLI::App* replay_cmd = add_replay_command(app, replay);
+  RunCommandOptions run;
+  CLI::App* run_cmd = add_run_command(app, run);
+  ListOptions list;
+  CLI::App* list_cmd = add_list_command(app, list);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -27,5 +32,7 @@ int main(int argc, char** argv) {
     return kBadInput;
   }
   if (replay_cmd->parsed()) return run_replay(replay);
+  if (run_cmd->parsed()) return run_run(run);
+  if (list_cmd->parsed()) return run_list(list);
   return kBadInput;
 }

@@ -1,0 +1,403 @@
+#include "harness/scenario/runner.h"
+
+#include <fmt/format.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <list>
+
+#include "harness/analysis/analyzer.h"
+#include "harness/analysis/verdict.h"
+#include "harness/capture/live_capture.h"
+#include "harness/expect/spec_error.h"
+#include "harness/endpoints/client.h"
+#include "harness/endpoints/envoy_proxy.h"
+#include "harness/endpoints/server.h"
+#include "harness/endpoints/tcp_proxy.h"
+#include "harness/report/json_report.h"
+
+namespace closewire {
+namespace {
+
+namespace asio = boost::asio;
+using endpoints::Observation;
+using endpoints::ObservationKind;
+
+endpoints::ServerStep to_server_step(const Action& a) {
+  using endpoints::ServerStep;
+  switch (a.kind) {
+    case Action::Kind::text: return ServerStep::text(a.payload);
+    case Action::Kind::binary: return ServerStep::binary(a.payload);
+    case Action::Kind::ping: return ServerStep::ping(a.payload);
+    case Action::Kind::pong: return ServerStep::pong(a.payload);
+    case Action::Kind::close: return ServerStep::close(a.code, a.reason);
+    case Action::Kind::close_socket: return ServerStep::close_tcp(a.mode, a.duration);
+    case Action::Kind::wait: return ServerStep::wait(a.duration);
+    case Action::Kind::stop_reading: break;
+  }
+  throw SpecError("stop_reading cannot run on open; use a step");
+}
+
+void perform(endpoints::Peer& peer, const Action& a) {
+  switch (a.kind) {
+    case Action::Kind::text: peer.send_text(a.payload); break;
+    case Action::Kind::binary: peer.send_binary(a.payload); break;
+    case Action::Kind::ping: peer.send_ping(a.payload); break;
+    case Action::Kind::pong: peer.send_pong(a.payload); break;
+    case Action::Kind::close: peer.send_close(a.code, a.reason); break;
+    case Action::Kind::close_socket: peer.close_socket(a.mode, a.duration); break;
+    case Action::Kind::stop_reading: peer.stop_reading(); break;
+    case Action::Kind::wait: break;
+  }
+}
+
+bool trigger_matches(const StepTrigger& t, const Observation& o) {
+  const std::string& w = t.after_what;
+  if (w.starts_with("receives ws.") || w == "sends ws.close") {
+    const auto kind = w == "sends ws.close" ? ObservationKind::frame_sent : ObservationKind::frame_received;
+    if (o.kind != kind) return false;
+    const std::string frame = w == "sends ws.close" ? "close" : w.substr(std::string("receives ws.").size());
+    const std::uint8_t opcode = frame == "text" ? 1 : frame == "binary" ? 2 : frame == "close" ? 8 : frame == "ping" ? 9 : 10;
+    return o.opcode == opcode;
+  }
+  if (w == "sees fin") return o.kind == ObservationKind::eof;
+  if (w == "sees rst") return o.kind == ObservationKind::read_error || o.kind == ObservationKind::write_failed;
+  if (w == "times out") return o.kind == ObservationKind::timeout;
+  if (w == "is upgraded") return o.kind == ObservationKind::upgraded;
+  return false;
+}
+
+// Everything one run owns; lives on the stack of run_scenario.
+class Run {
+ public:
+  Run(const Scenario& s, ScenarioResult& result) : s_(s), result_(result) {}
+
+  void build();
+  std::vector<std::uint16_t> ports() const;
+  void start();
+  bool drive();  // false: it did not finish within the scenario's timeout
+  void stop_endpoints();
+  std::string observations() const;
+
+  endpoints::Client& client() { return *client_; }
+
+ private:
+  void on_observation();
+  void schedule(const Step& step, Millis after);
+  void execute(const Step& step);
+  bool quiescent() const;
+  void finish();
+
+  const Scenario& s_;
+  ScenarioResult& result_;
+  asio::io_context io_;
+  std::unique_ptr<endpoints::Server> server_;
+  std::vector<std::unique_ptr<endpoints::EnvoyProxy>> envoys_;
+  std::vector<std::unique_ptr<endpoints::TcpProxy>> tcps_;
+  std::vector<endpoints::ObservationLog*> proxy_logs_;   // chain order
+  std::vector<std::function<std::size_t()>> proxy_connections_;
+  std::vector<std::uint16_t> hop_ports_;                 // chain order: proxies..., server
+  std::unique_ptr<endpoints::Client> client_;
+  std::list<asio::steady_timer> timers_;
+  std::vector<bool> fired_;
+  bool finishing_ = false;
+  bool finished_ = false;
+  bool timed_out_ = false;
+  endpoints::Clock::time_point origin_ = endpoints::Clock::now();
+  endpoints::Clock::time_point done_at_{};
+};
+
+void Run::build() {
+  const std::string host = s_.ipv6 ? "::1" : "127.0.0.1";
+  endpoints::ServerConfig sc;
+  sc.host = host;
+  sc.on_open.clear();
+  for (const auto& a : s_.server.on_open) sc.on_open.push_back(to_server_step(a));
+  sc.after_closing_handshake = s_.server.after_closing_handshake;
+  sc.close_timeout = s_.server.close_timeout;
+  server_ = std::make_unique<endpoints::Server>(io_, sc);
+  // Proxies from the server side out: each needs its upstream's address.
+  asio::ip::tcp::endpoint upstream = server_->endpoint();
+  std::vector<std::uint16_t> proxy_ports(s_.proxies.size());
+  proxy_logs_.resize(s_.proxies.size());
+  proxy_connections_.resize(s_.proxies.size());
+  for (std::size_t i = s_.proxies.size(); i-- > 0;) {
+    const ProxySpec& p = s_.proxies[i];
+    if (p.model == ProxySpec::Model::envoy) {
+      endpoints::EnvoyConfig c;
+      c.host = host;
+      c.upstream = upstream;
+      c.delayed_close_timeout = p.delayed_close_timeout;
+      c.no_delay_close_for_upgrades = p.no_delay_close_for_upgrades;
+      c.added_latency = p.latency;
+      auto& proxy = envoys_.emplace_back(std::make_unique<endpoints::EnvoyProxy>(io_, c));
+      upstream = proxy->endpoint();
+      proxy_logs_[i] = &proxy->log();
+      proxy_connections_[i] = [ptr = proxy.get()] { return ptr->connections(); };
+    } else {
+      endpoints::TcpProxyConfig c;
+      c.host = host;
+      c.upstream = upstream;
+      c.on_upstream_close = p.on_upstream_close;
+      c.on_downstream_close = p.on_downstream_close;
+      c.close_delay = p.close_delay;
+      c.to_downstream = p.to_client;
+      c.to_upstream = p.to_server;
+      auto& proxy = tcps_.emplace_back(std::make_unique<endpoints::TcpProxy>(io_, c));
+      upstream = proxy->endpoint();
+      proxy_logs_[i] = &proxy->log();
+      proxy_connections_[i] = [ptr = proxy.get()] { return ptr->connections(); };
+    }
+    proxy_ports[i] = upstream.port();
+  }
+  hop_ports_ = proxy_ports;
+  hop_ports_.push_back(server_->port());
+  endpoints::ClientConfig cc;
+  cc.profile = s_.client.profile;
+  cc.host = host;
+  cc.port = hop_ports_.front();
+  cc.target = s_.client.target;
+  cc.close_timeout = s_.client.close_timeout;
+  client_ = std::make_unique<endpoints::Client>(io_, cc);
+}
+
+std::vector<std::uint16_t> Run::ports() const { return hop_ports_; }
+
+void Run::schedule(const Step& step, Millis after) {
+  auto& timer = timers_.emplace_back(io_, after);
+  timer.async_wait([this, &step](const boost::system::error_code& ec) {
+    if (!ec && !finished_) execute(step);
+  });
+}
+
+void Run::execute(const Step& step) {
+  std::shared_ptr<endpoints::Peer> peer = step.endpoint == "client" ? client_->peer() : server_->peer(0);
+  if (!peer) {
+    result_.error = fmt::format("{}: step '{}' found no open {} connection", step.where, step.when.text, step.endpoint);
+    return;
+  }
+  perform(*peer, step.action);
+}
+
+void Run::start() {
+  fired_.assign(s_.steps.size(), false);
+  auto watch = [this](const std::string& endpoint) {
+    return [this, endpoint](const Observation& o) {
+      for (std::size_t i = 0; i < s_.steps.size(); ++i) {
+        const Step& st = s_.steps[i];
+        if (fired_[i]) continue;
+        const bool at_open = st.when.at && endpoint == "client" && o.kind == ObservationKind::upgraded;
+        const bool after = !st.when.at && st.when.after_endpoint == endpoint && trigger_matches(st.when, o);
+        if (at_open || after) {
+          fired_[i] = true;
+          schedule(st, (st.when.at ? *st.when.at : Millis(0)) + st.when.delay);
+        }
+      }
+      on_observation();
+    };
+  };
+  client_->subscribe(watch("client"));
+  server_->subscribe(watch("server"));
+  for (auto* log : proxy_logs_) log->subscribe([this](const Observation&) { on_observation(); });
+  origin_ = endpoints::Clock::now();
+  client_->start();
+}
+
+bool Run::quiescent() const {
+  if (!client_->finished()) return false;
+  for (std::size_t i = 0; i < server_->connections(); ++i) {
+    if (auto p = server_->peer(i); p && p->is_open()) return false;
+  }
+  for (std::size_t i = 0; i < proxy_logs_.size(); ++i) {
+    const std::size_t n = proxy_connections_[i]();
+    if (proxy_logs_[i]->count(ObservationKind::closed, "downstream") < n ||
+        proxy_logs_[i]->count(ObservationKind::closed, "upstream") < n) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void Run::on_observation() {
+  if (finishing_ || s_.run_for || !quiescent()) return;
+  finish();
+}
+
+void Run::finish() {
+  finishing_ = true;
+  done_at_ = endpoints::Clock::now();
+  // Posted, so the observation being handled completes first.
+  asio::post(io_, [this] { finished_ = true; io_.stop(); });
+}
+
+bool Run::drive() {
+  asio::steady_timer limit(io_, s_.run_for ? *s_.run_for : s_.timeout);
+  limit.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || finishing_) return;
+    if (!s_.run_for) timed_out_ = true;
+    finish();
+  });
+  io_.run();
+  return !timed_out_;
+}
+
+void Run::stop_endpoints() {
+  client_->stop();
+  for (auto& p : envoys_) p->stop();
+  for (auto& p : tcps_) p->stop();
+  server_->stop();
+  io_.restart();
+  io_.poll();
+  result_.run_ms = std::chrono::duration<double, std::milli>(done_at_ - origin_).count();
+}
+
+std::string Run::observations() const {
+  std::string out = "client:\n" + client_->log().dump(origin_);
+  const auto names = s_.chain();
+  for (std::size_t i = 0; i < proxy_logs_.size(); ++i) out += names[i + 1] + ":\n" + proxy_logs_[i]->dump(origin_);
+  out += "server:\n" + server_->log().dump(origin_);
+  return out;
+}
+
+void name_legs(const Scenario& s, const std::vector<std::uint16_t>& hop_ports, ScenarioResult& r) {
+  const auto names = s.chain();
+  const auto legs = s.leg_names();
+  std::vector<int> seen(hop_ports.size(), 0);
+  for (const Connection& c : r.connections) {
+    for (std::size_t i = 0; i < hop_ports.size(); ++i) {
+      if (c.server.port != hop_ports[i]) continue;
+      const std::string name = seen[i]++ == 0 ? legs[i] : fmt::format("{}#{}", legs[i], seen[i]);
+      r.legs.push_back(LegView{name, &c, names[i], names[i + 1]});
+    }
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions& options) {
+  auto result = std::make_unique<ScenarioResult>();
+  ScenarioResult& r = *result;
+  r.scenario = &s;
+  const auto wall_start = std::chrono::steady_clock::now();
+  std::filesystem::create_directories(options.out_dir);
+  r.pcap_path = (std::filesystem::path(options.out_dir) / (s.name + ".pcap")).string();
+  r.json_path = (std::filesystem::path(options.out_dir) / (s.name + ".json")).string();
+
+  Run run(s, r);
+  std::unique_ptr<LiveCapture> capture;
+  try {
+    run.build();
+  } catch (const SpecError& e) {
+    r.status = ScenarioResult::Status::bad_input;
+    r.error = e.what();
+    return result;
+  } catch (const std::exception& e) {
+    r.status = ScenarioResult::Status::environment;
+    r.error = fmt::format("{}: cannot start the endpoints: {}", s.file, e.what());
+    return result;
+  }
+  try {
+    capture = std::make_unique<LiveCapture>(LiveCaptureOptions{.tcp_ports = run.ports(), .output_path = r.pcap_path});
+  } catch (const std::exception& e) {
+    r.status = ScenarioResult::Status::environment;
+    r.error = e.what();
+    return result;
+  }
+  run.start();
+  const bool finished = run.drive();
+  {
+    // The settle: late kernel packets (an RST answering a last segment) still reach the capture.
+    boost::asio::io_context idle;
+    boost::asio::steady_timer settle(idle, options.settle);
+    settle.async_wait([](const boost::system::error_code&) {});
+    idle.run();
+  }
+  run.stop_endpoints();
+  r.client_outcome = run.client().outcome();
+  r.endpoint_log = run.observations();
+  try {
+    capture->stop();
+  } catch (const std::exception& e) {
+    r.status = ScenarioResult::Status::environment;
+    r.error = e.what();
+    return result;
+  }
+  try {
+    analyze_capture(r.pcap_path, [&](Connection&& c) { r.connections.push_back(std::move(c)); });
+  } catch (const std::exception& e) {
+    r.status = ScenarioResult::Status::environment;
+    r.error = fmt::format("{}: the run's own capture did not analyse: {}", s.file, e.what());
+    return result;
+  }
+  name_legs(s, run.ports(), r);
+
+  EvalContext ctx;
+  ctx.legs = r.legs;
+  ctx.tolerance_scale = options.tolerance_scale;
+  for (std::size_t i = 0; i < ctx.legs.size(); ++i) {
+    if (ctx.legs[i].name == s.leg_names().front()) ctx.default_legs.push_back(i);
+  }
+  // The client's own outcome must equal what the analyzer says its profile reports.
+  const auto profile = profile_from_string(endpoints::to_string(s.client.profile));
+  if (profile) {
+    Expectation& x = r.implicit.emplace_back();
+    x.type = Expectation::Type::verdict;
+    x.where = s.file;
+    x.profiles = {*profile};
+    x.check_code = true;
+    if (r.client_outcome) {
+      x.code = r.client_outcome->code;
+      x.was_clean = r.client_outcome->was_clean;
+      x.text = fmt::format("the client's own outcome ({} {}, {}) equals the {} verdict",
+                           x.code ? std::to_string(*x.code) : "none", r.client_outcome->reason,
+                           x.was_clean.value() ? "clean" : "not clean", to_string(*profile));
+    } else {
+      x.text = fmt::format("the client reached its close event (the {} verdict says still open)", to_string(*profile));
+    }
+  }
+  r.outcomes = evaluate(s.expectations, ctx);
+  std::vector<Expectation> implicit(r.implicit.begin(), r.implicit.end());
+  for (auto& o : evaluate(implicit, ctx)) {
+    // Re-point at the stable copy in r.implicit.
+    o.expectation = &r.implicit[static_cast<std::size_t>(o.expectation - implicit.data())];
+    r.outcomes.push_back(std::move(o));
+  }
+  // LegViews in ctx are copies: point outcomes at the result's own.
+  for (auto& o : r.outcomes) {
+    if (o.leg) o.leg = &r.legs[static_cast<std::size_t>(o.leg - ctx.legs.data())];
+  }
+  bool passed = finished && r.error.empty();
+  if (!finished) {
+    r.error = fmt::format("the run did not end by itself within {} ms (timeout)", s.timeout.count());
+  }
+  for (const auto& o : r.outcomes) passed = passed && o.passed;
+  r.status = passed ? ScenarioResult::Status::passed : ScenarioResult::Status::failed;
+
+  nlohmann::json j = {{"scenario", s.name}, {"file", s.file}, {"about", s.about}, {"pcap", r.pcap_path}};
+  j["legs"] = nlohmann::json::array();
+  for (const auto& leg : r.legs) {
+    auto c = report::connection_json(*leg.connection);
+    c["name"] = leg.name;
+    c["client_side"] = leg.client_name;
+    c["server_side"] = leg.server_name;
+    j["legs"].push_back(std::move(c));
+  }
+  j["expectations"] = report::outcomes_json(r.outcomes);
+  if (r.client_outcome) {
+    j["client_outcome"] = {{"code", r.client_outcome->code ? nlohmann::json(*r.client_outcome->code) : nlohmann::json(nullptr)},
+                           {"reason", r.client_outcome->reason},
+                           {"was_clean", r.client_outcome->was_clean},
+                           {"why", r.client_outcome->why}};
+  }
+  j["passed"] = passed;
+  r.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - wall_start).count();
+  j["wall_ms"] = r.wall_ms;
+  j["run_ms"] = r.run_ms;
+  std::ofstream(r.json_path) << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  return result;
+}
+
+}  // namespace closewire

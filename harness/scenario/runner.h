@@ -1,0 +1,49 @@
+// Runs one scenario: endpoints on one io_context, a live capture of their ports, then the same
+// analyzer and expectations as a replay.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/analysis/connection.h"
+#include "harness/endpoints/client_profile.h"
+#include "harness/expect/evaluate.h"
+#include "harness/scenario/scenario.h"
+
+namespace closewire {
+
+struct RunOptions {
+  std::string out_dir = "out";  // NAME.pcap and NAME.json per scenario
+  double tolerance_scale = 1.0;
+  // After every socket closed: how long the capture still watches for late kernel packets (an RST
+  // answering a last segment). The stop itself is confirmed by a sentinel.
+  Millis settle{20};
+};
+
+struct ScenarioResult {
+  enum class Status { passed, failed, bad_input, environment };
+  const Scenario* scenario = nullptr;
+  Status status = Status::failed;
+  std::string error;  // one line, for bad_input / environment / a run that did not finish
+  std::vector<Connection> connections;
+  std::vector<LegView> legs;          // named legs, pointing into `connections`
+  std::deque<Expectation> implicit;   // checks the runner adds (client outcome = verdict)
+  std::vector<Outcome> outcomes;
+  std::optional<endpoints::ClientOutcome> client_outcome;
+  std::string pcap_path;
+  std::string json_path;
+  std::string endpoint_log;  // every endpoint's observations, for a failure report
+  double wall_ms = 0;        // capture start to verdict
+  double run_ms = 0;         // first connection to the last socket closed
+
+  ScenarioResult() = default;
+  ScenarioResult(const ScenarioResult&) = delete;
+  ScenarioResult& operator=(const ScenarioResult&) = delete;
+};
+
+std::unique_ptr<ScenarioResult> run_scenario(const Scenario& scenario, const RunOptions& options);
+
+}  // namespace closewire

@@ -1,0 +1,284 @@
+// Loads scenario files: every key checked, every error located as FILE:LINE:COLUMN.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include "harness/expect/spec_error.h"
+#include "harness/expect/yaml_fields.h"
+#include "harness/scenario/scenario.h"
+
+namespace closewire {
+namespace {
+
+using endpoints::CloseMode;
+
+Millis millis(const YAML::Node& n, const std::string& file, std::string_view what) {
+  const Nanos d = yaml::duration(n, file, what);
+  if (d % kNanosPerMilli != 0) throw_spec_error(file, n, fmt::format("{} is counted in whole milliseconds", what));
+  return Millis(d / kNanosPerMilli);
+}
+
+CloseMode close_mode(const YAML::Node& n, const std::string& file) {
+  const std::string name = yaml::scalar(n, file, "close mode");
+  auto mode = endpoints::close_mode_from_string(name);
+  if (!mode) {
+    throw_spec_error(file, n, fmt::format("unknown close mode '{}' (fin, half-close, rst, close-unread, delayed)", name));
+  }
+  return *mode;
+}
+
+std::string text_of(const YAML::Node& n) { return YAML::Dump(n); }
+
+// One action: {close: {code, reason}} | close | {close: {}} | {text: S} | {binary: S} | ping |
+// {ping: S} | pong | {close_socket: MODE} | {close_socket: {mode, delay}} | stop_reading |
+// {wait: D}.
+Action parse_action(const YAML::Node& n, const std::string& file) {
+  Action a;
+  a.text = text_of(n);
+  std::string verb;
+  YAML::Node arg;
+  if (n.IsScalar()) {
+    verb = n.Scalar();
+  } else if (n.IsMap() && n.size() == 1) {
+    verb = n.begin()->first.as<std::string>();
+    arg = n.begin()->second;
+  } else {
+    throw_spec_error(file, n, "an action is one of close, text, binary, ping, pong, close_socket, stop_reading, wait");
+  }
+  auto payload = [&] { return arg && !arg.IsNull() ? yaml::scalar(arg, file, verb) : std::string(); };
+  if (verb == "close") {
+    a.kind = Action::Kind::close;
+    if (arg && arg.IsMap()) {
+      yaml::check_keys(arg, {"code", "reason"}, file, "close");
+      if (arg["code"] && !arg["code"].IsNull()) a.code = yaml::code(arg["code"], file);
+      if (arg["reason"]) {
+        if (!a.code) throw_spec_error(file, arg["reason"], "a close reason needs a code");
+        a.reason = yaml::scalar(arg["reason"], file, "reason");
+      }
+    } else if (arg && !arg.IsNull()) {
+      throw_spec_error(file, arg, "close takes {code, reason}, or nothing for a Close without a code");
+    }
+  } else if (verb == "text" || verb == "binary" || verb == "ping" || verb == "pong") {
+    a.kind = verb == "text" ? Action::Kind::text : verb == "binary" ? Action::Kind::binary
+           : verb == "ping" ? Action::Kind::ping : Action::Kind::pong;
+    a.payload = payload();
+    if ((a.kind == Action::Kind::ping || a.kind == Action::Kind::pong) && a.payload.size() > 125) {
+      throw_spec_error(file, arg, "a control frame carries at most 125 bytes");
+    }
+  } else if (verb == "close_socket") {
+    a.kind = Action::Kind::close_socket;
+    a.duration = endpoints::kDefaultCloseDelay;
+    if (!arg) throw_spec_error(file, n, "close_socket needs a mode: fin, half-close, rst, close-unread, delayed");
+    if (arg.IsMap()) {
+      yaml::check_keys(arg, {"mode", "delay"}, file, "close_socket");
+      if (!arg["mode"]) throw_spec_error(file, arg, "close_socket needs 'mode'");
+      a.mode = close_mode(arg["mode"], file);
+      if (arg["delay"]) a.duration = millis(arg["delay"], file, "delay");
+    } else {
+      a.mode = close_mode(arg, file);
+    }
+  } else if (verb == "stop_reading") {
+    a.kind = Action::Kind::stop_reading;
+  } else if (verb == "wait") {
+    a.kind = Action::Kind::wait;
+    if (!arg) throw_spec_error(file, n, "wait needs a duration");
+    a.duration = millis(arg, file, "wait");
+  } else {
+    throw_spec_error(file, n, fmt::format("unknown action '{}' (close, text, binary, ping, pong, close_socket, "
+                                          "stop_reading, wait)", verb));
+  }
+  return a;
+}
+
+ClientSpec parse_client(const YAML::Node& n, const std::string& file) {
+  ClientSpec c;
+  if (!n.IsMap()) throw_spec_error(file, n, "client must be a map {profile, close_timeout, target}");
+  yaml::check_keys(n, {"profile", "close_timeout", "target"}, file, "client");
+  if (n["profile"]) {
+    const std::string name = yaml::scalar(n["profile"], file, "profile");
+    auto p = endpoints::client_profile_from_string(name);
+    if (!p) throw_spec_error(file, n["profile"], fmt::format("unknown profile '{}' (chrome, chrome-legacy, firefox, safari, rfc)", name));
+    c.profile = *p;
+  }
+  if (n["close_timeout"]) c.close_timeout = millis(n["close_timeout"], file, "close_timeout");
+  if (n["target"]) c.target = yaml::scalar(n["target"], file, "target");
+  return c;
+}
+
+endpoints::DirectionFaults parse_faults(const YAML::Node& n, const std::string& file, std::string_view what) {
+  endpoints::DirectionFaults f;
+  if (!n.IsMap()) throw_spec_error(file, n, fmt::format("{} must be a map {{latency, reset_after_bytes, reset_behind_close}}", what));
+  yaml::check_keys(n, {"latency", "reset_after_bytes", "reset_behind_close"}, file, what);
+  if (n["latency"]) f.latency = millis(n["latency"], file, "latency");
+  if (n["reset_after_bytes"]) f.reset_after_bytes = yaml::count(n["reset_after_bytes"], file, "reset_after_bytes");
+  if (n["reset_behind_close"]) f.reset_behind_close = yaml::boolean(n["reset_behind_close"], file, "reset_behind_close");
+  return f;
+}
+
+ProxySpec parse_proxy(const YAML::Node& n, const std::string& file) {
+  ProxySpec p;
+  if (!n.IsMap()) throw_spec_error(file, n, "a proxy is a map {name, model, ...}");
+  if (!n["name"]) throw_spec_error(file, n, "a proxy needs a 'name'");
+  if (!n["model"]) throw_spec_error(file, n, "a proxy needs a 'model' (envoy or tcp)");
+  p.name = yaml::scalar(n["name"], file, "name");
+  const std::string model = yaml::scalar(n["model"], file, "model");
+  if (model == "envoy") {
+    p.model = ProxySpec::Model::envoy;
+    yaml::check_keys(n, {"name", "model", "delayed_close_timeout", "no_delay_close_for_upgrades", "latency"}, file,
+                     "an envoy proxy");
+    if (n["delayed_close_timeout"]) p.delayed_close_timeout = millis(n["delayed_close_timeout"], file, "delayed_close_timeout");
+    if (n["no_delay_close_for_upgrades"]) {
+      p.no_delay_close_for_upgrades = yaml::boolean(n["no_delay_close_for_upgrades"], file, "no_delay_close_for_upgrades");
+    }
+    if (n["latency"]) p.latency = millis(n["latency"], file, "latency");
+  } else if (model == "tcp") {
+    p.model = ProxySpec::Model::tcp;
+    yaml::check_keys(n, {"name", "model", "on_upstream_close", "on_downstream_close", "close_delay", "to_client", "to_server"},
+                     file, "a tcp proxy");
+    if (n["on_upstream_close"]) p.on_upstream_close = close_mode(n["on_upstream_close"], file);
+    if (n["on_downstream_close"]) p.on_downstream_close = close_mode(n["on_downstream_close"], file);
+    if (n["close_delay"]) p.close_delay = millis(n["close_delay"], file, "close_delay");
+    if (n["to_client"]) p.to_client = parse_faults(n["to_client"], file, "to_client");
+    if (n["to_server"]) p.to_server = parse_faults(n["to_server"], file, "to_server");
+  } else {
+    throw_spec_error(file, n["model"], fmt::format("unknown proxy model '{}' (envoy, tcp)", model));
+  }
+  return p;
+}
+
+ServerSpec parse_server(const YAML::Node& n, const std::string& file) {
+  ServerSpec s;
+  s.on_open = {Action{Action::Kind::close, {}, 4321, "test", CloseMode::fin, Millis(0), "close 4321 test"}};
+  if (n.IsNull()) return s;
+  if (!n.IsMap()) throw_spec_error(file, n, "server must be a map {on_open, after_closing_handshake, close_timeout}");
+  yaml::check_keys(n, {"on_open", "after_closing_handshake", "close_timeout"}, file, "server");
+  if (n["on_open"]) {
+    s.on_open.clear();
+    const YAML::Node& list = n["on_open"];
+    if (!list.IsSequence()) throw_spec_error(file, list, "on_open is a list of actions");
+    for (const auto& a : list) s.on_open.push_back(parse_action(a, file));
+  }
+  if (n["after_closing_handshake"]) s.after_closing_handshake = close_mode(n["after_closing_handshake"], file);
+  if (n["close_timeout"]) s.close_timeout = millis(n["close_timeout"], file, "close_timeout");
+  return s;
+}
+
+const std::set<std::string, std::less<>> kTriggerWhats = {
+    "receives ws.text", "receives ws.binary", "receives ws.ping", "receives ws.pong", "receives ws.close",
+    "sends ws.close",   "sees fin",           "sees rst",         "times out",        "is upgraded"};
+
+StepTrigger parse_trigger(const YAML::Node& step, const std::string& file) {
+  StepTrigger t;
+  if (step["at"] && step["after"]) throw_spec_error(file, step, "a step has 'at' or 'after', not both");
+  if (step["at"]) {
+    t.at = millis(step["at"], file, "at");
+    t.text = "at " + step["at"].Scalar();
+  } else if (step["after"]) {
+    const std::string text = yaml::scalar(step["after"], file, "after");
+    const auto space = text.find(' ');
+    t.after_endpoint = text.substr(0, space);
+    t.after_what = space == std::string::npos ? "" : text.substr(space + 1);
+    if ((t.after_endpoint != "client" && t.after_endpoint != "server") || !kTriggerWhats.contains(t.after_what)) {
+      throw_spec_error(file, step["after"],
+                       fmt::format("cannot read 'after: {}': write '<client|server> <receives ws.KIND | sends "
+                                   "ws.close | sees fin | sees rst | times out | is upgraded>'", text));
+    }
+    t.text = "after " + text;
+  } else {
+    throw_spec_error(file, step, "a step needs 'at' (after the WebSocket opened) or 'after' (an event)");
+  }
+  if (step["delay"]) {
+    t.delay = millis(step["delay"], file, "delay");
+    t.text += " + " + step["delay"].Scalar();
+  }
+  return t;
+}
+
+Step parse_step(const YAML::Node& n, const std::string& file) {
+  if (!n.IsMap()) throw_spec_error(file, n, "a step is a map {at|after, delay, client|server: ACTION}");
+  yaml::check_keys(n, {"at", "after", "delay", "client", "server"}, file, "a step");
+  Step s;
+  s.where = fmt::format("{}:{}", file, n.Mark().line + 1);
+  s.when = parse_trigger(n, file);
+  if (n["client"] && n["server"]) throw_spec_error(file, n, "a step acts on one endpoint: client or server");
+  if (!n["client"] && !n["server"]) throw_spec_error(file, n, "a step needs 'client: ACTION' or 'server: ACTION'");
+  s.endpoint = n["client"] ? "client" : "server";
+  s.action = parse_action(n[s.endpoint], file);
+  if (s.action.kind == Action::Kind::wait) throw_spec_error(file, n[s.endpoint], "use 'delay' on a step rather than 'wait'");
+  return s;
+}
+
+}  // namespace
+
+std::vector<std::string> Scenario::chain() const {
+  std::vector<std::string> names{"client"};
+  for (const auto& p : proxies) names.push_back(p.name);
+  names.push_back("server");
+  return names;
+}
+
+std::vector<std::string> Scenario::leg_names() const {
+  const auto names = chain();
+  std::vector<std::string> legs;
+  for (std::size_t i = 0; i + 1 < names.size(); ++i) legs.push_back(names[i] + "-" + names[i + 1]);
+  return legs;
+}
+
+Scenario load_scenario(const std::string& path) {
+  const YAML::Node root = yaml::load_file(path);
+  if (!root.IsMap()) throw_spec_error(path, root, "a scenario is a YAML map (name, about, client, proxies, server, steps, expect)");
+  yaml::check_keys(root, {"name", "about", "ipv6", "client", "proxies", "server", "steps", "run_for", "timeout", "expect"},
+                   path, "a scenario");
+  Scenario s;
+  s.file = path;
+  // By default "FOLDER-STEM" (scenarios/seed/bug.yaml -> seed-bug): unique across the folders.
+  const std::filesystem::path fp(path);
+  const std::string folder = fp.parent_path().filename().string();
+  s.name = root["name"] ? yaml::scalar(root["name"], path, "name")
+                        : (folder.empty() ? "" : folder + "-") + fp.stem().string();
+  if (!root["about"]) throw_spec_error(path, root, "a scenario needs 'about': one sentence saying what it shows");
+  s.about = yaml::scalar(root["about"], path, "about");
+  if (root["ipv6"]) s.ipv6 = yaml::boolean(root["ipv6"], path, "ipv6");
+  if (!root["client"]) throw_spec_error(path, root, "a scenario needs a 'client'");
+  s.client = parse_client(root["client"], path);
+  if (root["proxies"]) {
+    if (!root["proxies"].IsSequence()) throw_spec_error(path, root["proxies"], "proxies is a list, client side first");
+    std::set<std::string> names{"client", "server"};
+    for (const auto& p : root["proxies"]) {
+      s.proxies.push_back(parse_proxy(p, path));
+      if (!names.insert(s.proxies.back().name).second) {
+        throw_spec_error(path, p["name"], fmt::format("the name '{}' is taken", s.proxies.back().name));
+      }
+    }
+  }
+  if (!root["server"]) throw_spec_error(path, root, "a scenario needs a 'server' ({} for the seed's ws server)");
+  s.server = parse_server(root["server"], path);
+  if (root["steps"]) {
+    if (!root["steps"].IsSequence()) throw_spec_error(path, root["steps"], "steps is a list");
+    for (const auto& st : root["steps"]) s.steps.push_back(parse_step(st, path));
+  }
+  if (root["run_for"]) s.run_for = millis(root["run_for"], path, "run_for");
+  if (root["timeout"]) s.timeout = millis(root["timeout"], path, "timeout");
+  if (!root["expect"]) throw_spec_error(path, root, "a scenario needs 'expect': what must hold on the wire");
+  s.expectations = parse_expectations(root["expect"], path);
+  if (s.expectations.empty()) throw_spec_error(path, root["expect"], "'expect' is empty");
+  // Legs and sides named in expectations must exist in this chain.
+  const auto legs = s.leg_names();
+  const auto names = s.chain();
+  for (const auto& x : s.expectations) {
+    if (x.on.by == LegSelector::By::name && std::find(legs.begin(), legs.end(), x.on.name) == legs.end()) {
+      throw SpecError(fmt::format("{}: no leg '{}' in this scenario (legs: {})", x.where, x.on.name, fmt::join(legs, ", ")));
+    }
+    for (const auto& m : x.events) {
+      if (!m.side.empty() && std::find(names.begin(), names.end(), m.side) == names.end()) {
+        throw SpecError(fmt::format("{}: no endpoint '{}' in this scenario ({})", x.where, m.side, fmt::join(names, ", ")));
+      }
+    }
+  }
+  return s;
+}
+
+}  // namespace closewire

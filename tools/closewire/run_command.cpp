@@ -1,0 +1,176 @@
+#include "tools/closewire/run_command.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+#include "harness/capture/live_capture.h"
+#include "harness/expect/spec_error.h"
+#include "harness/report/text_report.h"
+#include "harness/scenario/runner.h"
+#include "harness/scenario/scenario_files.h"
+#include "tools/closewire/exit_status.h"
+
+namespace closewire::cli {
+namespace {
+
+std::vector<Scenario> load_all(const std::vector<std::string>& paths) {
+  std::vector<Scenario> scenarios;
+  for (const auto& f : find_scenario_files(paths)) scenarios.push_back(load_scenario(f));
+  // Output files are named after scenarios: two of one name would overwrite each other.
+  for (std::size_t i = 0; i < scenarios.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (scenarios[i].name == scenarios[j].name) {
+        throw SpecError(fmt::format("{}: the name '{}' is taken by {}", scenarios[i].file, scenarios[i].name,
+                                    scenarios[j].file));
+      }
+    }
+  }
+  return scenarios;
+}
+
+void print_result(const ScenarioResult& r, const report::TextStyle& style, bool verbose) {
+  const Scenario& s = *r.scenario;
+  const char* label = r.status == ScenarioResult::Status::passed ? "PASS" : "FAIL";
+  std::printf("%s  %-40s %8.0f ms  %s\n",
+              style.color ? (r.status == ScenarioResult::Status::passed ? "\x1b[32mPASS\x1b[0m" : "\x1b[1;31mFAIL\x1b[0m")
+                          : label,
+              s.name.c_str(), r.run_ms, s.file.c_str());
+  if (r.status == ScenarioResult::Status::passed && !verbose) return;
+  if (!r.error.empty()) std::printf("      %s\n", r.error.c_str());
+  std::vector<Outcome> shown;
+  for (const auto& o : r.outcomes) {
+    if (!o.passed || verbose) shown.push_back(o);
+  }
+  std::printf("%s", report::outcomes(shown, style).c_str());
+  if (r.status != ScenarioResult::Status::passed) {
+    std::printf("      capture: %s   report: %s\n", r.pcap_path.c_str(), r.json_path.c_str());
+    if (verbose) std::printf("%s", r.endpoint_log.c_str());
+  }
+}
+
+}  // namespace
+
+CLI::App* add_run_command(CLI::App& app, RunCommandOptions& opt) {
+  auto* cmd = app.add_subcommand("run", "Run scenarios: endpoints on loopback, live capture, verdicts, expectations");
+  cmd->footer(
+      "PATH is a scenario file or a folder of them (*.yaml, recursively). Each run writes\n"
+      "NAME.pcap and NAME.json into --out. Needs capture rights on lo (root or CAP_NET_RAW).\n"
+      "Exit status: 0 all passed, 1 a scenario failed, 2 bad input, 3 cannot capture.");
+  cmd->add_option("path", opt.paths, "Scenario files or folders")->required();
+  cmd->add_option("-o,--out", opt.out_dir, "Folder for each run's pcap and JSON")->capture_default_str();
+  cmd->add_flag("--json", opt.json, "One JSON object on stdout instead of text");
+  cmd->add_option("-j,--jobs", opt.jobs, "Scenarios at once (default: all; ports are dynamic)");
+  cmd->add_flag("-v,--verbose", opt.verbose, "Show every expectation and the endpoints' observations");
+  cmd->add_option("--tolerance-scale", opt.tolerance_scale,
+                  "Multiply timing tolerances (slow machines); default CLOSEWIRE_TOLERANCE_SCALE or 1")
+      ->check(CLI::Range(1.0, 100.0));
+  return cmd;
+}
+
+int run_run(const RunCommandOptions& opt) {
+  std::vector<Scenario> scenarios;
+  RunOptions run_options;
+  run_options.out_dir = opt.out_dir;
+  try {
+    scenarios = load_all(opt.paths);
+    run_options.tolerance_scale = opt.tolerance_scale ? opt.tolerance_scale : tolerance_scale_from_env();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "closewire: %s\n", e.what());
+    return kBadInput;
+  }
+  std::string why;
+  if (!can_capture(&why)) {
+    std::fprintf(stderr, "closewire: cannot capture on lo: %s (run as root or grant CAP_NET_RAW)\n", why.c_str());
+    return kEnvironment;
+  }
+  std::vector<std::unique_ptr<ScenarioResult>> results(scenarios.size());
+  std::atomic<std::size_t> next{0};
+  const unsigned jobs = opt.jobs ? opt.jobs : static_cast<unsigned>(std::max<std::size_t>(1, scenarios.size()));
+  std::vector<std::thread> workers;
+  for (unsigned w = 0; w < std::min<std::size_t>(jobs, scenarios.size()); ++w) {
+    workers.emplace_back([&] {
+      for (std::size_t i; (i = next++) < scenarios.size();) results[i] = run_scenario(scenarios[i], run_options);
+    });
+  }
+  for (auto& t : workers) t.join();
+
+  const report::TextStyle style = report::style_for(stdout);
+  int status = kOk;
+  std::size_t passed = 0;
+  if (opt.json) std::printf("{\"scenarios\":[");
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const ScenarioResult& r = *results[i];
+    if (r.status == ScenarioResult::Status::passed) ++passed;
+    status = worst(status, r.status == ScenarioResult::Status::passed       ? kOk
+                           : r.status == ScenarioResult::Status::bad_input  ? kBadInput
+                           : r.status == ScenarioResult::Status::environment ? kEnvironment
+                                                                              : kExpectationFailed);
+    if (opt.json) {
+      std::ifstream in(r.json_path);
+      std::stringstream body;
+      body << in.rdbuf();
+      const std::string text = body.str();
+      std::printf("%s%s", i ? "," : "",
+                  text.empty() ? nlohmann::json({{"scenario", r.scenario->name}, {"error", r.error}}).dump().c_str()
+                               : text.c_str());
+    } else if (r.status == ScenarioResult::Status::environment || r.status == ScenarioResult::Status::bad_input) {
+      std::fprintf(stderr, "closewire: %s\n", r.error.c_str());
+    } else {
+      print_result(r, style, opt.verbose);
+    }
+  }
+  if (opt.json) {
+    std::printf("]}\n");
+  } else {
+    std::printf("\nscenarios: %zu passed, %zu failed\n", passed, results.size() - passed);
+  }
+  return status;
+}
+
+CLI::App* add_list_command(CLI::App& app, ListOptions& opt) {
+  auto* cmd = app.add_subcommand("list", "List scenarios with what each shows");
+  cmd->add_option("path", opt.paths, "Scenario files or folders")->capture_default_str();
+  return cmd;
+}
+
+int run_list(const ListOptions& opt) {
+  std::vector<std::string> files;
+  try {
+    files = find_scenario_files(opt.paths);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "closewire: %s\n", e.what());
+    return kBadInput;
+  }
+  int status = kOk;
+  for (const auto& f : files) {
+    try {
+      const Scenario s = load_scenario(f);
+      std::printf("%s  (%s)\n", s.name.c_str(), s.file.c_str());
+      // The about sentence, wrapped to 80 columns under the name.
+      std::string line = "   ";
+      std::istringstream words(s.about);
+      for (std::string w; words >> w;) {
+        if (line.size() + 1 + w.size() > 80) {
+          std::printf("%s\n", line.c_str());
+          line = "   ";
+        }
+        line += " " + w;
+      }
+      std::printf("%s\n", line.c_str());
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "closewire: %s\n", e.what());
+      status = kBadInput;
+    }
+  }
+  return status;
+}
+
+}  // namespace closewire::cli

@@ -1,0 +1,30 @@
+// `closewire run PATH...` and `closewire list [PATH...]`
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace closewire::cli {
+
+struct RunCommandOptions {
+  std::vector<std::string> paths;
+  std::string out_dir = "out/runs";
+  bool json = false;
+  unsigned jobs = 0;  // 0: every scenario at once (they mostly wait on timers)
+  double tolerance_scale = 0;
+  bool verbose = false;
+};
+
+CLI::App* add_run_command(CLI::App& app, RunCommandOptions& options);
+int run_run(const RunCommandOptions& options);
+
+struct ListOptions {
+  std::vector<std::string> paths = {"scenarios"};
+};
+
+CLI::App* add_list_command(CLI::App& app, ListOptions& options);
+int run_list(const ListOptions& options);
+
+}  // namespace closewire::cli
