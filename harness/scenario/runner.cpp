@@ -222,8 +222,12 @@ bool Run::quiescent() const {
 }
 
 void Run::on_observation() {
-  if (finishing_ || s_.run_for || !quiescent()) return;
-  finish();
+  // Checked once the handler that logged the observation has finished: an endpoint logs
+  // "closed" before it marks itself finished.
+  asio::post(io_, [this] {
+    if (finishing_ || s_.run_for || !quiescent()) return;
+    finish();
+  });
 }
 
 void Run::finish() {
