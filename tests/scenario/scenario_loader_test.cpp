@@ -1,0 +1,121 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "harness/expect/spec_error.h"
+#include "harness/scenario/scenario.h"
+
+namespace closewire {
+namespace {
+
+std::string write(const std::string& name, const std::string& text) {
+  const auto dir = std::filesystem::path(::testing::TempDir()) / "scenarios";
+  std::filesystem::create_directories(dir);
+  const auto path = (dir / name).string();
+  std::ofstream(path) << text;
+  return path;
+}
+
+std::string error_of(const std::string& text) {
+  const std::string path = write("bad.yaml", text);
+  try {
+    load_scenario(path);
+  } catch (const SpecError& e) {
+    const std::string msg = e.what();
+    // Relative to the file: "bad.yaml:LINE:COL: ..." is what a user needs to find the mistake.
+    return msg.substr(msg.find("bad.yaml"));
+  }
+  return "no error";
+}
+
+const std::string kSeed = R"(about: the seed
+client: { profile: chrome-legacy }
+proxies:
+  - { name: gateway, model: envoy, delayed_close_timeout: 1s, no_delay_close_for_upgrades: false, latency: 10ms }
+  - { name: sidecar, model: tcp, on_upstream_close: rst, to_client: { reset_behind_close: true } }
+server:
+  on_open: [ { close: { code: 4321, reason: test } }, { wait: 5ms }, { close_socket: { mode: delayed, delay: 250ms } } ]
+steps:
+  - at: 100ms
+    client: { ping: hi }
+  - after: client receives ws.close
+    delay: 20ms
+    client: { close_socket: half-close }
+expect:
+  - on: client-gateway
+    order: [ "gateway ws.close 4321", "client ws.close" ]
+)";
+
+TEST(ScenarioLoader, ReadsEveryPart) {
+  const Scenario s = load_scenario(write("seed.yaml", kSeed));
+  EXPECT_EQ(s.name, "scenarios-seed");
+  EXPECT_EQ(s.about, "the seed");
+  EXPECT_EQ(s.client.profile, endpoints::ClientProfile::chrome_legacy);
+  ASSERT_EQ(s.proxies.size(), 2u);
+  EXPECT_EQ(s.proxies[0].model, ProxySpec::Model::envoy);
+  EXPECT_EQ(s.proxies[0].delayed_close_timeout, Millis(1000));
+  EXPECT_FALSE(s.proxies[0].no_delay_close_for_upgrades);
+  EXPECT_EQ(s.proxies[0].latency, Millis(10));
+  EXPECT_EQ(s.proxies[1].model, ProxySpec::Model::tcp);
+  EXPECT_EQ(s.proxies[1].on_upstream_close, endpoints::CloseMode::rst);
+  EXPECT_TRUE(s.proxies[1].to_client.reset_behind_close);
+  ASSERT_EQ(s.server.on_open.size(), 3u);
+  EXPECT_EQ(s.server.on_open[0].code, 4321);
+  EXPECT_EQ(s.server.on_open[1].duration, Millis(5));
+  EXPECT_EQ(s.server.on_open[2].mode, endpoints::CloseMode::delayed);
+  EXPECT_EQ(s.server.on_open[2].duration, Millis(250));
+  ASSERT_EQ(s.steps.size(), 2u);
+  EXPECT_EQ(s.steps[0].when.at, Millis(100));
+  EXPECT_EQ(s.steps[0].action.kind, Action::Kind::ping);
+  EXPECT_EQ(s.steps[1].when.after_endpoint, "client");
+  EXPECT_EQ(s.steps[1].when.after_what, "receives ws.close");
+  EXPECT_EQ(s.steps[1].when.delay, Millis(20));
+  EXPECT_EQ(s.leg_names(), (std::vector<std::string>{"client-gateway", "gateway-sidecar", "sidecar-server"}));
+}
+
+TEST(ScenarioLoader, DefaultsAreTheSeedServerAndEnvoyOfToday) {
+  const Scenario s = load_scenario(write("min.yaml", R"(about: x
+client: {}
+proxies: [ { name: p, model: envoy } ]
+server: {}
+expect: [ { never: tcp.rst } ]
+)"));
+  EXPECT_EQ(s.client.profile, endpoints::ClientProfile::chrome);
+  EXPECT_TRUE(s.proxies[0].no_delay_close_for_upgrades);
+  EXPECT_EQ(s.proxies[0].delayed_close_timeout, Millis(1000));
+  ASSERT_EQ(s.server.on_open.size(), 1u);
+  EXPECT_EQ(s.server.on_open[0].code, 4321);
+  EXPECT_EQ(s.server.on_open[0].reason, "test");
+}
+
+TEST(ScenarioLoader, ErrorsNameFileLineAndColumn) {
+  EXPECT_EQ(error_of("about: x\nclient: { profile: opera }\nserver: {}\nexpect: [ { never: tcp.rst } ]\n"),
+            "bad.yaml:2:20: unknown profile 'opera' (chrome, chrome-legacy, firefox, safari, rfc)");
+  EXPECT_EQ(error_of("about: x\nclient: {}\nserver: {}\nexpect: [ { never: tcp.rst } ]\nbogus: 1\n"),
+            "bad.yaml:5:1: unknown key 'bogus' in a scenario (allowed: name, about, ipv6, client, proxies, server, "
+            "steps, run_for, timeout, expect)");
+  EXPECT_EQ(error_of("about: x\nclient: {}\nproxies: [ { name: g, model: envoy, delayed_close_timeout: soon } ]\n"
+                     "server: {}\nexpect: [ { never: tcp.rst } ]\n"),
+            "bad.yaml:3:60: delayed_close_timeout 'soon' is not a duration like 2s or 250ms");
+  EXPECT_EQ(error_of("about: x\nclient: {}\nproxies: [ { name: g, model: nginx } ]\nserver: {}\nexpect: [ { never: tcp.rst } ]\n"),
+            "bad.yaml:3:30: unknown proxy model 'nginx' (envoy, tcp)");
+  EXPECT_EQ(error_of("about: x\nclient: {}\nserver: { on_open: [ { close_socket: linger } ] }\nexpect: [ { never: tcp.rst } ]\n"),
+            "bad.yaml:3:38: unknown close mode 'linger' (fin, half-close, rst, close-unread, delayed)");
+  EXPECT_EQ(error_of("about: x\nclient: {}\nserver: {}\nsteps: [ { after: client gets ws.close, client: ping } ]\n"
+                     "expect: [ { never: tcp.rst } ]\n")
+                .substr(0, 56),
+            "bad.yaml:4:19: cannot read 'after: client gets ws.close'");
+  EXPECT_EQ(error_of("about: x\nclient: {}\nserver: {}\nexpect: [ { on: client-gateway, never: tcp.rst } ]\n")
+                .substr(0, 58),
+            "bad.yaml:4: no leg 'client-gateway' in this scenario (legs");
+  EXPECT_EQ(error_of("about: x\nclient: {}\nserver: {}\n"), "bad.yaml:1:1: a scenario needs 'expect': what must hold on the wire");
+  EXPECT_EQ(error_of("client: {}\nserver: {}\nexpect: [ { never: tcp.rst } ]\n"),
+            "bad.yaml:1:1: a scenario needs 'about': one sentence saying what it shows");
+  EXPECT_EQ(error_of("about: x\nclient: {}\nproxies: [ { name: server, model: envoy } ]\nserver: {}\nexpect: [ { never: tcp.rst } ]\n"),
+            "bad.yaml:3:20: the name 'server' is taken");
+  EXPECT_EQ(error_of("about: x\nclient: {\nserver: {}\n").substr(0, 9), "bad.yaml:");
+}
+
+}  // namespace
+}  // namespace closewire
