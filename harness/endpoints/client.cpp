@@ -1,0 +1,207 @@
+#include "harness/endpoints/client.h"
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+
+#include "harness/endpoints/handshake.h"
+#include "harness/wire/close_payload.h"
+
+namespace closewire::endpoints {
+
+namespace http = boost::beast::http;
+using K = ObservationKind;
+
+struct Client::Impl : std::enable_shared_from_this<Impl> {
+  Impl(asio::io_context& io, ClientConfig c)
+      : config(std::move(c)),
+        socket(io),
+        timer(io),
+        timeout(config.close_timeout ? config.close_timeout
+                                     : default_close_timeout(config.profile)) {}
+
+  ClientConfig config;
+  tcp::socket socket;
+  asio::steady_timer timer;
+  std::optional<std::chrono::milliseconds> timeout;
+  boost::beast::flat_buffer buffer;
+  http::response_parser<http::empty_body> parser;
+  std::string key = make_websocket_key();
+  std::string request;
+  ObservationLog log;
+  std::shared_ptr<Peer> peer;
+  std::function<void(const ClientOutcome&)> finished_cb;
+  bool finished = false;
+  bool reported = false;
+  bool timer_armed = false;
+  bool stopped = false;
+
+  void record(K kind, std::string note = {}, int error = 0) {
+    Observation o;
+    o.at = Clock::now();
+    o.kind = kind;
+    o.note = std::move(note);
+    o.error = error;
+    log.add(std::move(o));
+  }
+
+  void fail(std::string why, const error_code& ec) {
+    record(K::read_error, why + ": " + ec.message(), errno_of(ec));
+    close_and_finish(why);
+  }
+
+  void close_and_finish(std::string why) {
+    error_code ignored;
+    socket.close(ignored);
+    finished = true;
+    record(K::closed, std::move(why));
+    report();
+  }
+
+  void start() {
+    auto self = shared_from_this();
+    error_code ec;
+    tcp::endpoint ep(asio::ip::make_address(config.host, ec), config.port);
+    if (ec) return fail("bad address", ec);
+    socket.async_connect(ep, [self](const error_code& ec) {
+      if (self->stopped) return;
+      if (ec) return self->fail("connect failed", ec);
+      self->record(K::connected);
+      self->send_request();
+    });
+  }
+
+  void send_request() {
+    auto self = shared_from_this();
+    request = upgrade_request(config.host + ":" + std::to_string(config.port), config.target, key);
+    asio::async_write(socket, asio::buffer(request), [self](const error_code& ec, std::size_t) {
+      if (self->stopped) return;
+      if (ec) return self->fail("upgrade request write failed", ec);
+      http::async_read_header(self->socket, self->buffer, self->parser,
+                              [self](const error_code& ec, std::size_t) { self->on_response(ec); });
+    });
+  }
+
+  void on_response(const error_code& ec) {
+    if (stopped) return;
+    if (ec) return fail("no upgrade response", ec);
+    const auto& res = parser.get();
+    if (res.result_int() != 101 || res["Sec-WebSocket-Accept"] != websocket_accept(key)) {
+      return close_and_finish("upgrade refused: status " + std::to_string(res.result_int()));
+    }
+    record(K::upgraded, "101");
+    auto data = buffer.data();
+    std::string leftover(static_cast<const char*>(data.data()), data.size());
+    peer = Peer::create(std::move(socket), Peer::Role::client);
+    std::weak_ptr<Impl> weak = shared_from_this();
+    peer->subscribe([weak](const Observation& o) {
+      if (auto self = weak.lock()) self->on_peer(o);
+    });
+    peer->start(leftover);
+  }
+
+  void on_peer(const Observation& o) {
+    if (stopped) return;
+    // Finished already when subscribers hear of the close.
+    if (o.kind == K::closed) finished = true;
+    log.add(o);
+    switch (o.kind) {
+      case K::frame_received:
+        if (o.opcode != static_cast<std::uint8_t>(wire::Opcode::close)) break;
+        if (!peer->close_queued()) {
+          // Browsers answer at once, echoing the code (no code: an empty Close).
+          std::optional<std::uint16_t> code;
+          if (o.code && *o.code != wire::kNoStatus) code = o.code;
+          peer->send_close(code, code ? o.reason : std::string());
+        } else if (peer->close_sent()) {
+          arm_timer();  // we closed first; their reply completes the handshake
+        }
+        break;
+      case K::frame_sent:
+        if (o.opcode == static_cast<std::uint8_t>(wire::Opcode::close) && peer->close_received())
+          arm_timer();
+        break;
+      case K::eof:
+        // The server closed TCP: the browser closes its socket too.
+        peer->close_plain("plain close after the server's FIN");
+        break;
+      case K::closed:
+        timer.cancel();
+        report();
+        break;
+      default:
+        break;
+    }
+  }
+
+  void arm_timer() {
+    if (timer_armed || !timeout) return;
+    timer_armed = true;
+    timer.expires_after(*timeout);
+    timer.async_wait([self = shared_from_this()](const error_code& ec) {
+      if (ec || self->stopped || !self->peer || !self->peer->is_open()) return;
+      self->peer->note_timeout("close timeout " + std::to_string(self->timeout->count()) + "ms");
+      self->peer->close_plain("plain close after the own close timeout");
+    });
+  }
+
+  void report() {
+    if (reported || !finished_cb) return;
+    reported = true;
+    if (auto out = judge_outcome(config.profile, log.entries())) finished_cb(*out);
+  }
+
+  void stop() {
+    if (stopped) return;
+    stopped = true;
+    timer.cancel();
+    error_code ec;
+    socket.close(ec);
+    if (peer) peer->close_plain("client stopped");
+    peer.reset();
+  }
+};
+
+Client::Client(asio::io_context& io, ClientConfig config)
+    : impl_(std::make_shared<Impl>(io, std::move(config))) {}
+
+Client::~Client() {
+  impl_->stop();
+}
+
+void Client::start() {
+  impl_->start();
+}
+void Client::stop() {
+  impl_->stop();
+}
+const ClientConfig& Client::config() const {
+  return impl_->config;
+}
+ObservationLog& Client::log() {
+  return impl_->log;
+}
+void Client::on_finished(std::function<void(const ClientOutcome&)> fn) {
+  impl_->finished_cb = std::move(fn);
+}
+std::shared_ptr<Peer> Client::peer() const {
+  return impl_->peer;
+}
+bool Client::upgraded() const {
+  return impl_->peer != nullptr;
+}
+bool Client::finished() const {
+  return impl_->finished;
+}
+std::optional<ClientOutcome> Client::outcome() const {
+  return judge_outcome(impl_->config.profile, impl_->log.entries());
+}
+std::optional<std::chrono::milliseconds> Client::close_timeout() const {
+  return impl_->timeout;
+}
+
+}  // namespace closewire::endpoints

@@ -1,0 +1,58 @@
+// A WebSocket client that behaves at the socket level like a browser profile around the close.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+
+#include "harness/endpoints/client_profile.h"
+#include "harness/endpoints/observation.h"
+#include "harness/endpoints/peer.h"
+
+namespace closewire::endpoints {
+
+struct ClientConfig {
+  ClientProfile profile = ClientProfile::chrome;
+  std::string host = "127.0.0.1";  // where to connect (a proxy or the server)
+  std::uint16_t port = 0;
+  std::string target = "/";
+  // Overrides the profile's close timeout (default_close_timeout) when set.
+  std::optional<std::chrono::milliseconds> close_timeout;
+};
+
+// Connects, upgrades, then: on the server's Close writes its reply at once (echoing code and
+// reason), closes TCP at the server's FIN, or itself when its close timeout fires (chrome 2 s,
+// firefox 1 s; safari and rfc wait for the server). Its outcome follows judge_outcome().
+class Client {
+ public:
+  Client(boost::asio::io_context& io, ClientConfig config);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  void start();
+  void stop();  // abandons the connection (plain close), no further callbacks
+
+  const ClientConfig& config() const;
+  ObservationLog& log();  // connect, upgrade, frames, socket events, own timeout
+  void subscribe(ObservationLog::Subscriber s) { log().subscribe(std::move(s)); }
+  // Runs once, when the client's socket is closed, with its outcome.
+  void on_finished(std::function<void(const ClientOutcome&)> fn);
+
+  std::shared_ptr<Peer> peer() const;  // after the upgrade: send frames, close, ...
+  bool upgraded() const;
+  bool finished() const;  // the client's socket is closed
+  std::optional<ClientOutcome> outcome() const;
+  std::optional<std::chrono::milliseconds> close_timeout() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace closewire::endpoints

@@ -1,0 +1,174 @@
+#include "harness/endpoints/client_profile.h"
+
+#include <array>
+#include <utility>
+
+#include "harness/wire/close_payload.h"
+#include "harness/wire/frame.h"
+
+namespace closewire::endpoints {
+
+namespace {
+constexpr std::array<std::pair<ClientProfile, std::string_view>, 5> kNames = {{
+    {ClientProfile::chrome, "chrome"},
+    {ClientProfile::chrome_legacy, "chrome-legacy"},
+    {ClientProfile::firefox, "firefox"},
+    {ClientProfile::safari, "safari"},
+    {ClientProfile::rfc, "rfc"},
+}};
+
+using K = ObservationKind;
+
+// The facts the rules look at, pulled from the log once.
+struct Facts {
+  const Observation* close = nullptr;  // the first Close frame received
+  const Observation* reply = nullptr;  // our Close frame written (after or before theirs)
+  const Observation* write_failed = nullptr;
+  const Observation* gone_before_reply = nullptr;
+  const Observation* frame_after_close = nullptr;
+  const Observation* end = nullptr;     // first eof / read_error / timeout after the Close
+  const Observation* closed = nullptr;  // our socket closed
+};
+
+Facts collect(const std::vector<Observation>& log) {
+  Facts f;
+  for (const auto& o : log) {
+    switch (o.kind) {
+      case K::frame_received:
+        if (f.close)
+          f.frame_after_close = f.frame_after_close ? f.frame_after_close : &o;
+        else if (o.opcode == static_cast<std::uint8_t>(wire::Opcode::close))
+          f.close = &o;
+        break;
+      case K::frame_sent:
+        if (!f.reply && o.opcode == static_cast<std::uint8_t>(wire::Opcode::close)) f.reply = &o;
+        break;
+      case K::write_failed:
+        if (!f.write_failed) f.write_failed = &o;
+        break;
+      case K::peer_gone_before_reply:
+        if (!f.gone_before_reply) f.gone_before_reply = &o;
+        break;
+      case K::eof:
+      case K::read_error:
+      case K::timeout:
+        if (f.close && !f.end) f.end = &o;
+        break;
+      case K::closed:
+        if (!f.closed) f.closed = &o;
+        break;
+      default:
+        break;
+    }
+  }
+  return f;
+}
+
+ClientOutcome abnormal(std::string why) {
+  return {wire::kAbnormalClosure, {}, false, std::move(why)};
+}
+
+ClientOutcome received(const Facts& f, bool clean, std::string why) {
+  std::optional<std::uint16_t> code = f.close->code ? f.close->code : wire::kAbnormalClosure;
+  return {code, f.close->reason, clean, std::move(why)};
+}
+
+// Chromium websocket_channel.cc: the first thing that ends the connection decides.
+std::optional<ClientOutcome> judge_chrome(const Facts& f, bool legacy) {
+  if (f.write_failed) return abnormal("a write failed (the Close reply never reached the wire)");
+  if (!f.close) {
+    if (f.closed) return abnormal("connection ended without a Close frame");
+    return std::nullopt;
+  }
+  if (f.frame_after_close) return abnormal("a frame arrived after the Close frame");
+  if (!f.end) return std::nullopt;
+  switch (f.end->kind) {
+    case K::read_error:
+      return received(f, false, "read error after the Close frame");
+    case K::eof:
+      return received(f, true, "server closed TCP (EOF)");
+    default:  // timeout
+      if (legacy) return abnormal("own close timeout fired (CloseTimeout, legacy build)");
+      return received(f, true, "own close timeout fired");
+  }
+}
+
+// Gecko WebSocketChannel.cpp: never 1006 after a received Close; not clean exactly when the
+// server's FIN or RST came before the reply went out.
+std::optional<ClientOutcome> judge_firefox(const Facts& f) {
+  if (!f.close) {
+    if (f.closed) return abnormal("connection ended without a Close frame");
+    return std::nullopt;
+  }
+  if (f.gone_before_reply)
+    return received(f, false,
+                    "the server's " + f.gone_before_reply->note + " came before the reply");
+  if (f.write_failed) return received(f, false, "the Close reply's write failed");
+  if (f.reply) return received(f, true, "reply sent");
+  if (f.closed) return received(f, false, "closed before replying");
+  return std::nullopt;
+}
+
+// WebKit WebSocketTaskCocoa.mm: transport errors are ignored once a Close was parsed.
+std::optional<ClientOutcome> judge_safari(const Facts& f) {
+  if (f.close) return received(f, true, "Close frame parsed");
+  if (f.closed) return abnormal("connection ended without a Close frame");
+  return std::nullopt;
+}
+
+// RFC 6455 §7.1.4/7.1.5: clean when TCP closed after the closing handshake completed.
+std::optional<ClientOutcome> judge_rfc(const Facts& f) {
+  if (!f.close) {
+    if (f.closed) return abnormal("connection ended without a Close frame");
+    return std::nullopt;
+  }
+  if (f.reply) return received(f, true, "closing handshake completed");
+  if (f.write_failed) return received(f, false, "the Close reply's write failed");
+  if (f.closed) return received(f, false, "closed before replying");
+  return std::nullopt;
+}
+}  // namespace
+
+std::string_view to_string(ClientProfile p) {
+  for (const auto& [v, name] : kNames)
+    if (v == p) return name;
+  return "unknown";
+}
+
+std::optional<ClientProfile> client_profile_from_string(std::string_view name) {
+  for (const auto& [v, n] : kNames)
+    if (n == name) return v;
+  return std::nullopt;
+}
+
+std::optional<std::chrono::milliseconds> default_close_timeout(ClientProfile p) {
+  switch (p) {
+    case ClientProfile::chrome:
+    case ClientProfile::chrome_legacy:
+      return std::chrono::milliseconds(2000);
+    case ClientProfile::firefox:
+      return std::chrono::milliseconds(1000);
+    default:
+      return std::nullopt;
+  }
+}
+
+std::optional<ClientOutcome> judge_outcome(ClientProfile profile,
+                                           const std::vector<Observation>& log) {
+  Facts f = collect(log);
+  switch (profile) {
+    case ClientProfile::chrome:
+      return judge_chrome(f, false);
+    case ClientProfile::chrome_legacy:
+      return judge_chrome(f, true);
+    case ClientProfile::firefox:
+      return judge_firefox(f);
+    case ClientProfile::safari:
+      return judge_safari(f);
+    case ClientProfile::rfc:
+      return judge_rfc(f);
+  }
+  return std::nullopt;
+}
+
+}  // namespace closewire::endpoints

@@ -1,0 +1,35 @@
+// Accept loop shared by the proxy models: one Relay per accepted downstream connection.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "harness/endpoints/observation.h"
+#include "harness/endpoints/relay.h"
+
+namespace closewire::endpoints {
+
+class ProxyListener {
+ public:
+  // Binds and listens at once; relays every connection with `config`.
+  ProxyListener(boost::asio::io_context& io, const std::string& host, std::uint16_t port,
+                RelayConfig config);
+  ~ProxyListener();
+  ProxyListener(const ProxyListener&) = delete;
+  ProxyListener& operator=(const ProxyListener&) = delete;
+
+  boost::asio::ip::tcp::endpoint endpoint() const;
+  ObservationLog& log();  // all relays; Observation::side is "downstream" or "upstream"
+  std::size_t connections() const;
+  void stop();
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace closewire::endpoints

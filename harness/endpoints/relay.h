@@ -1,0 +1,125 @@
+// One proxied connection: a downstream and an upstream socket with a byte pipe each way, per-hop
+// latency, HTTP head and frame tracking, faults, and how each side closes once the other is gone.
+// The proxy models (envoy_proxy.h, tcp_proxy.h) are configurations of this.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include "harness/endpoints/close_mode.h"
+#include "harness/endpoints/observation.h"
+#include "harness/endpoints/tcp_stream.h"
+#include "harness/wire/frame_decoder.h"
+#include "harness/wire/http_head.h"
+
+namespace closewire::endpoints {
+
+// How a relay closes one side once the other side is gone.
+struct SideClose {
+  enum class How : std::uint8_t {
+    mode,         // TcpStream::close(mode, delay)
+    flush_write,  // Envoy FlushWrite; `delay` > 0 is the stalled-flush safeguard
+    plain,        // close() at once, queued bytes dropped (Envoy NoFlush)
+  };
+  How how = How::mode;
+  CloseMode mode = CloseMode::fin;
+  std::chrono::milliseconds delay{0};
+
+  static SideClose with_mode(CloseMode m, std::chrono::milliseconds d = kDefaultCloseDelay) {
+    return {How::mode, m, d};
+  }
+  static SideClose flush_write(std::chrono::milliseconds safeguard) {
+    return {How::flush_write, CloseMode::fin, safeguard};
+  }
+  static SideClose plain() { return {How::plain, CloseMode::fin, {}}; }
+};
+
+// Faults on one direction of a relay. A reset RSTs the side that would have received the bytes.
+struct DirectionFaults {
+  std::chrono::milliseconds latency{0};  // added to every byte and to the close behind them
+  std::optional<std::uint64_t>
+      reset_after_bytes;            // relay this many bytes (HTTP head included), RST
+  bool reset_behind_close = false;  // relay up to the first Close frame's end, RST
+};
+
+struct RelayConfig {
+  tcp::endpoint upstream;
+  bool connect_after_request_head = false;  // Envoy: connect once the request head is decoded
+  SideClose downstream_on_upstream_close = SideClose::with_mode(CloseMode::fin);
+  SideClose upstream_on_downstream_close = SideClose::with_mode(CloseMode::fin);
+  DirectionFaults to_upstream;
+  DirectionFaults to_downstream;
+};
+
+class Relay : public std::enable_shared_from_this<Relay> {
+ public:
+  // Observations go to `log` with side "downstream" / "upstream" and `connection`.
+  static std::shared_ptr<Relay> create(tcp::socket downstream, RelayConfig config,
+                                       std::size_t connection, std::shared_ptr<ObservationLog> log);
+  void start();
+  void stop();  // plain close of both sides, no further observations of the relay's own
+
+ private:
+  enum class Side : std::uint8_t { downstream, upstream };
+  struct Item {
+    Clock::time_point due;
+    std::string bytes;
+    std::function<void()> action;  // runs in order with the bytes (a close behind the data)
+  };
+  struct Direction {
+    Direction(asio::any_io_executor ex, Side to, wire::HttpHeadParser::Kind head_kind)
+        : to(to),
+          timer(std::move(ex)),
+          head(head_kind),
+          decoder(/*expect_masked=*/to == Side::upstream) {}
+    Side to;
+    DirectionFaults faults;
+    std::deque<Item> items;
+    asio::steady_timer timer;
+    bool timer_pending = false;
+    wire::HttpHeadParser head;
+    bool head_done = false;
+    wire::FrameDecoder decoder;
+    std::uint64_t frame_bytes = 0;  // bytes fed to the decoder
+    std::uint64_t relayed = 0;      // bytes taken in, head included
+    bool cut = false;               // a fault ended this direction
+  };
+
+  Relay(tcp::socket downstream, RelayConfig config, std::size_t connection,
+        std::shared_ptr<ObservationLog> log);
+  void record(Side side, ObservationKind kind, std::string note = {});
+  void add(Observation o);
+  std::shared_ptr<TcpStream> make_stream(tcp::socket socket, Side side);
+  void connect();
+  void ingest(Direction& d, std::span<const std::uint8_t> bytes);
+  void push(Direction& d, std::string bytes, std::function<void()> action);
+  void pump(Direction& d);
+  void side_gone(Side side, bool eof);
+  void close_side(Side side, const SideClose& how);
+  std::shared_ptr<TcpStream>& stream(Side side) { return side == Side::upstream ? up_ : down_; }
+  static std::string_view name(Side side) {
+    return side == Side::upstream ? "upstream" : "downstream";
+  }
+
+  RelayConfig config_;
+  std::size_t connection_;
+  std::shared_ptr<ObservationLog> log_;
+  tcp::socket pending_down_;
+  tcp::socket up_socket_;  // until connected
+  std::shared_ptr<TcpStream> down_;
+  std::shared_ptr<TcpStream> up_;
+  bool connecting_ = false;
+  bool gone_[2] = {false, false};
+  bool stopped_ = false;
+  Direction to_up_;
+  Direction to_down_;
+};
+
+}  // namespace closewire::endpoints

@@ -1,0 +1,255 @@
+#include "harness/endpoints/server.h"
+
+#include <deque>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include "harness/endpoints/handshake.h"
+#include "harness/endpoints/listener.h"
+#include "harness/wire/close_payload.h"
+
+namespace closewire::endpoints {
+
+namespace http = boost::beast::http;
+using K = ObservationKind;
+
+namespace {
+struct Session {
+  Session(asio::io_context& io, std::size_t i) : index(i), step_timer(io), close_timer(io) {}
+  std::size_t index;
+  std::shared_ptr<Peer> peer;
+  std::deque<ServerStep> steps;
+  asio::steady_timer step_timer;
+  bool waiting = false;
+  asio::steady_timer close_timer;
+  bool close_timer_armed = false;
+};
+
+struct PendingUpgrade {
+  explicit PendingUpgrade(tcp::socket s) : socket(std::move(s)) {}
+  tcp::socket socket;
+  boost::beast::flat_buffer buffer;
+  http::request_parser<http::empty_body> parser;
+  std::size_t index = 0;
+};
+}  // namespace
+
+struct Server::Impl : std::enable_shared_from_this<Impl> {
+  Impl(asio::io_context& io, ServerConfig c)
+      : io(io),
+        config(std::move(c)),
+        acceptor(listen_on(io, config.host, config.port)),
+        bound(acceptor.local_endpoint()) {}
+
+  asio::io_context& io;
+  ServerConfig config;
+  tcp::acceptor acceptor;
+  tcp::endpoint bound;
+  ObservationLog log;
+  std::vector<std::shared_ptr<Session>> sessions;
+  std::size_t accepted = 0;
+  bool stopped = false;
+
+  void record(std::size_t index, K kind, std::string note = {}) {
+    Observation o;
+    o.at = Clock::now();
+    o.kind = kind;
+    o.connection = index;
+    o.note = std::move(note);
+    log.add(std::move(o));
+  }
+
+  void accept() {
+    acceptor.async_accept([self = shared_from_this()](const error_code& ec, tcp::socket socket) {
+      if (self->stopped || ec == asio::error::operation_aborted) return;
+      if (!ec) self->handshake(std::move(socket));
+      self->accept();
+    });
+  }
+
+  void handshake(tcp::socket socket) {
+    auto p = std::make_shared<PendingUpgrade>(std::move(socket));
+    p->index = accepted++;
+    record(p->index, K::connected);
+    http::async_read_header(p->socket, p->buffer, p->parser,
+                            [self = shared_from_this(), p](const error_code& ec, std::size_t) {
+                              if (self->stopped) return;
+                              if (ec) {
+                                self->record(p->index, K::closed,
+                                             "no upgrade request: " + ec.message());
+                                return;  // the socket closes with `p`
+                              }
+                              self->open(*p);
+                            });
+  }
+
+  void open(PendingUpgrade& p) {
+    const auto& req = p.parser.get();
+    if (!boost::beast::websocket::is_upgrade(req)) {
+      record(p.index, K::closed, "not a WebSocket upgrade");
+      error_code ec;
+      asio::write(
+          p.socket,
+          asio::buffer(std::string_view("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")),
+          ec);
+      p.socket.close(ec);
+      return;
+    }
+    auto s = std::make_shared<Session>(io, p.index);
+    auto data = p.buffer.data();
+    std::string leftover(static_cast<const char*>(data.data()), data.size());
+    s->peer = Peer::create(std::move(p.socket), Peer::Role::server, p.index);
+    std::weak_ptr<Impl> weak = shared_from_this();
+    std::weak_ptr<Session> weak_session = s;
+    s->peer->subscribe([weak, weak_session](const Observation& o) {
+      auto self = weak.lock();
+      auto session = weak_session.lock();
+      if (self && session) self->on_peer(session, o);
+    });
+    sessions.push_back(s);
+    s->peer->send_raw(upgrade_response(std::string(req["Sec-WebSocket-Key"])));
+    record(p.index, K::upgraded, "101");
+    s->peer->start(leftover);
+    s->steps.assign(config.on_open.begin(), config.on_open.end());
+    run_next(s);
+  }
+
+  void on_peer(const std::shared_ptr<Session>& s, const Observation& o) {
+    if (stopped) return;
+    log.add(o);
+    Peer& peer = *s->peer;
+    switch (o.kind) {
+      case K::frame_received:
+        if (o.opcode != static_cast<std::uint8_t>(wire::Opcode::close)) break;
+        if (!peer.close_queued()) {
+          // ws: code 1005 -> close() without a code, otherwise close(code, reason).
+          std::optional<std::uint16_t> code;
+          if (o.code && *o.code != wire::kNoStatus) code = o.code;
+          peer.send_close(code, code ? o.reason : std::string());
+        } else if (peer.close_sent()) {
+          peer.close_socket(config.after_closing_handshake);
+        }
+        break;
+      case K::frame_sent:
+        if (o.opcode != static_cast<std::uint8_t>(wire::Opcode::close)) break;
+        arm_close_timer(s);
+        if (peer.close_received()) peer.close_socket(config.after_closing_handshake);
+        break;
+      case K::eof:
+        // ws socketOnEnd: socket.end(), and Node destroys the socket once both sides ended.
+        if (peer.is_open() && !peer.stream().closing()) peer.close_socket(CloseMode::fin);
+        break;
+      case K::closed:
+        s->close_timer.cancel();
+        s->step_timer.cancel();
+        break;
+      default:
+        break;
+    }
+  }
+
+  void arm_close_timer(const std::shared_ptr<Session>& s) {
+    if (s->close_timer_armed) return;
+    s->close_timer_armed = true;
+    s->close_timer.expires_after(config.close_timeout);
+    s->close_timer.async_wait([self = shared_from_this(), s](const error_code& ec) {
+      if (ec || self->stopped || !s->peer->is_open()) return;
+      s->peer->note_timeout("ws close timeout");
+      s->peer->close_plain("plain close: socket.destroy() after the close timeout");
+    });
+  }
+
+  void run_next(const std::shared_ptr<Session>& s) {
+    while (!s->waiting && !s->steps.empty() && !stopped) {
+      ServerStep step = std::move(s->steps.front());
+      s->steps.pop_front();
+      Peer& peer = *s->peer;
+      switch (step.kind) {
+        case ServerStep::Kind::text:
+          peer.send_text(std::move(step.payload));
+          break;
+        case ServerStep::Kind::binary:
+          peer.send_binary(std::move(step.payload));
+          break;
+        case ServerStep::Kind::ping:
+          peer.send_ping(std::move(step.payload));
+          break;
+        case ServerStep::Kind::pong:
+          peer.send_pong(std::move(step.payload));
+          break;
+        case ServerStep::Kind::close:
+          peer.send_close(step.code, std::move(step.reason));
+          break;
+        case ServerStep::Kind::close_tcp:
+          peer.close_socket(step.mode, step.duration);
+          break;
+        case ServerStep::Kind::wait:
+          s->waiting = true;
+          s->step_timer.expires_after(step.duration);
+          s->step_timer.async_wait([self = shared_from_this(), s](const error_code& ec) {
+            s->waiting = false;
+            if (!ec) self->run_next(s);
+          });
+          break;
+      }
+    }
+  }
+
+  void stop() {
+    if (stopped) return;
+    stopped = true;
+    error_code ec;
+    acceptor.close(ec);
+    for (auto& s : sessions) {
+      s->close_timer.cancel();
+      s->step_timer.cancel();
+      s->peer->close_plain("server stopped");
+    }
+    sessions.clear();
+  }
+};
+
+Server::Server(asio::io_context& io, ServerConfig config)
+    : impl_(std::make_shared<Impl>(io, std::move(config))) {
+  impl_->accept();
+}
+
+Server::~Server() {
+  impl_->stop();
+}
+
+std::uint16_t Server::port() const {
+  return impl_->bound.port();
+}
+tcp::endpoint Server::endpoint() const {
+  return impl_->bound;
+}
+const ServerConfig& Server::config() const {
+  return impl_->config;
+}
+ObservationLog& Server::log() {
+  return impl_->log;
+}
+std::size_t Server::connections() const {
+  return impl_->sessions.size();
+}
+std::shared_ptr<Peer> Server::peer(std::size_t i) const {
+  return i < impl_->sessions.size() ? impl_->sessions[i]->peer : nullptr;
+}
+void Server::run_steps(std::size_t i, std::vector<ServerStep> steps) {
+  if (i >= impl_->sessions.size()) return;
+  auto& s = impl_->sessions[i];
+  s->steps.insert(s->steps.end(), steps.begin(), steps.end());
+  impl_->run_next(s);
+}
+void Server::stop() {
+  impl_->stop();
+}
+
+}  // namespace closewire::endpoints

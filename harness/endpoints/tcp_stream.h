@@ -1,0 +1,125 @@
+// One TCP socket with a write queue, a read loop and every close mode: the socket layer that the
+// WebSocket peers and the proxy models share.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "harness/endpoints/close_mode.h"
+#include "harness/endpoints/observation.h"
+
+namespace closewire::endpoints {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+
+// Reads with readiness waits plus non-blocking read(), never with a pending async read: "stop
+// reading" then really leaves later bytes in the kernel, which close-unread and Envoy's delayed
+// close depend on (an Asio read cannot be cancelled without cancelling the writes too).
+// The stream records its socket-level observations (EOF, errors, how it closed) into `sink`.
+class TcpStream : public std::enable_shared_from_this<TcpStream> {
+ public:
+  using Sink = std::function<void(Observation)>;
+  using WriteDone = std::function<void(const error_code&)>;
+  struct Callbacks {
+    std::function<void(std::span<const std::uint8_t>)> on_data;
+    std::function<void()> on_eof;                           // the peer's FIN
+    std::function<void(const error_code&)> on_read_error;   // then the stream closes itself
+    std::function<void(const error_code&)> on_write_error;  // then the stream closes itself
+    std::function<void()> on_closed;                        // the fd is gone, whichever way
+  };
+
+  static std::shared_ptr<TcpStream> create(tcp::socket socket, Sink sink, std::string side = {});
+  ~TcpStream();
+  TcpStream(const TcpStream&) = delete;
+  TcpStream& operator=(const TcpStream&) = delete;
+
+  void set_callbacks(Callbacks cb) { cb_ = std::move(cb); }
+  // Drops callbacks and sink: the owner is going away (the socket stays as it is).
+  void detach();
+
+  void start_reading();
+  void stop_reading();  // no read() from now on; bytes that arrive stay in the kernel
+  bool read_done() const { return read_done_; }
+
+  // Queued writes go out in order; `done` runs when this piece is in the kernel or failed.
+  void write(std::string bytes, WriteDone done = {});
+  void after_flush(std::function<void()> fn);  // at once when nothing is queued
+  bool flushed() const { return queue_.empty(); }
+
+  // Closes in `mode`; `delay` is the delayed-close timeout (0: close right after the flush), or
+  // how long close-unread waits for bytes to leave unread.
+  void close(CloseMode mode, std::chrono::milliseconds delay = kDefaultCloseDelay);
+  // Envoy FlushWrite: stop reading, flush, plain close(); a peer FIN/RST ends it early;
+  // `safeguard` > 0 closes anyway when the flush stalls that long.
+  void close_flush_write(std::chrono::milliseconds safeguard);
+  // Plain close() now (no shutdown, no linger): the kernel sends FIN, or RST if bytes sit unread.
+  void close_plain(std::string_view why);
+
+  bool is_open() const { return open_; }
+  bool closing() const { return closing_; }
+  std::size_t unread_bytes() const;  // FIONREAD: received bytes not yet read
+  tcp::socket& socket() { return socket_; }
+
+ private:
+  TcpStream(tcp::socket socket, Sink sink, std::string side);
+
+  struct Pending {
+    std::string data;
+    std::size_t offset = 0;
+    WriteDone done;
+  };
+
+  void record(ObservationKind kind, std::string note = {}, int error = 0);
+  void arm_read();
+  void read_available();
+  void do_write();
+  void on_write(const error_code& ec, std::size_t n);
+  void finish_fin();
+  void close_when_unread(std::chrono::milliseconds bound);
+  void flush_close(std::chrono::milliseconds delay, bool wait_after_flush, std::string_view label);
+  void arm_delay_timer();
+  void watch_rdhup();
+  bool check_rdhup();
+  void wait_rdhup();
+  std::size_t drain();
+  void close_fd(std::string note);
+
+  tcp::socket socket_;
+  Sink sink_;
+  std::string side_;
+  Callbacks cb_;
+  std::array<std::uint8_t, 16384> buf_{};
+  bool open_ = true;
+  bool closing_ = false;
+  bool reading_ = false;
+  bool read_done_ = false;
+  bool wait_pending_ = false;
+  bool half_closed_ = false;
+  std::deque<Pending> queue_;
+  bool write_pending_ = false;
+  std::vector<std::function<void()>> flush_waiters_;
+  asio::steady_timer timer_;
+  unsigned timer_generation_ = 0;
+  std::optional<std::chrono::milliseconds> rearm_delay_;  // set while a delayed close counts
+  std::optional<asio::posix::stream_descriptor> rdhup_;   // private epoll set: EPOLLRDHUP only
+};
+
+// errno of an Asio error (0 when it is not a system error, e.g. eof).
+int errno_of(const error_code& ec);
+
+}  // namespace closewire::endpoints

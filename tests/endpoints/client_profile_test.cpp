@@ -1,0 +1,137 @@
+// The close-semantics.md §3 table, row by row, on synthetic client logs.
+#include "harness/endpoints/client_profile.h"
+
+#include <gtest/gtest.h>
+
+#include "harness/wire/frame.h"
+
+namespace closewire::endpoints {
+namespace {
+
+using K = ObservationKind;
+constexpr auto kClose = static_cast<std::uint8_t>(wire::Opcode::close);
+
+Observation obs(K kind, std::string note = {}) {
+  Observation o;
+  o.at = Clock::now();
+  o.kind = kind;
+  o.note = std::move(note);
+  return o;
+}
+Observation received_close(std::uint16_t code = 4321, std::string reason = "test") {
+  Observation o = obs(K::frame_received);
+  o.opcode = kClose;
+  o.code = code;
+  o.reason = std::move(reason);
+  return o;
+}
+Observation sent_close() {
+  Observation o = obs(K::frame_sent);
+  o.opcode = kClose;
+  o.code = 4321;
+  return o;
+}
+
+struct Expected {
+  std::uint16_t code;
+  bool clean;
+};
+
+void expect_outcome(ClientProfile p, const std::vector<Observation>& log, Expected e) {
+  auto out = judge_outcome(p, log);
+  ASSERT_TRUE(out.has_value()) << to_string(p);
+  EXPECT_EQ(out->code, e.code) << to_string(p) << ": " << out->why;
+  EXPECT_EQ(out->was_clean, e.clean) << to_string(p) << ": " << out->why;
+}
+
+TEST(ClientProfile, NamesRoundTrip) {
+  for (auto p : {ClientProfile::chrome, ClientProfile::chrome_legacy, ClientProfile::firefox,
+                 ClientProfile::safari, ClientProfile::rfc})
+    EXPECT_EQ(client_profile_from_string(to_string(p)), p);
+  EXPECT_EQ(to_string(ClientProfile::chrome_legacy), "chrome-legacy");
+  EXPECT_FALSE(client_profile_from_string("opera"));
+}
+
+TEST(ClientProfile, CloseTimeouts) {
+  EXPECT_EQ(default_close_timeout(ClientProfile::chrome), std::chrono::milliseconds(2000));
+  EXPECT_EQ(default_close_timeout(ClientProfile::chrome_legacy), std::chrono::milliseconds(2000));
+  EXPECT_EQ(default_close_timeout(ClientProfile::firefox), std::chrono::milliseconds(1000));
+  EXPECT_FALSE(default_close_timeout(ClientProfile::safari));
+  EXPECT_FALSE(default_close_timeout(ClientProfile::rfc));
+}
+
+TEST(ClientProfile, FinAfterReplyIsCleanEverywhere) {
+  std::vector<Observation> log = {received_close(), sent_close(), obs(K::eof), obs(K::closed)};
+  for (auto p : {ClientProfile::chrome, ClientProfile::chrome_legacy, ClientProfile::firefox,
+                 ClientProfile::safari, ClientProfile::rfc})
+    expect_outcome(p, log, {4321, true});
+}
+
+TEST(ClientProfile, OwnTimeoutIs1006OnlyForLegacyChrome) {
+  std::vector<Observation> log = {received_close(), sent_close(), obs(K::timeout), obs(K::closed)};
+  expect_outcome(ClientProfile::chrome, log, {4321, true});
+  expect_outcome(ClientProfile::chrome_legacy, log, {1006, false});
+  expect_outcome(ClientProfile::firefox, log, {4321, true});
+  expect_outcome(ClientProfile::safari, log, {4321, true});
+  expect_outcome(ClientProfile::rfc, log, {4321, true});
+}
+
+TEST(ClientProfile, RstAfterReplyWritten) {
+  std::vector<Observation> log = {received_close(), sent_close(), obs(K::read_error),
+                                  obs(K::closed)};
+  expect_outcome(ClientProfile::chrome, log, {4321, false});
+  expect_outcome(ClientProfile::chrome_legacy, log, {4321, false});
+  expect_outcome(ClientProfile::firefox, log, {4321, true});
+  expect_outcome(ClientProfile::safari, log, {4321, true});
+  expect_outcome(ClientProfile::rfc, log, {4321, true});
+}
+
+TEST(ClientProfile, RstBeforeReplyMakesTheWriteFail) {
+  std::vector<Observation> log = {received_close(), obs(K::peer_gone_before_reply, "rst"),
+                                  obs(K::write_failed), obs(K::closed)};
+  expect_outcome(ClientProfile::chrome, log, {1006, false});
+  expect_outcome(ClientProfile::chrome_legacy, log, {1006, false});
+  expect_outcome(ClientProfile::firefox, log, {4321, false});
+  expect_outcome(ClientProfile::safari, log, {4321, true});
+  expect_outcome(ClientProfile::rfc, log, {4321, false});
+}
+
+TEST(ClientProfile, FinRightBehindTheCloseFrame) {
+  std::vector<Observation> log = {received_close(), obs(K::peer_gone_before_reply, "fin"),
+                                  sent_close(), obs(K::eof), obs(K::closed)};
+  expect_outcome(ClientProfile::chrome, log, {4321, true});
+  expect_outcome(ClientProfile::chrome_legacy, log, {4321, true});
+  expect_outcome(ClientProfile::firefox, log, {4321, false});
+  expect_outcome(ClientProfile::safari, log, {4321, true});
+  expect_outcome(ClientProfile::rfc, log, {4321, true});
+}
+
+TEST(ClientProfile, FrameAfterCloseFailsChrome) {
+  Observation text = obs(K::frame_received);
+  text.opcode = static_cast<std::uint8_t>(wire::Opcode::text);
+  std::vector<Observation> log = {received_close(), text, sent_close(), obs(K::eof),
+                                  obs(K::closed)};
+  expect_outcome(ClientProfile::chrome, log, {1006, false});
+}
+
+TEST(ClientProfile, NoCloseFrameIs1006) {
+  std::vector<Observation> log = {obs(K::eof), obs(K::closed)};
+  for (auto p :
+       {ClientProfile::chrome, ClientProfile::firefox, ClientProfile::safari, ClientProfile::rfc})
+    expect_outcome(p, log, {1006, false});
+}
+
+TEST(ClientProfile, EmptyClosePayloadReports1005) {
+  std::vector<Observation> log = {received_close(1005, ""), sent_close(), obs(K::eof),
+                                  obs(K::closed)};
+  expect_outcome(ClientProfile::chrome, log, {1005, true});
+}
+
+TEST(ClientProfile, NoOutcomeWhileChromeWaits) {
+  std::vector<Observation> log = {received_close(), sent_close()};
+  EXPECT_FALSE(judge_outcome(ClientProfile::chrome, log).has_value());
+  EXPECT_FALSE(judge_outcome(ClientProfile::chrome, {}).has_value());
+}
+
+}  // namespace
+}  // namespace closewire::endpoints

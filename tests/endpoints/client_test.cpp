@@ -1,0 +1,205 @@
+// Seed server and profile clients, directly connected over loopback.
+#include "harness/endpoints/client.h"
+
+#include <gtest/gtest.h>
+#include <boost/asio/ip/address.hpp>
+
+#include "harness/endpoints/server.h"
+#include "harness/wire/frame.h"
+#include "tests/endpoints/loop.h"
+
+namespace closewire::endpoints {
+namespace {
+
+using namespace std::chrono_literals;
+using K = ObservationKind;
+using testing::ms_between;
+using testing::run_until;
+constexpr auto kClose = static_cast<std::uint8_t>(wire::Opcode::close);
+
+const Observation* first_frame(const ObservationLog& log, K kind, std::uint8_t opcode) {
+  for (const auto& o : log.entries())
+    if (o.kind == kind && o.opcode == opcode) return &o;
+  return nullptr;
+}
+
+class DirectTest : public ::testing::TestWithParam<ClientProfile> {
+ protected:
+  std::string dump(Server& s, Client& c) {
+    return "server:\n" + s.log().dump(origin) + "client:\n" + c.log().dump(origin);
+  }
+  asio::io_context io;
+  Clock::time_point origin = Clock::now();
+};
+
+TEST_P(DirectTest, SeedServerGives4321Clean) {
+  Server server(io, {});
+  ClientConfig cc;
+  cc.profile = GetParam();
+  cc.port = server.port();
+  Client client(io, cc);
+  client.start();
+  ASSERT_TRUE(run_until(
+      io, [&] { return client.finished(); }, 3000ms, "client finished"))
+      << dump(server, client);
+  auto out = client.outcome();
+  ASSERT_TRUE(out) << dump(server, client);
+  EXPECT_EQ(out->code, 4321) << out->why;
+  EXPECT_EQ(out->reason, "test");
+  EXPECT_TRUE(out->was_clean) << out->why;
+
+  // ws 8: the FIN comes only after the client's reply arrived, and the client closes on it.
+  const auto* reply = first_frame(server.log(), K::frame_received, kClose);
+  const auto* fin = server.log().first(K::half_closed);
+  ASSERT_TRUE(reply && fin) << dump(server, client);
+  EXPECT_EQ(reply->code, 4321);
+  EXPECT_LE(reply->at, fin->at);
+  EXPECT_NE(client.log().first(K::eof), nullptr) << dump(server, client);
+  EXPECT_EQ(client.log().count(K::timeout), 0u);
+  ASSERT_TRUE(run_until(
+      io, [&] { return server.log().first(K::closed) != nullptr; }, 1000ms));
+  EXPECT_EQ(server.log().count(K::read_error), 0u) << dump(server, client);
+}
+
+INSTANTIATE_TEST_SUITE_P(Profiles, DirectTest,
+                         ::testing::Values(ClientProfile::chrome, ClientProfile::chrome_legacy,
+                                           ClientProfile::firefox, ClientProfile::safari,
+                                           ClientProfile::rfc),
+                         [](const auto& info) {
+                           std::string n(to_string(info.param));
+                           std::erase(n, '-');
+                           return n;
+                         });
+
+class ClientServerTest : public ::testing::Test {
+ protected:
+  std::optional<ClientOutcome> run(ServerConfig sc, ClientProfile profile,
+                                   std::string host = "127.0.0.1") {
+    sc.host = host;
+    server = std::make_unique<Server>(io, sc);
+    ClientConfig cc;
+    cc.profile = profile;
+    cc.host = host;
+    cc.port = server->port();
+    client = std::make_unique<Client>(io, cc);
+    client->start();
+    EXPECT_TRUE(run_until(
+        io, [&] { return client->finished(); }, 3000ms, "client finished"))
+        << dump();
+    return client->outcome();
+  }
+  std::string dump() {
+    return "server:\n" + server->log().dump(origin) + "client:\n" + client->log().dump(origin);
+  }
+  asio::io_context io;
+  Clock::time_point origin = Clock::now();
+  std::unique_ptr<Server> server;
+  std::unique_ptr<Client> client;
+};
+
+TEST_F(ClientServerTest, CloseWithoutCodeReports1005) {
+  ServerConfig sc;
+  sc.on_open = {ServerStep::close()};
+  auto out = run(sc, ClientProfile::chrome);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->code, 1005);
+  EXPECT_TRUE(out->was_clean);
+  // The client echoes an empty Close, which the server reads as 1005 too.
+  const auto* reply = first_frame(server->log(), K::frame_received, kClose);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->code, 1005);
+}
+
+TEST_F(ClientServerTest, ClientInitiatedCloseIsEchoedThenEnded) {
+  ServerConfig sc;
+  sc.on_open = {};
+  server = std::make_unique<Server>(io, sc);
+  ClientConfig cc;
+  cc.port = server->port();
+  client = std::make_unique<Client>(io, cc);
+  client->start();
+  ASSERT_TRUE(run_until(
+      io, [&] { return client->upgraded(); }, 1000ms));
+  client->peer()->send_close(1000, "bye");
+  ASSERT_TRUE(run_until(
+      io, [&] { return client->finished(); }, 3000ms))
+      << dump();
+  auto out = client->outcome();
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->code, 1000);
+  EXPECT_EQ(out->reason, "bye");
+  EXPECT_TRUE(out->was_clean) << out->why;
+  EXPECT_NE(server->log().first(K::half_closed), nullptr) << dump();
+}
+
+TEST_F(ClientServerTest, PingIsAnsweredWithPong) {
+  ServerConfig sc;
+  sc.on_open = {ServerStep::ping("hi"), ServerStep::close(4321, "test")};
+  auto out = run(sc, ClientProfile::chrome);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->code, 4321);
+  EXPECT_NE(
+      first_frame(server->log(), K::frame_received, static_cast<std::uint8_t>(wire::Opcode::pong)),
+      nullptr)
+      << dump();
+}
+
+TEST_F(ClientServerTest, FinRightBehindTheCloseFrame) {
+  // "closefin": Close frame and FIN back to back. Chrome: clean; Firefox: not clean, because the
+  // FIN was there before its reply went out.
+  ServerConfig sc;
+  sc.on_open = {ServerStep::close(4321, "test"), ServerStep::close_tcp(CloseMode::fin)};
+  auto chrome = run(sc, ClientProfile::chrome);
+  ASSERT_TRUE(chrome);
+  EXPECT_EQ(chrome->code, 4321);
+  EXPECT_TRUE(chrome->was_clean) << chrome->why << "\n" << dump();
+
+  client.reset();
+  server.reset();
+  auto firefox = run(sc, ClientProfile::firefox);
+  ASSERT_TRUE(firefox);
+  EXPECT_EQ(firefox->code, 4321);
+  EXPECT_NE(client->log().first(K::peer_gone_before_reply), nullptr) << dump();
+  EXPECT_FALSE(firefox->was_clean) << firefox->why << "\n" << dump();
+}
+
+TEST_F(ClientServerTest, ServerDestroysTheSocketAfterItsCloseTimeout) {
+  // A client that never replies: the ws close timer ends it with a plain close.
+  ServerConfig sc;
+  sc.close_timeout = 100ms;
+  sc.on_open = {};
+  server = std::make_unique<Server>(io, sc);
+  ClientConfig cc;
+  cc.profile = ClientProfile::rfc;
+  cc.port = server->port();
+  client = std::make_unique<Client>(io, cc);
+  client->start();
+  ASSERT_TRUE(run_until(
+      io, [&] { return server->connections() == 1 && client->upgraded(); }, 1000ms));
+  client->peer()->stop_reading();  // never sees the Close, never replies
+  server->run_steps(0, {ServerStep::close(4321, "test")});
+  ASSERT_TRUE(run_until(
+      io, [&] { return server->log().first(K::closed) != nullptr; }, 1000ms))
+      << dump();
+  ASSERT_NE(server->log().first(K::timeout), nullptr);
+  double waited = ms_between(first_frame(server->log(), K::frame_sent, kClose)->at,
+                             server->log().first(K::closed)->at);
+  EXPECT_GE(waited, 95.0);
+  EXPECT_LE(waited, 300.0);
+}
+
+TEST_F(ClientServerTest, WorksOverIpv6Loopback) {
+  try {
+    asio::io_context probe;
+    tcp::acceptor a(probe, tcp::endpoint(asio::ip::make_address("::1"), 0));
+  } catch (const std::exception&) {
+    GTEST_SKIP() << "no ::1 here";
+  }
+  auto out = run({}, ClientProfile::chrome, "::1");
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->code, 4321);
+  EXPECT_TRUE(server->endpoint().address().is_v6());
+}
+
+}  // namespace
+}  // namespace closewire::endpoints
