@@ -56,6 +56,29 @@ void print_result(const ScenarioResult& r, const report::TextStyle& style, bool 
   }
 }
 
+// The full account of one run: every leg's timeline and verdicts, every expectation.
+std::string full_report(const ScenarioResult& r) {
+  const Scenario& s = *r.scenario;
+  std::string out = fmt::format("━━ {}  ({})\n{}\n", s.name, s.file, s.about);
+  if (!r.error.empty()) out += "error: " + r.error + "\n";
+  const report::TextStyle plain;
+  for (const auto& leg : r.legs) {
+    out += "\n" + report::leg_heading(*leg.connection, leg.name) + "\n" +
+           report::timeline(*leg.connection, leg, plain);
+    if (leg.connection->websocket) out += "\n" + report::verdict_table(*leg.connection, plain);
+  }
+  if (r.client_outcome) {
+    out += fmt::format("\nthe client ({}) reported: {} '{}' {} ({})\n", endpoints::to_string(s.client.profile),
+                       r.client_outcome->code ? std::to_string(*r.client_outcome->code) : "none",
+                       r.client_outcome->reason, r.client_outcome->was_clean ? "clean" : "not clean",
+                       r.client_outcome->why);
+  }
+  out += "\nexpectations\n" + report::outcomes(r.outcomes, plain);
+  out += fmt::format("{}  (capture {}, {:.0f} ms)\n\n", r.status == ScenarioResult::Status::passed ? "PASS" : "FAIL",
+                     r.pcap_path, r.run_ms);
+  return out;
+}
+
 }  // namespace
 
 CLI::App* add_run_command(CLI::App& app, RunCommandOptions& opt) {
@@ -67,6 +90,7 @@ CLI::App* add_run_command(CLI::App& app, RunCommandOptions& opt) {
   cmd->add_option("path", opt.paths, "Scenario files or folders")->required();
   cmd->add_option("-o,--out", opt.out_dir, "Folder for each run's pcap and JSON")->capture_default_str();
   cmd->add_flag("--json", opt.json, "One JSON object on stdout instead of text");
+  cmd->add_option("--report", opt.report_file, "Also write every leg's timeline and verdicts to this file");
   cmd->add_option("-j,--jobs", opt.jobs, "Scenarios at once (default: all; ports are dynamic)");
   cmd->add_flag("-v,--verbose", opt.verbose, "Show every expectation and the endpoints' observations");
   cmd->add_option("--tolerance-scale", opt.tolerance_scale,
@@ -125,6 +149,14 @@ int run_run(const RunCommandOptions& opt) {
       std::fprintf(stderr, "closewire: %s\n", r.error.c_str());
     } else {
       print_result(r, style, opt.verbose);
+    }
+  }
+  if (!opt.report_file.empty()) {
+    std::ofstream report_out(opt.report_file);
+    for (const auto& r : results) report_out << full_report(*r);
+    if (!report_out) {
+      std::fprintf(stderr, "closewire: %s: cannot write the report\n", opt.report_file.c_str());
+      status = worst(status, kEnvironment);
     }
   }
   if (opt.json) {

@@ -12,6 +12,7 @@ struct RunCommandOptions {
   std::vector<std::string> paths;
   std::string out_dir = "out/runs";
   bool json = false;
+  std::string report_file;
   unsigned jobs = 0;  // 0: every scenario at once (they mostly wait on timers)
   double tolerance_scale = 0;
   bool verbose = false;

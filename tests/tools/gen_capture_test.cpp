@@ -1,0 +1,175 @@
+// closewire-gen-capture end to end: generate a capture, replay it with `closewire replay --json`,
+// and check that every connection's verdicts match the close pattern it was generated with.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "tools/gen_capture/generator.h"
+
+namespace closewire::gen {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string exe(const char* env) {
+  const char* path = std::getenv(env);
+  return path ? path : "";
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "closewire-gen-test-XXXXXX").string();
+    if (mkdtemp(tmpl.data())) path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    if (!path_.empty()) fs::remove_all(path_, ignored);
+  }
+  fs::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  fs::path path_;
+};
+
+// Runs `command` through the shell; returns its exit status (-1 if it did not exit).
+int run(const std::string& command) {
+  const int status = std::system(command.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+struct Expected {
+  int code;
+  bool clean;
+};
+
+// What each profile reports for each pattern (close-semantics.md §3), written out independently
+// of harness/analysis/verdict.cpp.
+std::map<std::string, Expected> expected_for(ClosePattern p) {
+  const Expected ok{kCloseCode, true};
+  switch (p) {
+    case ClosePattern::clean:
+      return {{"chrome", ok}, {"chrome-legacy", ok}, {"firefox", ok}, {"safari", ok}, {"rfc", ok}};
+    case ClosePattern::no_status: {
+      const Expected e{1005, true};
+      return {{"chrome", e}, {"chrome-legacy", e}, {"firefox", e}, {"safari", e}, {"rfc", e}};
+    }
+    case ClosePattern::rst_after_reply:  // Chrome: RST after its reply was written
+      return {{"chrome", {kCloseCode, false}},
+              {"chrome-legacy", {kCloseCode, false}},
+              {"firefox", ok},
+              {"safari", ok},
+              {"rfc", ok}};
+    case ClosePattern::rst_before_reply:  // Chrome: the reply's write failed
+      return {{"chrome", {1006, false}},
+              {"chrome-legacy", {1006, false}},
+              {"firefox", {kCloseCode, false}},
+              {"safari", ok},
+              {"rfc", {kCloseCode, false}}};
+    case ClosePattern::client_timeout:  // closed by the 2 s timeout: 1006 up to Chrome 105
+      return {{"chrome", ok},
+              {"chrome-legacy", {1006, false}},
+              {"firefox", ok},
+              {"safari", ok},
+              {"rfc", ok}};
+  }
+  return {};
+}
+
+TEST(GenCapture, ReplayedVerdictsMatchEachConnectionsClosePattern) {
+  const std::string gen = exe("CLOSEWIRE_GEN_CAPTURE_EXE");
+  const std::string closewire = exe("CLOSEWIRE_EXE");
+  ASSERT_FALSE(gen.empty()) << "CLOSEWIRE_GEN_CAPTURE_EXE is not set (run through meson test)";
+  ASSERT_FALSE(closewire.empty()) << "CLOSEWIRE_EXE is not set (run through meson test)";
+  TempDir dir;
+  const fs::path pcap = dir / "gen.pcap";
+  const fs::path json_file = dir / "replay.json";
+  GeneratorOptions options;
+  options.connections = 200;
+  options.seed = 7;
+  ASSERT_EQ(run(gen + " --connections 200 --seed 7 --quiet --out " + pcap.string()), 0);
+  ASSERT_EQ(run(closewire + " replay --json " + pcap.string() + " > " + json_file.string()), 0);
+
+  const auto json = nlohmann::json::parse(slurp(json_file));
+  const auto& capture = json.at("captures").at(0);
+  const auto& legs = capture.at("connections");
+  ASSERT_EQ(legs.size(), 200u);
+  EXPECT_EQ(capture.at("summary").at("connections"), 200);
+  EXPECT_EQ(capture.at("summary").at("websockets"), 200);
+
+  std::set<ClosePattern> seen;
+  for (std::size_t i = 0; i < legs.size(); ++i) {
+    const auto& leg = legs[i];
+    const ClosePattern pattern = pattern_for(i, options.seed);
+    seen.insert(pattern);
+    SCOPED_TRACE("connection " + std::to_string(i) + " (" + std::string(to_string(pattern)) + ")");
+    EXPECT_EQ(leg.at("client").get<std::string>(), client_for(i, options).str());
+    EXPECT_EQ(leg.at("server").get<std::string>(), "127.0.0.1:8080");
+    ASSERT_TRUE(leg.at("websocket").get<bool>());
+    for (const auto& [profile, want] : expected_for(pattern)) {
+      const auto& v = leg.at("verdicts").at(profile);
+      EXPECT_EQ(v.at("code"), want.code) << profile << ": " << v.at("why");
+      EXPECT_EQ(v.at("was_clean").get<bool>(), want.clean) << profile << ": " << v.at("why");
+      EXPECT_TRUE(v.at("closed").get<bool>()) << profile;
+      if (want.code == kCloseCode) {
+        EXPECT_EQ(v.at("reason").get<std::string>(), kCloseReason) << profile;
+      }
+    }
+  }
+  EXPECT_EQ(seen.size(), kAllPatterns.size()) << "seed 7 should give every pattern in 200 legs";
+}
+
+TEST(GenCapture, SameSeedSameBytesOtherSeedOtherBytes) {
+  TempDir dir;
+  GeneratorOptions options;
+  options.connections = 50;
+  const auto a = generate_capture(options, (dir / "a.pcap").string());
+  const auto b = generate_capture(options, (dir / "b.pcap").string());
+  options.seed = 2;
+  generate_capture(options, (dir / "c.pcap").string());
+  EXPECT_EQ(a.packets, b.packets);
+  EXPECT_EQ(a.bytes, fs::file_size(dir / "a.pcap"));
+  EXPECT_EQ(slurp(dir / "a.pcap"), slurp(dir / "b.pcap"));
+  EXPECT_NE(slurp(dir / "a.pcap"), slurp(dir / "c.pcap"));
+}
+
+TEST(GenCapture, BadArgumentsExitWithStatus2) {
+  const std::string gen = exe("CLOSEWIRE_GEN_CAPTURE_EXE");
+  ASSERT_FALSE(gen.empty());
+  TempDir dir;
+  const std::string out = " --out " + (dir / "x.pcap").string() + " 2>/dev/null";
+  EXPECT_EQ(run(gen + " --connections 0" + out), 2);
+  EXPECT_EQ(run(gen + " --connections 5 --spacing soon" + out), 2);
+  EXPECT_EQ(run(gen + " --connections 5 --bogus" + out), 2);
+  EXPECT_EQ(run(gen + " --out /nonexistent-dir/x.pcap --connections 5 2>/dev/null"), 2);
+  EXPECT_EQ(run(gen + " --help >/dev/null"), 0);
+}
+
+TEST(GenCapture, ClientAddressesNeverCollideWhileOpen) {
+  GeneratorOptions options;
+  options.spacing = 1000;  // 1 us: a pass through the ports takes 28 ms, less than a 2 s timeout
+  const auto first = client_for(0, options);
+  const auto next_pass = client_for(kClientPorts, options);
+  EXPECT_EQ(first.port, next_pass.port);
+  EXPECT_NE(first.ip, next_pass.ip);
+  options.spacing = kNanosPerMilli;  // 28 s per pass: 127.0.0.1 throughout
+  EXPECT_EQ(client_for(kClientPorts, options).str(), "127.0.0.1:32768");
+}
+
+}  // namespace
+}  // namespace closewire::gen

@@ -1,0 +1,596 @@
+#include "tools/gen_capture/generator.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <queue>
+#include <stdexcept>
+#include <vector>
+
+#include "harness/wire/close_payload.h"
+#include "harness/wire/frame.h"
+#include "harness/wire/frame_encoder.h"
+
+// Packets are serialised by hand into one big output buffer rather than built with libtins'
+// EthernetII/IP/TCP/RawPDU: every packet here is Ethernet + IPv4 (no options) + TCP (fixed
+// options), so writing the ~66 header bytes directly is a few dozen stores, where a PDU tree
+// would allocate and copy per packet (or need fragile patching of serialised templates).
+// That is what lets a million packets be written in well under a few seconds. IP header and TCP
+// checksums are computed (cheap: one pass over each packet) so the capture is valid for any
+// tool; tshark and closewire would accept bad ones, but Wireshark would flag every packet.
+
+namespace closewire::gen {
+namespace {
+
+constexpr Nanos kMicro = 1000;
+// 2025-01-01T00:00:00Z: the capture's first SYN.
+constexpr Nanos kBaseTime = 1'735'689'600LL * kNanosPerSecond;
+
+// --- deterministic randomness --------------------------------------------------------------
+
+std::uint64_t splitmix64(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed) : state_(seed) {}
+  std::uint64_t next() { return splitmix64(state_++ * 0x2545F4914F6CDD1DULL + 0x1234567ULL); }
+  std::uint32_t below(std::uint32_t n) { return static_cast<std::uint32_t>(next() % n); }
+
+ private:
+  std::uint64_t state_;
+};
+
+// --- SHA-1 and base64, for Sec-WebSocket-Key / Sec-WebSocket-Accept -------------------------
+
+std::array<std::uint8_t, 20> sha1(std::string_view text) {
+  std::uint32_t h[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
+  std::string msg(text);
+  const std::uint64_t bits = static_cast<std::uint64_t>(text.size()) * 8;
+  msg.push_back(static_cast<char>(0x80));
+  while (msg.size() % 64 != 56) msg.push_back('\0');
+  for (int i = 7; i >= 0; --i) msg.push_back(static_cast<char>((bits >> (i * 8)) & 0xFF));
+  auto rol = [](std::uint32_t v, int n) { return (v << n) | (v >> (32 - n)); };
+  for (std::size_t block = 0; block < msg.size(); block += 64) {
+    std::uint32_t w[80];
+    for (int i = 0; i < 16; ++i) {
+      const auto* p = reinterpret_cast<const std::uint8_t*>(msg.data() + block + i * 4);
+      w[i] = (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) |
+             (std::uint32_t{p[2]} << 8) | p[3];
+    }
+    for (int i = 16; i < 80; ++i) w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+    std::uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
+    for (int i = 0; i < 80; ++i) {
+      std::uint32_t f, k;
+      if (i < 20) {
+        f = (b & c) | (~b & d), k = 0x5A827999;
+      } else if (i < 40) {
+        f = b ^ c ^ d, k = 0x6ED9EBA1;
+      } else if (i < 60) {
+        f = (b & c) | (b & d) | (c & d), k = 0x8F1BBCDC;
+      } else {
+        f = b ^ c ^ d, k = 0xCA62C1D6;
+      }
+      const std::uint32_t t = rol(a, 5) + f + e + k + w[i];
+      e = d, d = c, c = rol(b, 30), b = a, a = t;
+    }
+    h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e;
+  }
+  std::array<std::uint8_t, 20> out{};
+  for (int i = 0; i < 20; ++i) out[i] = static_cast<std::uint8_t>(h[i / 4] >> (24 - 8 * (i % 4)));
+  return out;
+}
+
+std::string base64(const std::uint8_t* p, std::size_t n) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (std::size_t i = 0; i < n; i += 3) {
+    const std::uint32_t v = (std::uint32_t{p[i]} << 16) |
+                            (i + 1 < n ? std::uint32_t{p[i + 1]} << 8 : 0) |
+                            (i + 2 < n ? std::uint32_t{p[i + 2]} : 0);
+    out.push_back(kAlphabet[(v >> 18) & 63]);
+    out.push_back(kAlphabet[(v >> 12) & 63]);
+    out.push_back(i + 1 < n ? kAlphabet[(v >> 6) & 63] : '=');
+    out.push_back(i + 2 < n ? kAlphabet[v & 63] : '=');
+  }
+  return out;
+}
+
+// --- one connection's packets, planned up front -------------------------------------------
+
+namespace flag {
+constexpr std::uint8_t fin = 0x01, syn = 0x02, rst = 0x04, psh = 0x08, ack = 0x10;
+}
+
+constexpr int kClient = 0, kServer = 1;
+
+struct Segment {
+  Nanos t = 0;
+  std::uint32_t seq = 0, ack = 0, tsval = 0, tsecr = 0;
+  std::uint32_t offset = 0;  // payload in Plan::data
+  std::uint16_t length = 0;
+  std::uint16_t window = 0;
+  std::uint16_t ip_id = 0;
+  std::uint8_t from = kClient;
+  std::uint8_t flags = 0;
+};
+
+struct Plan {
+  std::vector<Segment> segments;
+  std::string data;
+  std::size_t next = 0;
+  ClientAddress client;
+};
+
+unsigned data_messages(const GeneratorOptions& o) {
+  return o.packets_per_connection > 12 ? (o.packets_per_connection - 12) / 2 : 0;
+}
+
+// Longest a connection lasts: the 2 s client timeout, plus the text frames.
+Nanos max_lifetime(const GeneratorOptions& o) {
+  return 2500 * kNanosPerMilli + static_cast<Nanos>(data_messages(o)) * 400 * kMicro;
+}
+
+const char* const kTopics[] = {"ticker", "chat", "presence", "orders", "metrics", "alerts"};
+
+class PlanBuilder {
+ public:
+  PlanBuilder(Plan& plan, Rng& rng, Nanos start)
+      : plan_(plan), rng_(rng), t_(start), start_(start) {
+    isn_[kClient] = static_cast<std::uint32_t>(rng_.next());
+    isn_[kServer] = static_cast<std::uint32_t>(rng_.next());
+    ts_base_[kClient] = static_cast<std::uint32_t>(rng_.next());
+    ts_base_[kServer] = static_cast<std::uint32_t>(rng_.next());
+    ip_id_[kClient] = static_cast<std::uint16_t>(rng_.next());
+    ip_id_[kServer] = static_cast<std::uint16_t>(rng_.next());
+    nxt_[kClient] = isn_[kClient];
+    nxt_[kServer] = isn_[kServer];
+  }
+
+  Nanos now() const { return t_; }
+  // Moves the clock by about `us` microseconds (+-25 %, at least 1 us).
+  void after(std::int64_t us) {
+    t_ += std::max<Nanos>(kMicro, us * kMicro * (768 + rng_.below(512)) / 1024);
+  }
+  void at(Nanos t) { t_ = t; }
+
+  void send(int from, std::uint8_t flags, std::string_view payload = {}) {
+    const int peer = 1 - from;
+    Segment s;
+    s.t = t_;
+    s.from = static_cast<std::uint8_t>(from);
+    s.flags = flags;
+    s.seq = nxt_[from];
+    s.ack = (flags & flag::ack) ? nxt_[peer] : 0;
+    s.window = (flags & flag::syn) ? (from == kClient ? 65495 : 65483) : 64;  // wscale 10
+    s.ip_id = (flags & flag::syn) && from == kServer ? 0 : ip_id_[from]++;
+    s.tsval = ts_base_[from] + static_cast<std::uint32_t>((t_ - start_) / kNanosPerMilli);
+    s.tsecr = last_tsval_[peer];
+    last_tsval_[from] = s.tsval;
+    s.offset = static_cast<std::uint32_t>(plan_.data.size());
+    s.length = static_cast<std::uint16_t>(payload.size());
+    plan_.data.append(payload);
+    plan_.segments.push_back(s);
+    nxt_[from] += static_cast<std::uint32_t>(payload.size()) + ((flags & flag::syn) ? 1 : 0) +
+                  ((flags & flag::fin) ? 1 : 0);
+  }
+
+  std::array<std::uint8_t, 4> mask_key() {
+    const auto v = static_cast<std::uint32_t>(rng_.next());
+    return {static_cast<std::uint8_t>(v), static_cast<std::uint8_t>(v >> 8),
+            static_cast<std::uint8_t>(v >> 16), static_cast<std::uint8_t>(v >> 24)};
+  }
+
+ private:
+  Plan& plan_;
+  Rng& rng_;
+  Nanos t_;
+  Nanos start_;
+  std::uint32_t isn_[2], nxt_[2], ts_base_[2], last_tsval_[2] = {0, 0};
+  std::uint16_t ip_id_[2];
+};
+
+void build_plan(Plan& plan, std::uint64_t index, const GeneratorOptions& o, Nanos start) {
+  plan.segments.clear();
+  plan.data.clear();
+  plan.next = 0;
+  plan.client = client_for(index, o);
+  Rng rng(splitmix64(o.seed * 0xD6E8FEB86659FD93ULL) ^ splitmix64(index + 0x51ED27));
+  PlanBuilder b(plan, rng, start);
+  using wire::Opcode;
+
+  // TCP handshake.
+  b.send(kClient, flag::syn);
+  b.after(12);
+  b.send(kServer, flag::syn | flag::ack);
+  b.after(12);
+  b.send(kClient, flag::ack);
+
+  // HTTP upgrade, as headless Chrome sends it, and the server's 101.
+  std::uint8_t key_bytes[16];
+  for (auto& k : key_bytes) k = static_cast<std::uint8_t>(rng.next());
+  const std::string key = base64(key_bytes, sizeof key_bytes);
+  const auto digest = sha1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
+  const std::string accept = base64(digest.data(), digest.size());
+  const char* topic = kTopics[rng.below(std::size(kTopics))];
+  const std::string request = fmt::format(
+      "GET /ws/{} HTTP/1.1\r\n"
+      "Host: 127.0.0.1:{}\r\n"
+      "Connection: Upgrade\r\n"
+      "Pragma: no-cache\r\n"
+      "Cache-Control: no-cache\r\n"
+      "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+      "HeadlessChrome/156.0.0.0 Safari/537.36\r\n"
+      "Upgrade: websocket\r\n"
+      "Origin: http://127.0.0.1:{}\r\n"
+      "Sec-WebSocket-Version: 13\r\n"
+      "Accept-Encoding: gzip, deflate, br, zstd\r\n"
+      "Accept-Language: en-US,en;q=0.9\r\n"
+      "Sec-WebSocket-Key: {}\r\n"
+      "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+      "\r\n",
+      topic, o.server_port, o.server_port, key);
+  const std::string response = fmt::format(
+      "HTTP/1.1 101 Switching Protocols\r\n"
+      "Upgrade: websocket\r\n"
+      "Connection: Upgrade\r\n"
+      "Sec-WebSocket-Accept: {}\r\n"
+      "\r\n",
+      accept);
+  b.after(400);
+  b.send(kClient, flag::psh | flag::ack, request);
+  b.after(8);
+  b.send(kServer, flag::ack);
+  b.after(1200);
+  b.send(kServer, flag::psh | flag::ack, response);
+  b.after(10);
+  b.send(kClient, flag::ack);
+
+  // Text frames, client and server in turn, each acknowledged.
+  const unsigned messages = data_messages(o);
+  for (unsigned m = 0; m < messages; ++m) {
+    const int from = m % 2 == 0 ? kClient : kServer;
+    std::string text;
+    if (from == kClient) {
+      text = fmt::format(R"({{"op":"subscribe","channel":"{}-{}","seq":{}}})", topic,
+                         rng.below(100), m / 2);
+    } else {
+      text = fmt::format(R"({{"op":"update","channel":"{}","seq":{},"value":{}.{:02}}})", topic,
+                         m / 2, rng.below(10000), rng.below(100));
+    }
+    b.after(250);
+    if (from == kClient) {
+      b.send(kClient, flag::psh | flag::ack,
+             wire::encode_frame(Opcode::text, text, true, b.mask_key()));
+    } else {
+      b.send(kServer, flag::psh | flag::ack, wire::encode_frame(Opcode::text, text));
+    }
+    b.after(8);
+    b.send(1 - from, flag::ack);
+  }
+
+  // The close.
+  const ClosePattern pattern = pattern_for(index, o.seed);
+  const std::string close_payload = pattern == ClosePattern::no_status
+                                        ? std::string()
+                                        : wire::encode_close_payload(kCloseCode, kCloseReason);
+  b.after(300);
+  b.send(kServer, flag::psh | flag::ack, wire::encode_frame(Opcode::close, close_payload));
+  b.after(8);
+  b.send(kClient, flag::ack);
+  if (pattern == ClosePattern::rst_before_reply) {
+    b.after(150);
+    b.send(kServer, flag::rst | flag::ack);
+    return;
+  }
+  b.after(500);
+  b.send(kClient, flag::psh | flag::ack,
+         wire::encode_frame(Opcode::close, close_payload, true, b.mask_key()));
+  const Nanos reply_t = b.now();
+  switch (pattern) {
+    case ClosePattern::clean:
+    case ClosePattern::no_status:
+      b.after(600);
+      b.send(kServer, flag::fin | flag::ack);
+      b.after(250);
+      b.send(kClient, flag::fin | flag::ack);
+      b.after(8);
+      b.send(kServer, flag::ack);
+      break;
+    case ClosePattern::rst_after_reply:
+      b.after(2000);
+      b.send(kServer, flag::rst | flag::ack);
+      break;
+    case ClosePattern::client_timeout:
+      // The server never closes: it acknowledges the reply late (delayed ACK), the client gives
+      // up after Chromium's 2 s close timeout (it fires at ~2003 ms), then the server follows.
+      b.at(reply_t + 40 * kNanosPerMilli);
+      b.send(kServer, flag::ack);
+      b.at(reply_t + 2003 * kNanosPerMilli + rng.below(1000) * kMicro);
+      b.send(kClient, flag::fin | flag::ack);
+      b.after(300);
+      b.send(kServer, flag::fin | flag::ack);
+      b.after(10);
+      b.send(kClient, flag::ack);
+      break;
+    case ClosePattern::rst_before_reply:
+      break;
+  }
+}
+
+// --- pcap output ---------------------------------------------------------------------------
+
+class PcapWriter {
+ public:
+  static constexpr std::size_t kBufferSize = 4 << 20;
+
+  explicit PcapWriter(const std::string& path)
+      : path_(path), file_(std::fopen(path.c_str(), "wb")) {
+    if (!file_) fail("cannot create");
+    buffer_.reserve(kBufferSize);
+    put32(0xA1B2C3D4);  // classic pcap, microsecond timestamps, native byte order
+    put16(2);
+    put16(4);
+    put32(0);       // thiszone
+    put32(0);       // sigfigs
+    put32(262144);  // snaplen
+    put32(1);       // LINKTYPE_ETHERNET
+  }
+  ~PcapWriter() {
+    if (file_) std::fclose(file_);
+  }
+
+  void packet(const Plan& plan, const Segment& s, std::uint16_t server_port);
+
+  std::uint64_t close() {
+    flush();
+    const int rc = std::fclose(file_);
+    file_ = nullptr;
+    if (rc != 0) fail("cannot write");
+    return written_;
+  }
+  std::uint64_t packets() const { return packets_; }
+
+ private:
+  void put16(std::uint16_t v) { append(&v, 2); }
+  void put32(std::uint32_t v) { append(&v, 4); }
+  void append(const void* p, std::size_t n) {
+    const auto* b = static_cast<const std::uint8_t*>(p);
+    buffer_.insert(buffer_.end(), b, b + n);
+  }
+  void flush() {
+    if (!buffer_.empty() &&
+        std::fwrite(buffer_.data(), 1, buffer_.size(), file_) != buffer_.size()) {
+      fail("cannot write");
+    }
+    written_ += buffer_.size();
+    buffer_.clear();
+  }
+  [[noreturn]] void fail(const char* what) {
+    throw std::runtime_error(fmt::format("{}: {}: {}", path_, what, std::strerror(errno)));
+  }
+
+  std::string path_;
+  std::FILE* file_;
+  std::vector<std::uint8_t> buffer_;
+  std::uint64_t written_ = 0;
+  std::uint64_t packets_ = 0;
+};
+
+inline void be16(std::uint8_t* p, std::uint16_t v) {
+  p[0] = static_cast<std::uint8_t>(v >> 8);
+  p[1] = static_cast<std::uint8_t>(v);
+}
+inline void be32(std::uint8_t* p, std::uint32_t v) {
+  p[0] = static_cast<std::uint8_t>(v >> 24);
+  p[1] = static_cast<std::uint8_t>(v >> 16);
+  p[2] = static_cast<std::uint8_t>(v >> 8);
+  p[3] = static_cast<std::uint8_t>(v);
+}
+
+// Ones' complement sum of 16-bit big-endian words.
+std::uint32_t sum16(const std::uint8_t* p, std::size_t n, std::uint32_t sum = 0) {
+  for (; n >= 2; p += 2, n -= 2) sum += (std::uint32_t{p[0]} << 8) | p[1];
+  if (n) sum += std::uint32_t{p[0]} << 8;
+  return sum;
+}
+std::uint16_t fold(std::uint32_t sum) {
+  while (sum >> 16) sum = (sum & 0xFFFF) + (sum >> 16);
+  return static_cast<std::uint16_t>(~sum);
+}
+
+void PcapWriter::packet(const Plan& plan, const Segment& s, std::uint16_t server_port) {
+  const bool syn = (s.flags & flag::syn) != 0;
+  const std::size_t options = syn ? 20 : 12;
+  const std::size_t tcp_len = 20 + options + s.length;
+  const std::size_t ip_len = 20 + tcp_len;
+  const std::size_t frame_len = 14 + ip_len;
+
+  if (buffer_.size() + 16 + frame_len > kBufferSize) flush();
+  const std::size_t at = buffer_.size();
+  buffer_.resize(at + 16 + frame_len);
+  std::uint8_t* p = buffer_.data() + at;
+
+  // Record header (native byte order, like the file header).
+  const Nanos t = s.t;
+  const std::uint32_t rec[4] = {static_cast<std::uint32_t>(t / kNanosPerSecond),
+                                static_cast<std::uint32_t>((t % kNanosPerSecond) / kMicro),
+                                static_cast<std::uint32_t>(frame_len),
+                                static_cast<std::uint32_t>(frame_len)};
+  std::memcpy(p, rec, 16);
+  p += 16;
+
+  // Ethernet: all-zero MACs as on Linux's lo, IPv4.
+  std::memset(p, 0, 12);
+  be16(p + 12, 0x0800);
+  p += 14;
+
+  // IPv4.
+  std::uint8_t* ip = p;
+  const auto& client_ip = plan.client.ip;
+  static constexpr std::array<std::uint8_t, 4> kServerIp{127, 0, 0, 1};
+  const auto& src = s.from == kClient ? client_ip : kServerIp;
+  const auto& dst = s.from == kClient ? kServerIp : client_ip;
+  ip[0] = 0x45;
+  ip[1] = 0;
+  be16(ip + 2, static_cast<std::uint16_t>(ip_len));
+  be16(ip + 4, s.ip_id);
+  be16(ip + 6, 0x4000);  // DF
+  ip[8] = 64;
+  ip[9] = 6;
+  be16(ip + 10, 0);
+  std::memcpy(ip + 12, src.data(), 4);
+  std::memcpy(ip + 16, dst.data(), 4);
+  be16(ip + 10, fold(sum16(ip, 20)));
+
+  // TCP.
+  std::uint8_t* tcp = ip + 20;
+  be16(tcp, s.from == kClient ? plan.client.port : server_port);
+  be16(tcp + 2, s.from == kClient ? server_port : plan.client.port);
+  be32(tcp + 4, s.seq);
+  be32(tcp + 8, s.ack);
+  tcp[12] = static_cast<std::uint8_t>(((20 + options) / 4) << 4);
+  tcp[13] = s.flags;
+  be16(tcp + 14, s.window);
+  be16(tcp + 16, 0);
+  be16(tcp + 18, 0);
+  std::uint8_t* opt = tcp + 20;
+  if (syn) {  // MSS 65495, SACK permitted, timestamps, NOP, window scale 10 (Linux lo)
+    const std::uint8_t head[] = {2, 4, 0xFF, 0xD7, 4, 2, 8, 10};
+    std::memcpy(opt, head, 8);
+    be32(opt + 8, s.tsval);
+    be32(opt + 12, s.tsecr);
+    opt[16] = 1;
+    opt[17] = 3;
+    opt[18] = 3;
+    opt[19] = 10;
+  } else {  // NOP, NOP, timestamps
+    opt[0] = 1;
+    opt[1] = 1;
+    opt[2] = 8;
+    opt[3] = 10;
+    be32(opt + 4, s.tsval);
+    be32(opt + 8, s.tsecr);
+  }
+  std::memcpy(tcp + 20 + options, plan.data.data() + s.offset, s.length);
+  std::uint32_t sum = sum16(ip + 12, 8);  // pseudo header: addresses, protocol, TCP length
+  sum += 6 + static_cast<std::uint32_t>(tcp_len);
+  be16(tcp + 16, fold(sum16(tcp, tcp_len, sum)));
+  ++packets_;
+}
+
+struct Pending {
+  Nanos t;
+  std::uint64_t index;
+  std::uint32_t slot;
+  bool operator>(const Pending& o) const { return t != o.t ? t > o.t : index > o.index; }
+};
+
+}  // namespace
+
+std::string_view to_string(ClosePattern p) {
+  switch (p) {
+    case ClosePattern::clean:
+      return "clean";
+    case ClosePattern::rst_after_reply:
+      return "rst-after-reply";
+    case ClosePattern::rst_before_reply:
+      return "rst-before-reply";
+    case ClosePattern::client_timeout:
+      return "client-timeout";
+    case ClosePattern::no_status:
+      return "no-status";
+  }
+  return "?";
+}
+
+ClosePattern pattern_for(std::uint64_t index, std::uint64_t seed) {
+  const std::uint64_t h = splitmix64(splitmix64(seed ^ 0xC105E3E5ULL) + index) % 100;
+  if (h < 45) return ClosePattern::clean;
+  if (h < 65) return ClosePattern::rst_after_reply;
+  if (h < 80) return ClosePattern::rst_before_reply;
+  if (h < 95) return ClosePattern::no_status;
+  return ClosePattern::client_timeout;
+}
+
+std::string ClientAddress::str() const {
+  return fmt::format("{}.{}.{}.{}:{}", ip[0], ip[1], ip[2], ip[3], port);
+}
+
+ClientAddress client_for(std::uint64_t index, const GeneratorOptions& options) {
+  ClientAddress a;
+  a.port = static_cast<std::uint16_t>(kFirstClientPort + index % kClientPorts);
+  // One pass through the port range takes kClientPorts * spacing; if a connection can outlive
+  // that, successive passes use different client addresses so a reused 4-tuple is always closed.
+  const Nanos pass = static_cast<Nanos>(kClientPorts) * std::max<Nanos>(options.spacing, 1);
+  const Nanos lifetime = max_lifetime(options);
+  const std::uint64_t addresses =
+      pass > lifetime ? 1 : std::min<std::uint64_t>(254, lifetime / pass + 2);
+  a.ip[3] = static_cast<std::uint8_t>(1 + (index / kClientPorts) % addresses);
+  return a;
+}
+
+GeneratorStats generate_capture(const GeneratorOptions& options, const std::string& path) {
+  if (options.spacing < kMicro) throw std::invalid_argument("spacing must be at least 1us");
+  if (options.packets_per_connection == 0 || options.packets_per_connection > 20000) {
+    throw std::invalid_argument("packets per connection must be between 1 and 20000");
+  }
+  if (options.server_port == 0 || (options.server_port >= kFirstClientPort &&
+                                   options.server_port < kFirstClientPort + kClientPorts)) {
+    throw std::invalid_argument("server port must be outside the client range 32768-60999");
+  }
+  PcapWriter out(path);
+  GeneratorStats stats;
+  std::vector<std::unique_ptr<Plan>> slots;
+  std::vector<std::uint32_t> free_slots;
+  std::priority_queue<Pending, std::vector<Pending>, std::greater<>> queue;
+  std::uint64_t next = 0;
+  Nanos first = 0, last = 0;
+  const auto start_of = [&](std::uint64_t i) {
+    return kBaseTime + static_cast<Nanos>(i) * options.spacing;
+  };
+  for (;;) {
+    while (next < options.connections && (queue.empty() || start_of(next) <= queue.top().t)) {
+      std::uint32_t slot;
+      if (free_slots.empty()) {
+        slot = static_cast<std::uint32_t>(slots.size());
+        slots.push_back(std::make_unique<Plan>());
+      } else {
+        slot = free_slots.back();
+        free_slots.pop_back();
+      }
+      build_plan(*slots[slot], next, options, start_of(next));
+      queue.push({start_of(next), next, slot});
+      ++next;
+    }
+    if (queue.empty()) break;
+    const Pending top = queue.top();
+    queue.pop();
+    Plan& plan = *slots[top.slot];
+    const Segment& s = plan.segments[plan.next++];
+    if (out.packets() == 0) first = s.t;
+    last = s.t;
+    out.packet(plan, s, options.server_port);
+    if (plan.next < plan.segments.size()) {
+      queue.push({plan.segments[plan.next].t, top.index, top.slot});
+    } else {
+      free_slots.push_back(top.slot);
+    }
+  }
+  stats.connections = options.connections;
+  stats.packets = out.packets();
+  stats.bytes = out.close();
+  stats.duration = last - first;
+  return stats;
+}
+
+}  // namespace closewire::gen
