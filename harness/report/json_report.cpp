@@ -1,6 +1,7 @@
 #include "harness/report/json_report.h"
 
 #include "harness/analysis/verdict.h"
+#include "harness/report/json_writer.h"
 
 namespace closewire::report {
 
@@ -83,7 +84,9 @@ void JsonStream::begin_capture(const std::string& file) {
 void JsonStream::connection(const Connection& leg) {
   if (!first_connection_) std::fputc(',', out_);
   first_connection_ = false;
-  std::fputs(connection_json(leg).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str(), out_);
+  buffer_.clear();
+  append_connection_json(buffer_, leg);
+  std::fwrite(buffer_.data(), 1, buffer_.size(), out_);
 }
 
 void JsonStream::end_capture(const CaptureSummary& s, const std::vector<Outcome>* results) {

@@ -34,6 +34,7 @@ class JsonStream {
   std::FILE* out_;
   bool first_capture_ = true;
   bool first_connection_ = true;
+  std::string buffer_;  // reused for every connection
 };
 
 }  // namespace closewire::report

@@ -1,0 +1,56 @@
+#include "harness/report/json_writer.h"
+
+#include <gtest/gtest.h>
+
+#include "harness/report/json_report.h"
+
+namespace closewire::report {
+namespace {
+
+Connection sample(bool websocket, std::string reason) {
+  Connection c;
+  c.index = 7;
+  c.client = {"127.0.0.1", 40000};
+  c.server = {"::1", 9800};
+  c.websocket = websocket;
+  c.start = 1'764'000'000'123'456'789;
+  auto add = [&](Nanos dt, Side from, std::string_view k, std::optional<std::uint16_t> code, std::string text,
+                 std::string note) {
+    Event e;
+    e.t = c.start + dt;
+    e.from = from;
+    e.kind = std::string(k);
+    e.code = code;
+    e.reason = std::move(text);
+    e.note = std::move(note);
+    e.bytes = code ? 6 : 0;
+    e.packet = c.events.size() + 1;
+    c.events.push_back(e);
+  };
+  add(0, Side::client, kind::syn, {}, "", "");
+  add(1'500, Side::client, kind::upgrade, {}, "GET /chat HTTP/1.1", "");
+  add(3'000'001, Side::server, kind::close, 4321, reason, "");
+  add(4'000'000, Side::server, kind::close, std::nullopt, "", std::string(close_note::malformed));
+  add(5'000'000, Side::server, kind::rst, {}, "", "peer data unacknowledged: 12 bytes \"x\"\n");
+  return c;
+}
+
+// The fast writer must say exactly what the JSON tree says.
+void expect_same(const Connection& c) {
+  std::string fast;
+  append_connection_json(fast, c);
+  EXPECT_EQ(nlohmann::json::parse(fast), connection_json(c)) << fast;
+}
+
+TEST(JsonWriter, SameAsTheJsonTreeForAWebSocketLeg) { expect_same(sample(true, "test")); }
+TEST(JsonWriter, SameAsTheJsonTreeForAPlainTcpLeg) { expect_same(sample(false, "test")); }
+TEST(JsonWriter, EscapesQuotesControlAndNonAscii) { expect_same(sample(true, "a \"b\" \\ c\t ü €")); }
+
+TEST(JsonWriter, ReplacesInvalidUtf8) {
+  std::string fast;
+  append_json_string(fast, std::string("bad\xff", 4));
+  EXPECT_EQ(nlohmann::json::parse(fast), "bad\xEF\xBF\xBD");
+}
+
+}  // namespace
+}  // namespace closewire::report
