@@ -12,11 +12,14 @@
 
 #include <chrono>
 #include <cstring>
+#include <utility>
 
 namespace closewire {
 namespace {
 
 constexpr char kSentinelMagic[] = "closewire-sentinel";
+constexpr std::uint32_t kStartSentinel = 1;
+constexpr std::uint32_t kStopSentinel = 2;
 
 std::string filter_for(const std::vector<std::uint16_t>& ports, std::uint16_t sentinel_port) {
   std::string f;
@@ -91,8 +94,8 @@ LiveCapture::LiveCapture(LiveCaptureOptions options) : options_(std::move(option
     throw std::runtime_error(fmt::format("{}: cannot write the capture: {}", options_.output_path, pcap_geterr(p)));
   }
   thread_ = std::thread([this] { run(); });
-  send_sentinel(1);
-  wait_for_sentinel(1);
+  send_sentinel(kStartSentinel);
+  wait_for_sentinel(kStartSentinel);
 }
 
 LiveCapture::~LiveCapture() {
@@ -151,6 +154,8 @@ void LiveCapture::run() {
           std::memcpy(&n, udp + 8 + sizeof kSentinelMagic, 4);
           std::lock_guard lock(self->mutex_);
           self->last_sentinel_seen_ = std::max(self->last_sentinel_seen_, n);
+          // The stop sentinel: everything sent before it is in the file; the loop may end.
+          if (n >= kStopSentinel) self->stopping_ = true;
           self->seen_cv_.notify_all();
           return;
         }
@@ -176,8 +181,8 @@ LiveCaptureStats LiveCapture::stop() {
   stopped_ = true;
   std::string error;
   try {
-    send_sentinel(2);
-    wait_for_sentinel(2);
+    send_sentinel(kStopSentinel);
+    wait_for_sentinel(kStopSentinel);
   } catch (const std::exception& e) {
     error = e.what();
   }
@@ -191,6 +196,9 @@ LiveCaptureStats LiveCapture::stop() {
   pcap_dump_flush(handles_->dumper);
   pcap_dump_close(handles_->dumper);
   handles_->dumper = nullptr;
+  // Closing a packet socket waits for a kernel grace period (~20 ms): the file is complete, so
+  // that wait happens off the caller's path.
+  std::thread([p = std::exchange(handles_->pcap, nullptr)] { pcap_close(p); }).detach();
   if (!error.empty()) throw std::runtime_error(error);
   if (stats_.kernel_dropped || stats_.interface_dropped) {
     throw std::runtime_error(fmt::format("capture on {} dropped {} packets (kernel) and {} (interface): the run is void",

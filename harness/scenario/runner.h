@@ -18,9 +18,10 @@ namespace closewire {
 struct RunOptions {
   std::string out_dir = "out";  // NAME.pcap and NAME.json per scenario
   double tolerance_scale = 1.0;
-  // After every socket closed: how long the capture still watches for late kernel packets (an RST
-  // answering a last segment). The stop itself is confirmed by a sentinel.
-  Millis settle{20};
+  // After every socket closed: how long the capture still watches for late kernel packets. On
+  // loopback the kernel answers a segment within the sender's system call, so this is short; the
+  // stop itself is confirmed by a sentinel.
+  Millis settle{2};
 };
 
 struct ScenarioResult {

@@ -1,0 +1,261 @@
+#include "harness/analysis/leg_builder.h"
+
+#include <algorithm>
+#include <string>
+
+#include "harness/wire/close_payload.h"
+
+namespace closewire {
+namespace {
+
+constexpr std::size_t kTextPreview = 64;
+
+// The first bytes of a text payload, not cutting a UTF-8 sequence in two.
+std::string preview(const std::string& payload) {
+  if (payload.size() <= kTextPreview) return payload;
+  std::size_t n = kTextPreview;
+  while (n > 0 && (static_cast<unsigned char>(payload[n]) & 0xC0) == 0x80) --n;
+  return payload.substr(0, n);
+}
+
+std::string_view close_note_of(wire::ClosePayload::Status status) {
+  switch (status) {
+    case wire::ClosePayload::Status::ok:
+      return {};
+    case wire::ClosePayload::Status::no_status:
+      return close_note::no_status;
+    case wire::ClosePayload::Status::malformed:
+      return close_note::malformed;
+    case wire::ClosePayload::Status::invalid_code:
+      return close_note::invalid_code;
+    case wire::ClosePayload::Status::invalid_utf8:
+      return close_note::invalid_utf8;
+  }
+  return {};
+}
+
+Event make_event(std::string_view kind, Side from, Nanos t, std::uint64_t packet) {
+  Event e;
+  e.t = t;
+  e.from = from;
+  e.kind = kind;
+  e.packet = packet;
+  return e;
+}
+
+}  // namespace
+
+LegBuilder::Direction::Direction(bool client)
+    : head(client ? wire::HttpHeadParser::Kind::request : wire::HttpHeadParser::Kind::response),
+      frames(/*expect_masked=*/client) {}
+
+LegBuilder::LegBuilder(Connection identity)
+    : connection_(std::move(identity)), dirs_{Direction(true), Direction(false)} {}
+
+void LegBuilder::on_tcp_event(Event&& event) {
+  const Side from = event.from;
+  const Nanos t = event.t;
+  const std::uint64_t packet = event.packet;
+  if (event.kind == kind::gap) {
+    Direction& d = dir(from);
+    if (!d.ignoring) {
+      // Frames (or the HTTP head) cannot be resynchronised after missing bytes.
+      d.ignoring = true;
+      d.decoding = false;
+      event.note += "; later bytes from the " + std::string(to_string(from)) + " are not decoded";
+    }
+  }
+  const bool fin = event.kind == kind::fin;
+  const bool rst = event.kind == kind::rst;
+  add(std::move(event));
+  if (fin) report_cut_frame(from, "the FIN", t, packet);
+  if (rst) report_cut_frame(from, "the RST", t, packet);
+}
+
+void LegBuilder::on_data(Side from, std::span<const std::uint8_t> bytes, Nanos t,
+                         std::uint64_t packet) {
+  Direction& d = dir(from);
+  d.last_t = t;
+  d.last_packet = packet;
+  if (d.ignoring) return;
+  if (d.decoding) {
+    decode(from, bytes, t, packet);
+    return;
+  }
+  if (d.head.state() == wire::HttpHeadParser::State::need_more) {
+    const std::size_t used = d.head.feed(bytes);
+    switch (d.head.state()) {
+      case wire::HttpHeadParser::State::error:
+        d.ignoring = true;  // not HTTP (or a capture that began mid-stream): nothing to decode
+        return;
+      case wire::HttpHeadParser::State::need_more:
+        return;
+      case wire::HttpHeadParser::State::done:
+        on_head_done(from, t, packet);
+        bytes = bytes.subspan(std::min(used, bytes.size()));
+        break;
+    }
+  }
+  if (!bytes.empty()) feed_after_head(from, bytes, t, packet);
+}
+
+void LegBuilder::on_head_done(Side from, Nanos t, std::uint64_t packet) {
+  Direction& client = dir(Side::client);
+  Direction& server = dir(Side::server);
+  if (from == Side::client) {
+    if (client.head.is_websocket_upgrade_request()) {
+      Event e = make_event(kind::upgrade, Side::client, t, packet);
+      e.reason = client.head.first_line();
+      add(std::move(e));
+    } else {
+      client.ignoring = true;  // plain HTTP: its body or next request is no frame
+    }
+    return;
+  }
+  const bool upgrade_asked = client.head.state() == wire::HttpHeadParser::State::done &&
+                             client.head.is_websocket_upgrade_request();
+  const unsigned status = server.head.status();
+  Event e =
+      make_event(status == 101 ? kind::upgrade : kind::http_response, Side::server, t, packet);
+  e.reason = server.head.first_line();
+  if (status == 101 && !upgrade_asked) e.note = "not an answer to a WebSocket upgrade request";
+  add(std::move(e));
+  if (status == 101 && upgrade_asked) {
+    connection_.websocket = true;
+    server.decoding = true;
+    client.decoding = true;
+    // Client frames that came before the answer: on the wire at their own time.
+    std::vector<Held> held = std::move(client.held);
+    client.held_bytes = 0;
+    for (const Held& h : held) decode(Side::client, h.bytes, h.t, h.packet);
+  } else {
+    server.ignoring = true;
+    client.ignoring = true;
+    client.held.clear();
+    client.held_bytes = 0;
+  }
+}
+
+void LegBuilder::feed_after_head(Side from, std::span<const std::uint8_t> bytes, Nanos t,
+                                 std::uint64_t packet) {
+  Direction& d = dir(from);
+  if (d.decoding) {
+    decode(from, bytes, t, packet);
+  } else if (!d.ignoring && from == Side::client) {
+    if (d.held_bytes + bytes.size() > kMaxHeldBytes) {
+      d.ignoring = true;  // no answer after this much: too much to keep
+      d.held.clear();
+      d.held_bytes = 0;
+      return;
+    }
+    d.held.push_back(Held{{bytes.begin(), bytes.end()}, t, packet});
+    d.held_bytes += bytes.size();
+  }
+}
+
+void LegBuilder::decode(Side from, std::span<const std::uint8_t> bytes, Nanos t,
+                        std::uint64_t packet) {
+  frames_.clear();
+  dir(from).frames.feed(bytes, frames_);
+  for (const wire::Frame& frame : frames_) emit_frame(from, frame, t, packet);
+}
+
+void LegBuilder::emit_frame(Side from, const wire::Frame& frame, Nanos t, std::uint64_t packet) {
+  Direction& d = dir(from);
+  std::string_view kind;
+  switch (static_cast<wire::Opcode>(frame.opcode)) {
+    case wire::Opcode::continuation:
+      kind = kind::continuation;
+      break;
+    case wire::Opcode::text:
+      kind = kind::text;
+      break;
+    case wire::Opcode::binary:
+      kind = kind::binary;
+      break;
+    case wire::Opcode::close:
+      kind = kind::close;
+      break;
+    case wire::Opcode::ping:
+      kind = kind::ping;
+      break;
+    case wire::Opcode::pong:
+      kind = kind::pong;
+      break;
+  }
+  if (!kind.empty()) {  // a reserved opcode gives only its protocol error
+    Event e = make_event(kind, from, t, packet);
+    e.bytes = frame.payload_length;
+    if (kind == kind::text) e.reason = preview(frame.payload);
+    if (kind == kind::close) {
+      wire::ClosePayload close = wire::parse_close_payload(frame.payload);
+      e.code = close.code;
+      e.reason = std::move(close.reason);
+      e.note = close_note_of(close.status);
+    }
+    if (!frame.fin && !wire::is_control(frame.opcode)) e.note = "more fragments follow";
+    add(std::move(e));
+  }
+  auto problem = [&](std::string note) {
+    Event e = make_event(kind::protocol_error, from, t, packet);
+    e.reason = wire::opcode_name(frame.opcode);
+    e.bytes = frame.payload_length;
+    e.note = std::move(note);
+    add(std::move(e));
+  };
+  for (const std::string& p : frame.problems) problem(p);
+  if (d.close_seen) problem("frame after a Close frame");  // RFC 6455 5.5.1
+  if (kind == kind::close) d.close_seen = true;
+}
+
+void LegBuilder::report_cut_frame(Side from, std::string_view cause, Nanos t,
+                                  std::uint64_t packet) {
+  Direction& d = dir(from);
+  if (!d.decoding || !d.frames.mid_frame()) return;
+  Event e = make_event(kind::protocol_error, from, t, packet);
+  const wire::Frame* frame = d.frames.pending_frame();
+  if (frame == nullptr) {
+    e.note = "frame header cut off by " + std::string(cause);
+    add(std::move(e));
+    return;
+  }
+  e.reason = wire::opcode_name(frame->opcode);
+  e.bytes = frame->payload_length;
+  e.note = "frame cut off by " + std::string(cause);
+  add(std::move(e));
+  // Header problems of a frame that never completed would otherwise go unreported.
+  for (const std::string& p : frame->problems) {
+    Event pe = make_event(kind::protocol_error, from, t, packet);
+    pe.reason = wire::opcode_name(frame->opcode);
+    pe.bytes = frame->payload_length;
+    pe.note = p;
+    add(std::move(pe));
+  }
+  d.decoding = false;
+  d.ignoring = true;
+}
+
+Connection LegBuilder::finish(Nanos observed_until) {
+  for (const Side side : {Side::client, Side::server}) {
+    Direction& d = dir(side);
+    const wire::Frame* frame = d.decoding ? d.frames.pending_frame() : nullptr;
+    if (frame == nullptr) continue;
+    for (const std::string& p : frame->problems) {
+      Event e = make_event(kind::protocol_error, side, d.last_t, d.last_packet);
+      e.reason = wire::opcode_name(frame->opcode);
+      e.bytes = frame->payload_length;
+      e.note = p + " (frame incomplete at the end of the capture)";
+      add(std::move(e));
+    }
+  }
+  // Bytes delivered after a skipped gap carry their own (earlier) times: keep the timeline in
+  // time order; events of one instant keep their stream order.
+  auto by_time = [](const Event& a, const Event& b) { return a.t < b.t; };
+  if (!std::is_sorted(connection_.events.begin(), connection_.events.end(), by_time)) {
+    std::stable_sort(connection_.events.begin(), connection_.events.end(), by_time);
+  }
+  connection_.observed_until = observed_until;
+  return std::move(connection_);
+}
+
+}  // namespace closewire

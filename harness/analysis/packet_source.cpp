@@ -1,0 +1,313 @@
+#include "harness/analysis/packet_source.h"
+
+#include <arpa/inet.h>
+#include <pcap/pcap.h>
+#include <tins/dot1q.h>
+#include <tins/ethernetII.h>
+#include <tins/exceptions.h>
+#include <tins/ip.h>
+#include <tins/ipv6.h>
+#include <tins/sll.h>
+#include <tins/tcp.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "harness/analysis/analyzer.h"
+
+namespace closewire {
+namespace {
+
+constexpr std::uint16_t kEtherIpv4 = 0x0800;
+constexpr std::uint16_t kEtherIpv6 = 0x86DD;
+constexpr std::uint16_t kEtherVlan = 0x8100;
+constexpr std::uint16_t kEtherQinQ = 0x88A8;
+constexpr std::uint8_t kProtoTcp = 6;
+
+constexpr std::size_t kEthernetHeader = 14;
+constexpr std::size_t kVlanTag = 4;
+constexpr std::size_t kSllHeader = 16;
+constexpr std::size_t kSll2Header = 20;
+constexpr std::size_t kLoopbackHeader = 4;
+constexpr std::size_t kIpv6Header = 40;
+constexpr std::size_t kTcpHeader = 20;
+
+std::uint16_t be16(const std::uint8_t* p) {
+  return static_cast<std::uint16_t>(p[0] << 8 | p[1]);
+}
+std::uint32_t le32(const std::uint8_t* p) {
+  return std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 |
+         std::uint32_t{p[3]} << 24;
+}
+std::uint32_t be32(const std::uint8_t* p) {
+  return std::uint32_t{p[3]} | std::uint32_t{p[2]} << 8 | std::uint32_t{p[1]} << 16 |
+         std::uint32_t{p[0]} << 24;
+}
+
+// BSD loopback families: AF_INET is 2 everywhere, AF_INET6 differs per OS.
+std::uint16_t ethertype_of_family(std::uint32_t family) {
+  switch (family) {
+    case 2:
+      return kEtherIpv4;
+    case 10:  // Linux
+    case 23:  // Windows
+    case 24:  // NetBSD, OpenBSD
+    case 28:  // FreeBSD
+    case 30:  // macOS
+      return kEtherIpv6;
+    default:
+      return 0;
+  }
+}
+
+// The IPv6 extension headers that may sit between the fixed header and TCP (fragments excluded).
+bool is_skippable_ipv6_extension(std::uint8_t next) {
+  return next == 0 || next == 43 || next == 60;
+}
+
+// pcap magic 0xa1b23c4d, or a pcapng whose first interface has if_tsresol 9: libpcap always hands
+// us ns (we ask for them), so this reads what the file itself stores.
+bool file_stores_nanoseconds(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::uint8_t head[12] = {};
+  if (!in.read(reinterpret_cast<char*>(head), sizeof head)) return false;
+  const std::uint32_t magic = le32(head);
+  if (magic == 0xa1b23c4d || magic == 0x4d3cb2a1) return true;
+  if (magic != 0x0A0D0D0A) return false;
+  const bool little = le32(head + 8) == 0x1A2B3C4D;
+  auto u32 = [little](const std::uint8_t* p) { return little ? le32(p) : be32(p); };
+  auto u16 = [little](const std::uint8_t* p) {
+    return little ? static_cast<std::uint16_t>(p[0] | p[1] << 8) : be16(p);
+  };
+  std::uint64_t offset = u32(head + 4);
+  for (int block = 0; block < 16; ++block) {
+    std::uint8_t bh[8];
+    in.seekg(static_cast<std::streamoff>(offset));
+    if (!in.read(reinterpret_cast<char*>(bh), sizeof bh)) return false;
+    const std::uint32_t type = u32(bh);
+    const std::uint32_t length = u32(bh + 4);
+    if (length < 12 || length > (1u << 20)) return false;
+    if (type == 1) {  // Interface Description Block
+      std::string body(length - 8, '\0');
+      if (!in.read(body.data(), static_cast<std::streamsize>(body.size()))) return false;
+      const auto* p = reinterpret_cast<const std::uint8_t*>(body.data());
+      std::size_t pos = 8;  // link type, reserved, snaplen
+      while (pos + 4 <= body.size() - 4) {
+        const std::uint16_t code = u16(p + pos);
+        const std::uint16_t len = u16(p + pos + 2);
+        if (code == 0) break;
+        if (code == 9 && len >= 1 && pos + 4 < body.size()) return p[pos + 4] == 9;
+        pos += 4 + ((len + 3u) & ~3u);
+      }
+      return false;
+    }
+    offset += length;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string IpAddress::str() const {
+  char text[INET6_ADDRSTRLEN] = {};
+  inet_ntop(v6 ? AF_INET6 : AF_INET, bytes.data(), text, sizeof text);
+  return text;
+}
+
+PacketSource::PacketSource(const std::string& path) : path_(path) {
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(path, ec) && std::filesystem::file_size(path, ec) == 0 &&
+      !ec) {
+    fail("empty file (0 bytes), not a capture");
+  }
+  char errbuf[PCAP_ERRBUF_SIZE] = {};
+  pcap_ = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf);
+  if (pcap_ == nullptr) fail(std::string("cannot read capture: ") + errbuf);
+  link_type_ = pcap_datalink(pcap_);
+  switch (link_type_) {
+    case DLT_EN10MB:
+    case DLT_LINUX_SLL:
+    case DLT_LINUX_SLL2:
+    case DLT_RAW:
+    case DLT_IPV4:
+    case DLT_IPV6:
+    case DLT_NULL:
+    case DLT_LOOP:
+      break;
+    default: {
+      const char* name = pcap_datalink_val_to_name(link_type_);
+      const std::string what = "unsupported link type " + std::string(name ? name : "DLT") + " (" +
+                               std::to_string(link_type_) + ")";
+      pcap_close(pcap_);
+      pcap_ = nullptr;
+      fail(what);
+    }
+  }
+  nanosecond_timestamps_ = file_stores_nanoseconds(path);
+}
+
+PacketSource::~PacketSource() {
+  if (pcap_ != nullptr) pcap_close(pcap_);
+}
+
+void PacketSource::fail(const std::string& what) const {
+  throw CaptureError(path_ + ": " + what);
+}
+
+std::string PacketSource::packet_label() const {
+  return "packet " + std::to_string(packets_);
+}
+
+bool PacketSource::next(TcpSegment& segment) {
+  for (;;) {
+    pcap_pkthdr* header = nullptr;
+    const u_char* data = nullptr;
+    const int rc = pcap_next_ex(pcap_, &header, &data);
+    if (rc == PCAP_ERROR_BREAK) return false;  // end of file
+    if (rc != 1) {
+      const std::string error = pcap_geterr(pcap_);
+      const std::string number = "packet " + std::to_string(packets_ + 1);
+      if (error.find("truncated") != std::string::npos) {
+        fail(number + " is truncated, the file ends inside it (" + error + ")");
+      }
+      fail(number + ": " + error);
+    }
+    ++packets_;
+    segment.t = static_cast<Nanos>(header->ts.tv_sec) * kNanosPerSecond + header->ts.tv_usec;
+    segment.packet = packets_;
+    last_time_ = segment.t;
+    const bool cut = header->caplen < header->len;
+    bool tcp = false;
+    try {
+      tcp = parse({data, header->caplen}, cut, segment);
+    } catch (const Tins::exception_base&) {
+      // A header libtins rejects: cut short by the snapshot length, or junk that is not TCP.
+      if (cut) fail(packet_label() + " is cut by the snapshot length");
+      tcp = false;
+    }
+    if (tcp) {
+      ++tcp_packets_;
+      return true;
+    }
+  }
+}
+
+bool PacketSource::parse(std::span<const std::uint8_t> frame, bool cut, TcpSegment& segment) const {
+  // libtins parses each header from a slice that ends where the header ends, so it stops there:
+  // no inner PDUs are allocated and the payload is never copied; it is a view into pcap's buffer.
+  const std::uint8_t* p = frame.data();
+  std::uint16_t ethertype = 0;
+  std::size_t offset = 0;
+  switch (link_type_) {
+    case DLT_EN10MB: {
+      if (frame.size() < kEthernetHeader) return false;
+      ethertype = Tins::EthernetII(p, kEthernetHeader).payload_type();
+      offset = kEthernetHeader;
+      while ((ethertype == kEtherVlan || ethertype == kEtherQinQ) &&
+             frame.size() >= offset + kVlanTag) {
+        ethertype = Tins::Dot1Q(p + offset, kVlanTag).payload_type();
+        offset += kVlanTag;
+      }
+      break;
+    }
+    case DLT_LINUX_SLL:
+      if (frame.size() < kSllHeader) return false;
+      ethertype = Tins::SLL(p, kSllHeader).protocol();
+      offset = kSllHeader;
+      break;
+    case DLT_LINUX_SLL2:
+      // libtins has no SLL2: its protocol type is the first field of the 20-byte header.
+      if (frame.size() < kSll2Header) return false;
+      ethertype = be16(p);
+      offset = kSll2Header;
+      break;
+    case DLT_NULL:
+    case DLT_LOOP: {
+      if (frame.size() < kLoopbackHeader) return false;
+      std::uint32_t family = link_type_ == DLT_LOOP ? be32(p) : le32(p);
+      // DLT_NULL is in the writer's byte order; a value this large means the other one.
+      if (link_type_ == DLT_NULL && family > 0xFFFF) family = be32(p);
+      ethertype = ethertype_of_family(family);
+      offset = kLoopbackHeader;
+      break;
+    }
+    default:  // DLT_RAW, DLT_IPV4, DLT_IPV6: the version nibble says which
+      if (frame.empty()) return false;
+      ethertype = (p[0] >> 4) == 6 ? kEtherIpv6 : kEtherIpv4;
+      break;
+  }
+  if (ethertype != kEtherIpv4 && ethertype != kEtherIpv6) return false;
+  return parse_ip(ethertype, frame.subspan(offset), cut, segment);
+}
+
+bool PacketSource::parse_ip(std::uint16_t ethertype, std::span<const std::uint8_t> bytes, bool cut,
+                            TcpSegment& segment) const {
+  const std::uint8_t* p = bytes.data();
+  std::size_t header = 0;
+  std::size_t total = 0;
+  if (ethertype == kEtherIpv4) {
+    if (bytes.size() < 20) return false;
+    header = static_cast<std::size_t>(p[0] & 0x0F) * 4;
+    if (header < 20) return false;
+    if (bytes.size() < header) {
+      if (cut && p[9] == kProtoTcp)
+        fail(packet_label() + ": TCP packet cut by the snapshot length");
+      return false;
+    }
+    const Tins::IP ip(p, static_cast<std::uint32_t>(header));
+    if (ip.protocol() != kProtoTcp) return false;
+    // Fragments would need IP reassembly; TCP endpoints avoid fragmenting (PMTU discovery).
+    if (ip.fragment_offset() != 0 || (ip.flags() & Tins::IP::MORE_FRAGMENTS) != 0) return false;
+    total = ip.tot_len();
+    if (total == 0) total = bytes.size();  // segmentation offload: the length field is left 0
+    if (total < header) return false;
+    segment.src.v6 = segment.dst.v6 = false;
+    const std::uint32_t src = ip.src_addr();  // network order, as in the header
+    const std::uint32_t dst = ip.dst_addr();
+    segment.src.bytes = {};
+    segment.dst.bytes = {};
+    std::memcpy(segment.src.bytes.data(), &src, 4);
+    std::memcpy(segment.dst.bytes.data(), &dst, 4);
+  } else {
+    if (bytes.size() < kIpv6Header) return false;
+    const Tins::IPv6 ip(p, kIpv6Header);
+    std::uint8_t next = ip.next_header();
+    header = kIpv6Header;
+    while (is_skippable_ipv6_extension(next) && bytes.size() >= header + 8) {
+      next = p[header];
+      header += (static_cast<std::size_t>(p[header + 1]) + 1) * 8;
+    }
+    if (next != kProtoTcp) return false;
+    total = ip.payload_length() == 0 ? bytes.size() : kIpv6Header + ip.payload_length();
+    if (total < header) return false;
+    segment.src.v6 = segment.dst.v6 = true;
+    ip.src_addr().copy(segment.src.bytes.begin());
+    ip.dst_addr().copy(segment.dst.bytes.begin());
+  }
+  if (total > bytes.size()) {
+    fail(packet_label() + ": TCP packet " +
+         (cut ? "cut by the snapshot length" : "shorter than its IP length") + " (" +
+         std::to_string(bytes.size()) + " of " + std::to_string(total) + " IP bytes captured)");
+  }
+  const std::span<const std::uint8_t> tcp_bytes = bytes.subspan(header, total - header);
+  if (tcp_bytes.size() < kTcpHeader) return false;
+  const std::size_t tcp_header = static_cast<std::size_t>(tcp_bytes[12] >> 4) * 4;
+  if (tcp_header < kTcpHeader || tcp_header > tcp_bytes.size()) return false;
+  const Tins::TCP tcp(tcp_bytes.data(), static_cast<std::uint32_t>(tcp_header));
+  segment.sport = tcp.sport();
+  segment.dport = tcp.dport();
+  segment.seq = tcp.seq();
+  segment.ack = tcp.ack_seq();
+  segment.flags = static_cast<std::uint16_t>(tcp.flags());
+  segment.window = tcp.window();
+  segment.wscale = -1;
+  if ((segment.flags & tcp_flag::syn) != 0) {
+    const Tins::TCP::option* ws = tcp.search_option(Tins::TCP::WSCALE);
+    if (ws != nullptr && ws->data_size() == 1) segment.wscale = *ws->data_ptr();
+  }
+  segment.payload = tcp_bytes.subspan(tcp_header);
+  return true;
+}
+
+}  // namespace closewire

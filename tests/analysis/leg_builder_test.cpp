@@ -1,0 +1,248 @@
+#include "harness/analysis/leg_builder.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tests/support/capture_builder.h"
+
+namespace closewire {
+namespace {
+
+using test::client_frame;
+using test::close_payload;
+using test::server_frame;
+
+constexpr std::uint8_t kText = 0x1;
+constexpr std::uint8_t kBinary = 0x2;
+constexpr std::uint8_t kClose = 0x8;
+constexpr std::uint8_t kPing = 0x9;
+
+std::span<const std::uint8_t> bytes_of(std::string_view s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+// Drives a LegBuilder as a TcpTracker would; each call is one packet (numbered from 1, t = n us).
+class Leg {
+ public:
+  Leg() : builder_(Connection{}) {}
+
+  Leg& data(Side from, std::string_view bytes) {
+    ++packet_;
+    builder_.on_data(from, bytes_of(bytes), t(), packet_);
+    return *this;
+  }
+  Leg& tcp(Side from, std::string_view kind) {
+    ++packet_;
+    return tcp_same_packet(from, kind);
+  }
+  // A tcp.* event riding in the packet that delivered the last bytes.
+  Leg& tcp_same_packet(Side from, std::string_view kind) {
+    Event e;
+    e.t = t();
+    e.from = from;
+    e.kind = kind;
+    e.packet = packet_;
+    builder_.on_tcp_event(std::move(e));
+    return *this;
+  }
+  Leg& upgrade() {
+    data(Side::client, test::upgrade_request());
+    return data(Side::server, test::upgrade_response());
+  }
+  Connection finish() { return builder_.finish(t()); }
+  // "server ws.close 4321 test #4" per event
+  std::vector<std::string> lines() {
+    std::vector<std::string> out;
+    for (const Event& e : builder_.connection().events) {
+      std::string line = std::string(to_string(e.from)) + " " + e.kind;
+      if (e.code) line += " " + std::to_string(*e.code);
+      if (!e.reason.empty()) line += " " + e.reason;
+      line += " #" + std::to_string(e.packet);
+      out.push_back(line);
+    }
+    return out;
+  }
+  const std::vector<Event>& events() const { return builder_.connection().events; }
+  const Event& last() const { return builder_.connection().events.back(); }
+
+ private:
+  Nanos t() const { return static_cast<Nanos>(packet_) * 1000; }
+  LegBuilder builder_;
+  std::uint64_t packet_ = 0;
+};
+
+TEST(LegBuilder, UpgradeThenCloseHandshake) {
+  Leg leg;
+  leg.upgrade();
+  leg.data(Side::server, server_frame(kClose, close_payload(4321, "test")));
+  leg.data(Side::client, client_frame(kClose, close_payload(4321, "test")));
+  const std::vector<std::string> want = {
+      "client http.upgrade GET /chat HTTP/1.1 #1",
+      "server http.upgrade HTTP/1.1 101 Switching Protocols #2",
+      "server ws.close 4321 test #3",
+      "client ws.close 4321 test #4",
+  };
+  EXPECT_EQ(leg.lines(), want);
+  const Connection c = leg.finish();
+  EXPECT_TRUE(c.websocket);
+  EXPECT_EQ(c.observed_until, 4000);
+}
+
+TEST(LegBuilder, HeadAndFramesInTheSameSegment) {
+  Leg leg;
+  leg.data(Side::client, test::upgrade_request());
+  leg.data(Side::server,
+           test::upgrade_response() + server_frame(kText, "hello") + server_frame(kPing, "p"));
+  const std::vector<std::string> want = {
+      "client http.upgrade GET /chat HTTP/1.1 #1",
+      "server http.upgrade HTTP/1.1 101 Switching Protocols #2",
+      "server ws.text hello #2",
+      "server ws.ping #2",
+  };
+  EXPECT_EQ(leg.lines(), want);
+}
+
+TEST(LegBuilder, FrameSplitAcrossSegmentsTakesTheCompletingPacket) {
+  Leg leg;
+  leg.upgrade();
+  const std::string frame = server_frame(kBinary, std::string(300, 'x'));
+  leg.data(Side::server, frame.substr(0, 3));    // #3: inside the header
+  leg.data(Side::server, frame.substr(3, 100));  // #4
+  EXPECT_EQ(leg.events().size(), 2u);
+  leg.data(Side::server, frame.substr(103));  // #5 completes it
+  ASSERT_EQ(leg.events().size(), 3u);
+  EXPECT_EQ(leg.last().kind, kind::binary);
+  EXPECT_EQ(leg.last().packet, 5u);
+  EXPECT_EQ(leg.last().t, 5000);
+  EXPECT_EQ(leg.last().bytes, 300u);
+}
+
+TEST(LegBuilder, FramesBeforeTheFinOfTheSamePacket) {
+  Leg leg;
+  leg.upgrade();
+  leg.data(Side::server, server_frame(kClose, close_payload(1000, "")));
+  leg.tcp_same_packet(Side::server, kind::fin);
+  const std::vector<std::string> lines = leg.lines();
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[2], "server ws.close 1000 #3");
+  EXPECT_EQ(lines[3], "server tcp.fin #3");
+}
+
+TEST(LegBuilder, NonWebSocketBytesAfterTheHeadAreNotFrames) {
+  Leg leg;
+  leg.data(Side::client, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  leg.data(Side::server, "HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n" + server_frame(kText, "x"));
+  const std::vector<std::string> want = {"server http.response HTTP/1.1 200 OK #2"};
+  EXPECT_EQ(leg.lines(), want);
+  EXPECT_FALSE(leg.finish().websocket);
+}
+
+TEST(LegBuilder, RefusedUpgradeDropsTheClientsEarlyFrames) {
+  Leg leg;
+  leg.data(Side::client, test::upgrade_request() + client_frame(kText, "too early"));
+  leg.data(Side::server, test::upgrade_response(403));
+  const std::vector<std::string> want = {"client http.upgrade GET /chat HTTP/1.1 #1",
+                                         "server http.response HTTP/1.1 403 Forbidden #2"};
+  EXPECT_EQ(leg.lines(), want);
+}
+
+TEST(LegBuilder, ClientFramesBeforeThe101AreDecodedAtTheirOwnTime) {
+  Leg leg;
+  leg.data(Side::client, test::upgrade_request());
+  leg.data(Side::client, client_frame(kText, "eager"));  // #2
+  leg.data(Side::server, test::upgrade_response());      // #3
+  const Connection c = leg.finish();
+  ASSERT_EQ(c.events.size(), 3u);
+  EXPECT_EQ(c.events[1].kind, kind::text);  // time order: before the 101
+  EXPECT_EQ(c.events[1].packet, 2u);
+  EXPECT_EQ(c.events[2].kind, kind::upgrade);
+}
+
+TEST(LegBuilder, ClosePayloadProblemsAreNoted) {
+  Leg leg;
+  leg.upgrade();
+  leg.data(Side::server, server_frame(kClose, ""));
+  EXPECT_EQ(leg.last().code, 1005);
+  EXPECT_EQ(leg.last().note, "no status code");
+  Leg one_byte;
+  one_byte.upgrade();
+  one_byte.data(Side::server, server_frame(kClose, "x"));
+  EXPECT_FALSE(one_byte.last().code.has_value());
+  EXPECT_EQ(one_byte.last().note, "malformed close payload");
+  Leg bad_code;
+  bad_code.upgrade();
+  bad_code.data(Side::server, server_frame(kClose, close_payload(999, "")));
+  EXPECT_EQ(bad_code.last().code, 999);
+  EXPECT_EQ(bad_code.last().note, "invalid close code");
+  Leg bad_utf8;
+  bad_utf8.upgrade();
+  bad_utf8.data(Side::server, server_frame(kClose, close_payload(1000, "\xff")));
+  EXPECT_EQ(bad_utf8.last().note, "invalid UTF-8 in reason");
+}
+
+TEST(LegBuilder, FrameProblemsAreProtocolErrors) {
+  Leg leg;
+  leg.upgrade();
+  leg.data(Side::client, server_frame(kText, "unmasked"));  // clients must mask
+  ASSERT_EQ(leg.events().size(), 4u);
+  EXPECT_EQ(leg.events()[2].kind, kind::text);
+  EXPECT_EQ(leg.events()[3].kind, kind::protocol_error);
+  EXPECT_EQ(leg.events()[3].note, "unmasked client frame");
+  leg.data(Side::server, server_frame(0x3, "r"));  // reserved opcode: only the error
+  EXPECT_EQ(leg.last().kind, kind::protocol_error);
+  EXPECT_EQ(leg.last().note, "reserved opcode 0x3");
+  EXPECT_EQ(leg.events().size(), 5u);
+}
+
+TEST(LegBuilder, FrameAfterACloseIsAProtocolError) {
+  Leg leg;
+  leg.upgrade();
+  leg.data(Side::server, server_frame(kClose, close_payload(1000, "")));
+  leg.data(Side::server, server_frame(kText, "late"));
+  EXPECT_EQ(leg.last().kind, kind::protocol_error);
+  EXPECT_EQ(leg.last().note, "frame after a Close frame");
+}
+
+TEST(LegBuilder, FrameCutOffByTheFin) {
+  Leg leg;
+  leg.upgrade();
+  leg.data(Side::server, server_frame(kText, "hello").substr(0, 4));
+  leg.tcp_same_packet(Side::server, kind::fin);
+  EXPECT_EQ(leg.last().kind, kind::protocol_error);
+  EXPECT_EQ(leg.last().note, "frame cut off by the FIN");
+  EXPECT_EQ(leg.last().packet, 3u);
+}
+
+TEST(LegBuilder, GapStopsDecodingThatDirection) {
+  Leg leg;
+  leg.upgrade();
+  leg.tcp(Side::server, kind::gap);
+  leg.data(Side::server, server_frame(kText, "after the gap"));
+  leg.data(Side::client, client_frame(kText, "client still decoded"));
+  EXPECT_EQ(leg.events()[2].kind, kind::gap);
+  EXPECT_NE(leg.events()[2].note.find("not decoded"), std::string::npos);
+  ASSERT_EQ(leg.events().size(), 4u);
+  EXPECT_EQ(leg.last().from, Side::client);
+}
+
+TEST(LegBuilder, FragmentedTextIsNoted) {
+  Leg leg;
+  leg.upgrade();
+  leg.data(Side::server, server_frame(kText, "hel", false) + server_frame(0x0, "lo"));
+  ASSERT_EQ(leg.events().size(), 4u);
+  EXPECT_EQ(leg.events()[2].note, "more fragments follow");
+  EXPECT_EQ(leg.events()[3].kind, kind::continuation);
+}
+
+TEST(LegBuilder, NotHttpIsIgnored) {
+  Leg leg;
+  leg.data(Side::client, std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11));
+  leg.data(Side::server, std::string("\x16\x03\x03\x00\x7a\x02\x00\x00", 8));
+  EXPECT_TRUE(leg.events().empty());
+}
+
+}  // namespace
+}  // namespace closewire

@@ -1,0 +1,259 @@
+#include "harness/analysis/packet_source.h"
+
+#include <gtest/gtest.h>
+#include <pcap/pcap.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "harness/analysis/analyzer.h"
+#include "tests/support/capture_builder.h"
+
+namespace closewire {
+namespace {
+
+using test::CaptureBuilder;
+using test::Conversation;
+using test::kEpoch;
+using test::Link;
+
+struct Read {
+  TcpSegment segment;
+  std::string payload;
+};
+
+std::vector<Read> read_all(PacketSource& source) {
+  std::vector<Read> out;
+  TcpSegment s;
+  while (source.next(s)) out.push_back({s, std::string(s.payload.begin(), s.payload.end())});
+  return out;
+}
+
+// A handshake and one request, written on `link`.
+std::string small_capture(Link link, bool v6, const std::string& name) {
+  CaptureBuilder cap(link);
+  const Endpoint client{v6 ? "fd00::1" : "10.1.2.3", 40001};
+  const Endpoint server{v6 ? "fd00::2" : "10.1.2.4", 9800};
+  Conversation conv(cap, client, server);
+  conv.handshake(kEpoch + 123'456'789, /*wscale=*/10);
+  conv.send(Side::client, kEpoch + 200'000'001, "GET / HTTP/1.1\r\n\r\n");
+  const std::string path = test::temp_path(name);
+  cap.write(path);
+  return path;
+}
+
+struct LinkCase {
+  Link link;
+  bool v6;
+  const char* name;
+};
+
+class PacketSourceLink : public ::testing::TestWithParam<LinkCase> {};
+
+TEST_P(PacketSourceLink, ReadsTcpSegments) {
+  const LinkCase c = GetParam();
+  const std::string path = small_capture(c.link, c.v6, std::string(c.name) + ".pcap");
+  PacketSource source(path);
+  EXPECT_EQ(source.link_type(), CaptureBuilder::dlt_of(c.link));
+  EXPECT_TRUE(source.nanosecond_timestamps());
+  const std::vector<Read> got = read_all(source);
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(source.packets(), 4u);
+  EXPECT_EQ(source.tcp_packets(), 4u);
+
+  const TcpSegment& syn = got[0].segment;
+  EXPECT_EQ(syn.packet, 1u);
+  EXPECT_EQ(syn.t, kEpoch + 123'456'789);
+  EXPECT_EQ(syn.src.str(), c.v6 ? "fd00::1" : "10.1.2.3");
+  EXPECT_EQ(syn.dst.str(), c.v6 ? "fd00::2" : "10.1.2.4");
+  EXPECT_EQ(syn.src.v6, c.v6);
+  EXPECT_EQ(syn.sport, 40001);
+  EXPECT_EQ(syn.dport, 9800);
+  EXPECT_EQ(syn.seq, 1000u);
+  EXPECT_EQ(syn.flags, tcp_flag::syn);
+  EXPECT_EQ(syn.wscale, 10);
+
+  const TcpSegment& synack = got[1].segment;
+  EXPECT_EQ(synack.flags, tcp_flag::syn | tcp_flag::ack);
+  EXPECT_EQ(synack.seq, 5000u);
+  EXPECT_EQ(synack.ack, 1001u);
+
+  const TcpSegment& request = got[3].segment;
+  EXPECT_EQ(request.packet, 4u);
+  EXPECT_EQ(request.t, kEpoch + 200'000'001);
+  EXPECT_EQ(request.wscale, -1);
+  EXPECT_EQ(request.window, 65535);
+  EXPECT_EQ(got[3].payload, "GET / HTTP/1.1\r\n\r\n");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllLinks, PacketSourceLink,
+    ::testing::Values(LinkCase{Link::ethernet, false, "ethernet"},
+                      LinkCase{Link::ethernet, true, "ethernet6"},
+                      LinkCase{Link::sll, false, "sll"}, LinkCase{Link::sll, true, "sll6"},
+                      LinkCase{Link::sll2, false, "sll2"}, LinkCase{Link::sll2, true, "sll2_6"},
+                      LinkCase{Link::raw, false, "raw"}, LinkCase{Link::raw, true, "raw6"},
+                      LinkCase{Link::null_loopback, false, "null"},
+                      LinkCase{Link::null_loopback, true, "null6"},
+                      LinkCase{Link::loop, false, "loop"}, LinkCase{Link::loop, true, "loop6"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(PacketSource, ReadsPcapngWithNanosecondTimestamps) {
+  CaptureBuilder cap;
+  Conversation conv(cap, {"127.0.0.1", 50000}, {"127.0.0.1", 9900});
+  conv.handshake(kEpoch + 1);
+  conv.send(Side::server, kEpoch + 999'999'999, "abc");
+  const std::string path = test::temp_path("ng.pcapng");
+  cap.write_pcapng(path);
+  PacketSource source(path);
+  EXPECT_TRUE(source.nanosecond_timestamps());
+  const std::vector<Read> got = read_all(source);
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[0].segment.t, kEpoch + 1);
+  EXPECT_EQ(got[3].segment.t, kEpoch + 999'999'999);
+  EXPECT_EQ(got[3].payload, "abc");
+}
+
+TEST(PacketSource, MicrosecondPcapIsReportedAsSuch) {
+  // The real captures were written with microsecond timestamps.
+  const std::string path =
+      std::string(CLOSEWIRE_SOURCE_DIR) + "/captures/chromium-156/s4321__direct__chromium.pcap";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "no real capture at " << path;
+  PacketSource source(path);
+  EXPECT_FALSE(source.nanosecond_timestamps());
+  EXPECT_EQ(source.link_type(), DLT_EN10MB);
+}
+
+TEST(PacketSource, NonTcpPacketsAreCountedAndSkipped) {
+  CaptureBuilder cap;
+  cap.add_udp(kEpoch, {"10.0.0.1", 5353}, {"10.0.0.2", 53}, "dns?");
+  Conversation conv(cap, {"10.0.0.1", 40000}, {"10.0.0.2", 80});
+  conv.handshake(kEpoch + 1000);
+  cap.add_udp(kEpoch + 5000, {"fd00::1", 5353}, {"fd00::2", 53}, "dns6?");
+  const std::string path = test::temp_path("udp.pcap");
+  cap.write(path);
+  PacketSource source(path);
+  const std::vector<Read> got = read_all(source);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].segment.packet, 2u);
+  EXPECT_EQ(source.packets(), 5u);
+  EXPECT_EQ(source.tcp_packets(), 3u);
+}
+
+TEST(PacketSource, CutEthernetTrailerIsNoError) {
+  // Only bytes past the IP packet are missing: the TCP payload is whole.
+  CaptureBuilder cap;
+  Conversation conv(cap, {"10.0.0.1", 40000}, {"10.0.0.2", 80});
+  conv.handshake(kEpoch);  // the last ACK: 54 bytes, padded to Ethernet's 60
+  cap.cut_last(54);
+  const std::string path = test::temp_path("trailer.pcap");
+  cap.write(path);
+  PacketSource source(path);
+  EXPECT_EQ(read_all(source).size(), 3u);
+}
+
+// The message of the CaptureError that reading `path` to the end throws.
+std::string error_of(const std::string& path) {
+  try {
+    PacketSource source(path);
+    read_all(source);
+  } catch (const CaptureError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+void expect_one_line_naming(const std::string& message, const std::string& path) {
+  EXPECT_NE(message.find(path), std::string::npos) << message;
+  EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+}
+
+TEST(PacketSourceErrors, EmptyFile) {
+  const std::string path = test::temp_path("empty.pcap");
+  std::ofstream{path};
+  const std::string message = error_of(path);
+  expect_one_line_naming(message, path);
+  EXPECT_NE(message.find("empty"), std::string::npos) << message;
+}
+
+TEST(PacketSourceErrors, NotACapture) {
+  const std::string path = test::temp_path("notes.txt");
+  std::ofstream(path) << "these are notes, not packets\nsecond line\n";
+  const std::string message = error_of(path);
+  expect_one_line_naming(message, path);
+  EXPECT_NE(message.find("cannot read capture"), std::string::npos) << message;
+}
+
+TEST(PacketSourceErrors, MissingFile) {
+  const std::string path = test::temp_path("does-not-exist.pcap");
+  expect_one_line_naming(error_of(path), path);
+}
+
+TEST(PacketSourceErrors, TruncatedLastPacketNamesIt) {
+  CaptureBuilder cap;
+  Conversation conv(cap, {"10.0.0.1", 40000}, {"10.0.0.2", 80});
+  conv.handshake(kEpoch);
+  conv.send(Side::client, kEpoch + 1000, "payload that will be chopped");
+  const std::string path = test::temp_path("truncated.pcap");
+  cap.write(path);
+  std::filesystem::resize_file(path, std::filesystem::file_size(path) - 10);
+  const std::string message = error_of(path);
+  expect_one_line_naming(message, path);
+  EXPECT_NE(message.find("packet 4 is truncated"), std::string::npos) << message;
+}
+
+TEST(PacketSourceErrors, TruncatedInsideARecordHeader) {
+  CaptureBuilder cap;
+  Conversation conv(cap, {"10.0.0.1", 40000}, {"10.0.0.2", 80});
+  conv.handshake(kEpoch);
+  const std::string path = test::temp_path("truncated-header.pcap");
+  cap.write(path);
+  std::ofstream(path, std::ios::app | std::ios::binary).write("\x01\x02\x03\x04\x05", 5);
+  const std::string message = error_of(path);
+  EXPECT_NE(message.find("packet 4 is truncated"), std::string::npos) << message;
+}
+
+TEST(PacketSourceErrors, UnsupportedLinkTypeIsNamed) {
+  const std::string path = test::temp_path("ppp.pcap");
+  pcap_t* dead = pcap_open_dead(DLT_PPP, 65535);
+  pcap_dumper_t* dumper = pcap_dump_open(dead, path.c_str());
+  pcap_pkthdr h{};
+  const u_char data[4] = {0xff, 0x03, 0x00, 0x21};
+  h.caplen = h.len = sizeof data;
+  pcap_dump(reinterpret_cast<u_char*>(dumper), &h, data);
+  pcap_dump_close(dumper);
+  pcap_close(dead);
+  const std::string message = error_of(path);
+  expect_one_line_naming(message, path);
+  EXPECT_NE(message.find("unsupported link type PPP"), std::string::npos) << message;
+}
+
+TEST(PacketSourceErrors, SnaplenCutTcpPayloadNamesThePacket) {
+  CaptureBuilder cap;
+  Conversation conv(cap, {"10.0.0.1", 40000}, {"10.0.0.2", 80});
+  conv.handshake(kEpoch);
+  conv.send(Side::server, kEpoch + 1000, std::string(500, 'z'));
+  cap.cut_last(100);
+  const std::string path = test::temp_path("snaplen.pcap");
+  cap.write(path);
+  const std::string message = error_of(path);
+  expect_one_line_naming(message, path);
+  EXPECT_NE(message.find("packet 4"), std::string::npos) << message;
+  EXPECT_NE(message.find("snapshot length"), std::string::npos) << message;
+}
+
+TEST(PacketSourceErrors, SnaplenCutInsideTheTcpHeader) {
+  CaptureBuilder cap;
+  Conversation conv(cap, {"10.0.0.1", 40000}, {"10.0.0.2", 80});
+  conv.handshake(kEpoch);
+  cap.cut_last(14 + 20 + 10);
+  const std::string path = test::temp_path("snaplen-header.pcap");
+  cap.write(path);
+  const std::string message = error_of(path);
+  EXPECT_NE(message.find("packet 3"), std::string::npos) << message;
+}
+
+}  // namespace
+}  // namespace closewire
