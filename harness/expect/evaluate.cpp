@@ -111,6 +111,8 @@ void check_gap(const Expectation& x, const LegView& leg, double scale, Outcome& 
   const auto& events = leg.connection->events;
   const Nanos gap = events[b].t - events[a].t;
   o.marks = {a, b};
+  o.gap_measured = gap;
+  o.gap_expected = x.is;
   bool ok = true;
   std::string want;
   if (x.is) {

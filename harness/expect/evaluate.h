@@ -30,6 +30,9 @@ struct Outcome {
   std::string expected;          // failed ones: what was expected ...
   std::string found;             // ... and what the leg showed
   std::vector<std::size_t> marks;  // event indices the finding is about
+  // gap expectations with `is`: what was scripted and what the capture showed (timing fidelity)
+  std::optional<Nanos> gap_expected;
+  std::optional<Nanos> gap_measured;
 };
 
 // One outcome per expectation and leg it applies to, in the order of the expectations.

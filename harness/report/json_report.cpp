@@ -63,6 +63,8 @@ nlohmann::json outcomes_json(const std::vector<Outcome>& results) {
                         {"where", o.expectation->where},
                         {"passed", o.passed}};
     if (o.leg) j["leg"] = o.leg->name;
+    if (o.gap_measured) j["measured_ms"] = static_cast<double>(*o.gap_measured) / kNanosPerMilli;
+    if (o.gap_expected) j["expected_ms"] = static_cast<double>(*o.gap_expected) / kNanosPerMilli;
     if (!o.passed) {
       j["expected"] = o.expected;
       j["found"] = o.found;
