@@ -88,6 +88,7 @@ Verdict judge_chrome(const CloseFacts& f, bool legacy) {
   }
   if (end && end->t < timeout_at) {
     if (end->kind == kind::fin) {
+      if (end->t < handshake_done) return received(s, true, "server FIN before the Close reply: read as EOF");
       return received(s, true, fmt::format("server FIN {} after the closing handshake",
                                             ms_after(end->t, handshake_done)));
     }
