@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/event_builder.h"
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,17 +14,7 @@ namespace {
 
 constexpr Nanos ms(double v) { return static_cast<Nanos>(v * kNanosPerMilli); }
 
-Event ev(double at_ms, Side from, std::string_view k, std::optional<std::uint16_t> code = {},
-         std::string note = {}) {
-  Event e;
-  e.t = ms(at_ms);
-  e.from = from;
-  e.kind = std::string(k);
-  e.code = code;
-  if (code) e.reason = "test";
-  e.note = std::move(note);
-  return e;
-}
+using testing::ev;
 
 const Side C = Side::client;
 const Side S = Side::server;

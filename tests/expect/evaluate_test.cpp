@@ -2,18 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/event_builder.h"
+
 namespace closewire {
 namespace {
 
-Event ev(double at_ms, Side from, std::string_view k, std::optional<std::uint16_t> code = {}) {
-  Event e;
-  e.t = static_cast<Nanos>(at_ms * kNanosPerMilli);
-  e.from = from;
-  e.kind = std::string(k);
-  e.code = code;
-  if (code) e.reason = "test";
-  return e;
-}
+using testing::ev;
 
 // The seed bug on the client's leg: the gateway's FIN comes ~2 s after the client's reply.
 Connection seed_bug_leg() {

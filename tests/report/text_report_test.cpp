@@ -2,20 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/event_builder.h"
+
 #include <sstream>
 
 namespace closewire::report {
 namespace {
 
-Event ev(double at_ms, Side from, std::string_view k, std::optional<std::uint16_t> code = {}) {
-  Event e;
-  e.t = static_cast<Nanos>(at_ms * kNanosPerMilli);
-  e.from = from;
-  e.kind = std::string(k);
-  e.code = code;
-  if (code) e.reason = "test";
-  return e;
-}
+using testing::ev;
 
 Connection reset_leg() {
   Connection c;
