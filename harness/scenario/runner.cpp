@@ -17,7 +17,14 @@
 #include "harness/endpoints/envoy_proxy.h"
 #include "harness/endpoints/server.h"
 #include "harness/endpoints/tcp_proxy.h"
+#include "harness/real/chromium_client.h"
+#include "harness/real/config_template.h"
+#include "harness/real/net_probe.h"
+#include "harness/real/node_ws_server.h"
+#include "harness/real/real_proxy.h"
+#include "harness/real/variant.h"
 #include "harness/report/json_report.h"
+#include "harness/scenario/timing_priority.h"
 
 namespace closewire {
 namespace {
@@ -73,7 +80,8 @@ bool trigger_matches(const StepTrigger& t, const Observation& o) {
 // Everything one run owns; lives on the stack of run_scenario.
 class Run {
  public:
-  Run(const Scenario& s, ScenarioResult& result) : s_(s), result_(result) {}
+  Run(const Scenario& s, ScenarioResult& result, const RunOptions& options)
+      : s_(s), result_(result), options_(options) {}
 
   void build();
   std::vector<std::uint16_t> ports() const;
@@ -82,7 +90,10 @@ class Run {
   void stop_endpoints();
   std::string observations() const;
 
-  endpoints::Client& client() { return *client_; }
+  // What the client reported: the model's outcome, or the real browser's close event.
+  std::optional<endpoints::ClientOutcome> client_outcome() const;
+  std::string client_label() const;
+  std::string browser_error() const;  // the real browser gave no close event: why
 
  private:
   void on_observation();
@@ -90,17 +101,27 @@ class Run {
   void execute(const Step& step);
   bool quiescent() const;
   void finish();
+  void build_real_proxy(std::size_t i, asio::ip::tcp::endpoint upstream, const std::string& host);
+  void poll_external();
+  bool has_external() const { return real_client_ || node_server_ || !real_proxies_.empty(); }
 
   const Scenario& s_;
   ScenarioResult& result_;
+  const RunOptions& options_;
   asio::io_context io_;
-  std::unique_ptr<endpoints::Server> server_;
+  // Real peers (harness/real): in a slot instead of the model.
+  std::shared_ptr<real::Chromium> chromium_;
+  std::unique_ptr<real::ChromiumClient> real_client_;
+  std::unique_ptr<real::NodeWsServer> node_server_;
+  std::vector<std::unique_ptr<real::RealProxy>> real_proxies_;
+  std::unique_ptr<asio::steady_timer> external_poll_;
+  std::unique_ptr<endpoints::Server> server_;  // null with a real server
   std::vector<std::unique_ptr<endpoints::EnvoyProxy>> envoys_;
   std::vector<std::unique_ptr<endpoints::TcpProxy>> tcps_;
   std::vector<endpoints::ObservationLog*> proxy_logs_;   // chain order
   std::vector<std::function<std::size_t()>> proxy_connections_;
   std::vector<std::uint16_t> hop_ports_;                 // chain order: proxies..., server
-  std::unique_ptr<endpoints::Client> client_;
+  std::unique_ptr<endpoints::Client> client_;  // null with a real client
   std::list<asio::steady_timer> timers_;
   std::vector<bool> fired_;
   bool finishing_ = false;
@@ -112,21 +133,35 @@ class Run {
 
 void Run::build() {
   const std::string host = s_.ipv6 ? "::1" : "127.0.0.1";
-  endpoints::ServerConfig sc;
-  sc.host = host;
-  sc.on_open.clear();
-  for (const auto& a : s_.server.on_open) sc.on_open.push_back(to_server_step(a));
-  sc.after_closing_handshake = s_.server.after_closing_handshake;
-  sc.close_timeout = s_.server.close_timeout;
-  server_ = std::make_unique<endpoints::Server>(io_, sc);
+  asio::ip::tcp::endpoint upstream;
+  if (s_.server.real == "node-ws") {
+    real::NodeWsServerConfig nc;
+    nc.host = host;
+    nc.code = s_.server.on_open.at(0).code;
+    nc.reason = s_.server.on_open.at(0).reason;
+    nc.tools_dir = real::real_tools_dir(s_.file);
+    node_server_ = std::make_unique<real::NodeWsServer>(nc);
+    upstream = asio::ip::tcp::endpoint(asio::ip::make_address(host), node_server_->port());
+  } else {
+    endpoints::ServerConfig sc;
+    sc.host = host;
+    sc.on_open.clear();
+    for (const auto& a : s_.server.on_open) sc.on_open.push_back(to_server_step(a));
+    sc.after_closing_handshake = s_.server.after_closing_handshake;
+    sc.close_timeout = s_.server.close_timeout;
+    server_ = std::make_unique<endpoints::Server>(io_, sc);
+    upstream = server_->endpoint();
+  }
   // Proxies from the server side out: each needs its upstream's address.
-  asio::ip::tcp::endpoint upstream = server_->endpoint();
   std::vector<std::uint16_t> proxy_ports(s_.proxies.size());
   proxy_logs_.resize(s_.proxies.size());
   proxy_connections_.resize(s_.proxies.size());
   for (std::size_t i = s_.proxies.size(); i-- > 0;) {
     const ProxySpec& p = s_.proxies[i];
-    if (p.model == ProxySpec::Model::envoy) {
+    if (p.model == ProxySpec::Model::real) {
+      build_real_proxy(i, upstream, host);
+      upstream = asio::ip::tcp::endpoint(asio::ip::make_address(host), real_proxies_.back()->port());
+    } else if (p.model == ProxySpec::Model::envoy) {
       endpoints::EnvoyConfig c;
       c.host = host;
       c.upstream = upstream;
@@ -154,7 +189,16 @@ void Run::build() {
     proxy_ports[i] = upstream.port();
   }
   hop_ports_ = proxy_ports;
-  hop_ports_.push_back(server_->port());
+  hop_ports_.push_back(server_ ? server_->port() : node_server_->port());
+  if (s_.client.real == "chromium") {
+    chromium_ = options_.chromium ? options_.chromium : real::Chromium::launch();
+    const std::string authority = s_.ipv6 ? fmt::format("[{}]:{}", host, hop_ports_.front())
+                                          : fmt::format("{}:{}", host, hop_ports_.front());
+    // The page gives up a little after the run's own limit, so the runner's timeout decides.
+    const Millis limit = (s_.run_for ? *s_.run_for : s_.timeout) + Millis(1000);
+    real_client_ = std::make_unique<real::ChromiumClient>(io_, chromium_, "ws://" + authority + s_.client.target, limit);
+    return;
+  }
   endpoints::ClientConfig cc;
   cc.profile = s_.client.profile;
   cc.host = host;
@@ -162,6 +206,30 @@ void Run::build() {
   cc.target = s_.client.target;
   cc.close_timeout = s_.client.close_timeout;
   client_ = std::make_unique<endpoints::Client>(io_, cc);
+}
+
+void Run::build_real_proxy(std::size_t i, asio::ip::tcp::endpoint upstream, const std::string& host) {
+  namespace fs = std::filesystem;
+  const ProxySpec& p = s_.proxies[i];
+  real::RealProxyConfig c;
+  c.kind = p.real;
+  c.name = p.name;
+  c.host = host;
+  c.upstream_host = upstream.address().to_string();
+  c.upstream_port = upstream.port();
+  c.options = p.options;
+  c.command = p.exec;
+  // Config, pid, temp files and logs beside the run's pcap: out/NAME.PROXY/
+  c.work_dir = (fs::path(options_.out_dir) / (s_.name + "." + p.name)).string();
+  c.tools_dir = real::real_tools_dir(s_.file);
+  if (!p.exec_config.empty()) {
+    // As written, else beside the scenario, else in tools/real (envoy.yaml.in).
+    fs::path t = p.exec_config;
+    if (!fs::exists(t)) t = fs::path(s_.file).parent_path() / p.exec_config;
+    if (!fs::exists(t)) t = fs::path(c.tools_dir) / p.exec_config;
+    c.config_template = t.string();
+  }
+  real_proxies_.push_back(std::make_unique<real::RealProxy>(c));
 }
 
 std::vector<std::uint16_t> Run::ports() const { return hop_ports_; }
@@ -174,6 +242,7 @@ void Run::schedule(const Step& step, Millis after) {
 }
 
 void Run::execute(const Step& step) {
+  // Steps with a real peer never get here: skip_reason() rules them out.
   std::shared_ptr<endpoints::Peer> peer = step.endpoint == "client" ? client_->peer() : server_->peer(0);
   if (!peer) {
     result_.error = fmt::format("{}: step '{}' found no open {} connection", step.where, step.when.text, step.endpoint);
@@ -199,26 +268,47 @@ void Run::start() {
       on_observation();
     };
   };
-  client_->subscribe(watch("client"));
-  server_->subscribe(watch("server"));
-  for (auto* log : proxy_logs_) log->subscribe([this](const Observation&) { on_observation(); });
+  if (client_) client_->subscribe(watch("client"));
+  if (server_) server_->subscribe(watch("server"));
+  for (auto* log : proxy_logs_) {
+    if (log) log->subscribe([this](const Observation&) { on_observation(); });
+  }
   origin_ = endpoints::Clock::now();
-  client_->start();
+  if (has_external()) poll_external();
+  if (real_client_) {
+    real_client_->on_finished([this] { on_observation(); });
+    real_client_->start();
+  } else {
+    client_->start();
+  }
+}
+
+// External programs tell closewire nothing: their sockets in the kernel's table do. Polled until
+// the run ends.
+void Run::poll_external() {
+  if (!external_poll_) external_poll_ = std::make_unique<asio::steady_timer>(io_);
+  external_poll_->expires_after(Millis(5));
+  external_poll_->async_wait([this](const boost::system::error_code& ec) {
+    if (ec || finishing_) return;
+    on_observation();
+    poll_external();
+  });
 }
 
 bool Run::quiescent() const {
-  if (!client_->finished()) return false;
-  for (std::size_t i = 0; i < server_->connections(); ++i) {
+  if (real_client_ ? !real_client_->finished() : !client_->finished()) return false;
+  for (std::size_t i = 0; server_ && i < server_->connections(); ++i) {
     if (auto p = server_->peer(i); p && p->is_open()) return false;
   }
   for (std::size_t i = 0; i < proxy_logs_.size(); ++i) {
+    if (!proxy_logs_[i]) continue;  // a real proxy: see below
     const std::size_t n = proxy_connections_[i]();
     if (proxy_logs_[i]->count(ObservationKind::closed, "downstream") < n ||
         proxy_logs_[i]->count(ObservationKind::closed, "upstream") < n) {
       return false;
     }
   }
-  return true;
+  return !has_external() || real::live_sockets_on(hop_ports_) == 0;
 }
 
 void Run::on_observation() {
@@ -249,21 +339,54 @@ bool Run::drive() {
 }
 
 void Run::stop_endpoints() {
-  client_->stop();
+  if (external_poll_) external_poll_->cancel();
+  if (client_) client_->stop();
+  if (real_client_) real_client_->stop();
   for (auto& p : envoys_) p->stop();
   for (auto& p : tcps_) p->stop();
-  server_->stop();
+  for (auto& p : real_proxies_) p->stop();
+  if (server_) server_->stop();
+  if (node_server_) node_server_->stop();
   io_.restart();
   io_.poll();
   result_.run_ms = std::chrono::duration<double, std::milli>(done_at_ - origin_).count();
 }
 
 std::string Run::observations() const {
-  std::string out = "client:\n" + client_->log().dump(origin_);
+  std::string out = "client:\n";
+  if (client_) {
+    out += client_->log().dump(origin_);
+  } else {
+    const auto o = real_client_->outcome();
+    out += fmt::format("  {} ({}): {}\n", s_.client.real, chromium_->version(), o ? real::describe(*o) : "no close event");
+  }
   const auto names = s_.chain();
-  for (std::size_t i = 0; i < proxy_logs_.size(); ++i) out += names[i + 1] + ":\n" + proxy_logs_[i]->dump(origin_);
-  out += "server:\n" + server_->log().dump(origin_);
+  for (std::size_t i = 0; i < proxy_logs_.size(); ++i) {
+    out += names[i + 1] + ":\n" +
+           (proxy_logs_[i] ? proxy_logs_[i]->dump(origin_)
+                           : fmt::format("  real {}: see its logs in {}/{}.{}/\n", s_.proxies[i].real, options_.out_dir,
+                                         s_.name, s_.proxies[i].name));
+  }
+  out += "server:\n" + (server_ ? server_->log().dump(origin_) : "  real " + s_.server.real + "\n");
   return out;
+}
+
+std::optional<endpoints::ClientOutcome> Run::client_outcome() const {
+  if (client_) return client_->outcome();
+  const auto o = real_client_->outcome();
+  if (!o || !o->code) return std::nullopt;
+  return endpoints::ClientOutcome{o->code, o->reason, o->was_clean, "the browser's close event: " + real::describe(*o)};
+}
+
+std::string Run::client_label() const {
+  return client_ ? std::string(endpoints::to_string(s_.client.profile)) : s_.client.real + " " + chromium_->version();
+}
+
+std::string Run::browser_error() const {
+  if (!real_client_) return "";
+  const auto o = real_client_->outcome();
+  if (o && o->code) return "";
+  return fmt::format("{}: {}", chromium_->version(), o ? real::describe(*o) : "no close event");
 }
 
 void name_legs(const Scenario& s, const std::vector<std::uint16_t>& hop_ports, ScenarioResult& r) {
@@ -282,6 +405,7 @@ void name_legs(const Scenario& s, const std::vector<std::uint16_t>& hop_ports, S
 }  // namespace
 
 std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions& options) {
+  raise_timing_priority();  // timers late by a busy core would fail tight gap expectations
   auto result = std::make_unique<ScenarioResult>();
   ScenarioResult& r = *result;
   r.scenario = &s;
@@ -290,13 +414,22 @@ std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions
   r.pcap_path = (std::filesystem::path(options.out_dir) / (s.name + ".pcap")).string();
   r.json_path = (std::filesystem::path(options.out_dir) / (s.name + ".json")).string();
 
-  Run run(s, r);
+  if (std::string why = real::skip_reason(s); !why.empty()) {
+    r.status = ScenarioResult::Status::skipped;
+    r.error = why;
+    return result;
+  }
+  Run run(s, r, options);
   std::unique_ptr<LiveCapture> capture;
   try {
     run.build();
   } catch (const SpecError& e) {
     r.status = ScenarioResult::Status::bad_input;
     r.error = e.what();
+    return result;
+  } catch (const real::EnvironmentError& e) {
+    r.status = ScenarioResult::Status::environment;
+    r.error = fmt::format("{}: {}", s.file, e.what());
     return result;
   } catch (const std::exception& e) {
     r.status = ScenarioResult::Status::environment;
@@ -320,7 +453,9 @@ std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions
     idle.run();
   }
   run.stop_endpoints();
-  r.client_outcome = run.client().outcome();
+  r.client_outcome = run.client_outcome();
+  r.client_label = run.client_label();
+  if (std::string why = run.browser_error(); !why.empty()) r.error = "the real browser gave no close event: " + why;
   r.endpoint_log = run.observations();
   try {
     capture->stop();
@@ -344,9 +479,11 @@ std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions
   for (std::size_t i = 0; i < ctx.legs.size(); ++i) {
     if (ctx.legs[i].name == s.leg_names().front()) ctx.default_legs.push_back(i);
   }
-  // The client's own outcome must equal what the analyzer says its profile reports.
-  const auto profile = profile_from_string(endpoints::to_string(s.client.profile));
-  if (profile) {
+  // The client's own outcome must equal what the analyzer says its profile reports; a real
+  // Chromium is judged by the `chrome` rules (current Chromium).
+  const auto profile = s.client.real == "chromium" ? std::optional<Profile>(Profile::chrome)
+                                                   : profile_from_string(endpoints::to_string(s.client.profile));
+  if (profile && (s.client.real.empty() || r.client_outcome)) {
     Expectation& x = r.implicit.emplace_back();
     x.type = Expectation::Type::verdict;
     x.where = s.file;
@@ -355,7 +492,9 @@ std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions
     if (r.client_outcome) {
       x.code = r.client_outcome->code;
       x.was_clean = r.client_outcome->was_clean;
-      x.text = fmt::format("the client's own outcome ({} {}, {}) equals the {} verdict",
+      if (!s.client.real.empty()) x.reason = r.client_outcome->reason;
+      x.text = fmt::format("{} ({} {}, {}) equals the {} verdict",
+                           s.client.real.empty() ? "the client's own outcome" : "what real " + r.client_label + " reported",
                            x.code ? std::to_string(*x.code) : "none", r.client_outcome->reason,
                            x.was_clean.value() ? "clean" : "not clean", to_string(*profile));
     } else {
@@ -390,6 +529,8 @@ std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions
     j["legs"].push_back(std::move(c));
   }
   j["expectations"] = report::outcomes_json(r.outcomes);
+  j["client"] = r.client_label;
+  if (!s.variant.empty()) j["variant"] = s.variant;
   if (r.client_outcome) {
     j["client_outcome"] = {{"code", r.client_outcome->code ? nlohmann::json(*r.client_outcome->code) : nlohmann::json(nullptr)},
                            {"reason", r.client_outcome->reason},

@@ -15,6 +15,10 @@
 
 namespace closewire {
 
+namespace real {
+class Chromium;
+}
+
 struct RunOptions {
   std::string out_dir = "out";  // NAME.pcap and NAME.json per scenario
   double tolerance_scale = 1.0;
@@ -22,18 +26,23 @@ struct RunOptions {
   // loopback the kernel answers a segment within the sender's system call, so this is short; the
   // stop itself is confirmed by a sentinel.
   Millis settle{2};
+  // The browser shared by every scenario with a real chromium client (closewire run starts it
+  // once); when null, such a scenario starts its own.
+  std::shared_ptr<real::Chromium> chromium;
 };
 
 struct ScenarioResult {
-  enum class Status { passed, failed, bad_input, environment };
+  // skipped: a variant that cannot apply (a real peer cannot take a step, or the file says so)
+  enum class Status { passed, failed, bad_input, environment, skipped };
   const Scenario* scenario = nullptr;
   Status status = Status::failed;
-  std::string error;  // one line, for bad_input / environment / a run that did not finish
+  std::string error;  // one line, for bad_input / environment / skipped / a run that did not finish
   std::vector<Connection> connections;
   std::vector<LegView> legs;          // named legs, pointing into `connections`
   std::deque<Expectation> implicit;   // checks the runner adds (client outcome = verdict)
   std::vector<Outcome> outcomes;
-  std::optional<endpoints::ClientOutcome> client_outcome;
+  std::optional<endpoints::ClientOutcome> client_outcome;  // a real browser's close event too
+  std::string client_label;  // "chrome-legacy" (a profile) or "chromium 156.0..." (real)
   std::string pcap_path;
   std::string json_path;
   std::string endpoint_log;  // every endpoint's observations, for a failure report

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,15 +30,23 @@ struct Action {
 };
 
 struct ClientSpec {
+  // "chromium": Debian's headless Chromium instead of the profile's model (harness/real); its
+  // close event is checked against the `chrome` verdict.
+  std::string real;
   endpoints::ClientProfile profile = endpoints::ClientProfile::chrome;
   std::optional<Millis> close_timeout;  // overrides the profile's
   std::string target = "/";
 };
 
 struct ProxySpec {
-  enum class Model { envoy, tcp };
+  enum class Model { envoy, tcp, real };
   std::string name;
   Model model = Model::envoy;
+  // real: "nginx", "haproxy" (config from tools/real/KIND.conf.in) or "exec" (any command)
+  std::string real;
+  std::map<std::string, std::string> options;  // real: template knobs; exec: `vars`
+  std::string exec;         // exec: the command, with {listen_port}, {upstream_port}, {config}, ...
+  std::string exec_config;  // exec: a template rendered into the run's folder as {config}
   // envoy
   Millis delayed_close_timeout{1000};
   bool no_delay_close_for_upgrades = true;  // Envoy >= 1.23's default
@@ -51,6 +60,9 @@ struct ProxySpec {
 };
 
 struct ServerSpec {
+  // "node-ws": the seed's Node ws 8 server (tools/real/node-ws-server); on_open must then be one
+  // close, with or without a code.
+  std::string real;
   std::vector<Action> on_open;  // default: the seed's close(4321, "test")
   endpoints::CloseMode after_closing_handshake = endpoints::CloseMode::half_close;
   Millis close_timeout{30000};
@@ -85,6 +97,9 @@ struct Scenario {
   std::optional<Millis> run_for;  // fixed length; otherwise until every socket is closed
   Millis timeout{10000};          // bound on a run without run_for
   std::vector<Expectation> expectations;
+  // variants: { chromium: { skip: "why" }, node-ws: {...} }: variants this scenario cannot have.
+  std::map<std::string, std::string> variant_skips;
+  std::string variant;  // applied variant, e.g. "chromium" or "chromium+node-ws"
 
   // "client", proxy names..., "server"
   std::vector<std::string> chain() const;

@@ -8,6 +8,8 @@
 
 #include "harness/expect/spec_error.h"
 #include "harness/expect/yaml_fields.h"
+#include "harness/real/real_proxy.h"
+#include "harness/real/variant.h"
 #include "harness/scenario/scenario.h"
 
 namespace closewire {
@@ -95,8 +97,12 @@ Action parse_action(const YAML::Node& n, const std::string& file) {
 
 ClientSpec parse_client(const YAML::Node& n, const std::string& file) {
   ClientSpec c;
-  if (!n.IsMap()) throw_spec_error(file, n, "client must be a map {profile, close_timeout, target}");
-  yaml::check_keys(n, {"profile", "close_timeout", "target"}, file, "client");
+  if (!n.IsMap()) throw_spec_error(file, n, "client must be a map {profile, close_timeout, target} or {real: chromium}");
+  yaml::check_keys(n, {"real", "profile", "close_timeout", "target"}, file, "client");
+  if (n["real"]) {
+    c.real = yaml::scalar(n["real"], file, "real");
+    if (c.real != "chromium") throw_spec_error(file, n["real"], fmt::format("unknown real client '{}' (chromium)", c.real));
+  }
   if (n["profile"]) {
     const std::string name = yaml::scalar(n["profile"], file, "profile");
     auto p = endpoints::client_profile_from_string(name);
@@ -118,11 +124,61 @@ endpoints::DirectionFaults parse_faults(const YAML::Node& n, const std::string& 
   return f;
 }
 
+// {name, real: nginx|haproxy, KNOB: VALUE...} or {name, exec: COMMAND, config, vars, ready: tcp}
+ProxySpec parse_real_proxy(const YAML::Node& n, const std::string& file) {
+  ProxySpec p;
+  p.model = ProxySpec::Model::real;
+  if (n["model"]) throw_spec_error(file, n["model"], "a real proxy has no model: 'real: nginx|haproxy' or 'exec'");
+  if (n["real"] && n["exec"]) throw_spec_error(file, n, "a proxy is 'real' or 'exec', not both");
+  if (n["exec"]) {
+    p.real = "exec";
+    yaml::check_keys(n, {"name", "exec", "config", "vars", "ready"}, file, "an exec proxy");
+    p.exec = yaml::scalar(n["exec"], file, "exec");
+    if (n["config"]) p.exec_config = yaml::scalar(n["config"], file, "config");
+    if (n["vars"]) {
+      if (!n["vars"].IsMap()) throw_spec_error(file, n["vars"], "vars is a map of template values");
+      for (const auto& kv : n["vars"]) p.options[kv.first.as<std::string>()] = yaml::scalar(kv.second, file, "a var");
+    }
+    if (n["ready"] && yaml::scalar(n["ready"], file, "ready") != "tcp") {
+      throw_spec_error(file, n["ready"], "ready: tcp (a connect probe on {listen_port}) is the only readiness check");
+    }
+  } else {
+    p.real = yaml::scalar(n["real"], file, "real");
+    const auto& knobs = real::allowed_options(p.real);
+    if (knobs.empty()) throw_spec_error(file, n["real"], fmt::format("unknown real proxy '{}' (nginx, haproxy; or exec)", p.real));
+    std::vector<std::string> keys{"name", "real"};
+    for (const auto& [k, v] : knobs) keys.push_back(k);
+    for (const auto& kv : n) {
+      const std::string key = kv.first.as<std::string>();
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+        throw_spec_error(file, kv.first, fmt::format("unknown key '{}' in a {} proxy (allowed: {})", key, p.real, fmt::join(keys, ", ")));
+      }
+    }
+    for (const auto& [k, v] : knobs) {
+      if (!n[k]) continue;
+      const std::string value = yaml::scalar(n[k], file, k);
+      const bool ok = k == "nolinger"          ? (value == "true" || value == "false")
+                      : k == "lingering_close" ? (value == "on" || value == "off" || value == "always")
+                                               : value.find_first_not_of("0123456789") != 0 &&
+                                                     value.find_first_not_of("0123456789mshd") == std::string::npos;
+      if (!ok) {
+        throw_spec_error(file, n[k], fmt::format("{}: '{}' is not {}", k, value,
+                                                 k == "nolinger" ? "true or false" : k == "lingering_close" ? "on, off or always"
+                                                                                                           : "a duration like 100ms or 5s"));
+      }
+      p.options[k] = value;
+    }
+  }
+  p.name = n["name"] ? yaml::scalar(n["name"], file, "name") : p.real == "exec" ? "proxy" : p.real;
+  return p;
+}
+
 ProxySpec parse_proxy(const YAML::Node& n, const std::string& file) {
   ProxySpec p;
   if (!n.IsMap()) throw_spec_error(file, n, "a proxy is a map {name, model, ...}");
+  if (n["real"] || n["exec"]) return parse_real_proxy(n, file);
   if (!n["name"]) throw_spec_error(file, n, "a proxy needs a 'name'");
-  if (!n["model"]) throw_spec_error(file, n, "a proxy needs a 'model' (envoy or tcp)");
+  if (!n["model"]) throw_spec_error(file, n, "a proxy needs a 'model' (envoy or tcp), or 'real' (nginx, haproxy) or 'exec'");
   p.name = yaml::scalar(n["name"], file, "name");
   const std::string model = yaml::scalar(n["model"], file, "model");
   if (model == "envoy") {
@@ -154,7 +210,26 @@ ServerSpec parse_server(const YAML::Node& n, const std::string& file) {
   s.on_open = {Action{Action::Kind::close, {}, 4321, "test", CloseMode::fin, Millis(0), "close 4321 test"}};
   if (n.IsNull()) return s;
   if (!n.IsMap()) throw_spec_error(file, n, "server must be a map {on_open, after_closing_handshake, close_timeout}");
-  yaml::check_keys(n, {"on_open", "after_closing_handshake", "close_timeout"}, file, "server");
+  yaml::check_keys(n, {"real", "close", "on_open", "after_closing_handshake", "close_timeout"}, file, "server");
+  if (n["real"]) {
+    s.real = yaml::scalar(n["real"], file, "real");
+    if (s.real != "node-ws") throw_spec_error(file, n["real"], fmt::format("unknown real server '{}' (node-ws)", s.real));
+    if (n["on_open"] && n["close"]) throw_spec_error(file, n["close"], "give 'close' or 'on_open', not both");
+  } else if (n["close"]) {
+    throw_spec_error(file, n["close"], "'close' belongs to a real server (real: node-ws); the model takes on_open");
+  }
+  if (n["close"]) {
+    // close: 4321 | close: {code, reason} | close: null (conn.close() without a code)
+    const YAML::Node& c = n["close"];
+    Action a{Action::Kind::close, {}, std::nullopt, "", CloseMode::fin, Millis(0), text_of(c)};
+    if (c.IsScalar() && c.Scalar() != "none") {
+      a.code = yaml::code(c, file);
+      a.reason = "test";
+    } else if (c.IsMap()) {
+      a = parse_action(YAML::Load("{close: " + YAML::Dump(c) + "}"), file);
+    }
+    s.on_open = {a};
+  }
   if (n["on_open"]) {
     s.on_open.clear();
     const YAML::Node& list = n["on_open"];
@@ -163,6 +238,9 @@ ServerSpec parse_server(const YAML::Node& n, const std::string& file) {
   }
   if (n["after_closing_handshake"]) s.after_closing_handshake = close_mode(n["after_closing_handshake"], file);
   if (n["close_timeout"]) s.close_timeout = millis(n["close_timeout"], file, "close_timeout");
+  if (!s.real.empty()) {
+    if (auto why = real::node_ws_unsupported(s); !why.empty()) throw_spec_error(file, n, why);
+  }
   return s;
 }
 
@@ -230,7 +308,8 @@ std::vector<std::string> Scenario::leg_names() const {
 Scenario load_scenario(const std::string& path) {
   const YAML::Node root = yaml::load_file(path);
   if (!root.IsMap()) throw_spec_error(path, root, "a scenario is a YAML map (name, about, client, proxies, server, steps, expect)");
-  yaml::check_keys(root, {"name", "about", "ipv6", "client", "proxies", "server", "steps", "run_for", "timeout", "expect"},
+  yaml::check_keys(root, {"name", "about", "ipv6", "client", "proxies", "server", "steps", "run_for", "timeout", "expect",
+                          "variants"},
                    path, "a scenario");
   Scenario s;
   s.file = path;
@@ -265,6 +344,19 @@ Scenario load_scenario(const std::string& path) {
   if (!root["expect"]) throw_spec_error(path, root, "a scenario needs 'expect': what must hold on the wire");
   s.expectations = parse_expectations(root["expect"], path);
   if (s.expectations.empty()) throw_spec_error(path, root["expect"], "'expect' is empty");
+  if (root["variants"]) {
+    const YAML::Node& v = root["variants"];
+    if (!v.IsMap()) throw_spec_error(path, v, "variants is a map {chromium: {skip: WHY}, node-ws: {skip: WHY}}");
+    for (const auto& kv : v) {
+      const std::string name = kv.first.as<std::string>();
+      if (name != "chromium" && name != "node-ws") {
+        throw_spec_error(path, kv.first, fmt::format("unknown variant '{}' (chromium, node-ws)", name));
+      }
+      if (!kv.second.IsMap() || !kv.second["skip"]) throw_spec_error(path, kv.second, "a variant takes {skip: \"why\"}");
+      yaml::check_keys(kv.second, {"skip"}, path, "a variant");
+      s.variant_skips[name] = yaml::scalar(kv.second["skip"], path, "skip");
+    }
+  }
   // Legs and sides named in expectations must exist in this chain.
   const auto legs = s.leg_names();
   const auto names = s.chain();

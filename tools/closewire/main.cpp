@@ -4,8 +4,11 @@
 #include <cstdio>
 
 #include "tools/closewire/exit_status.h"
+#include "tools/closewire/probe_command.h"
+#include "tools/closewire/proxy_command.h"
 #include "tools/closewire/replay_command.h"
 #include "tools/closewire/run_command.h"
+#include "tools/closewire/serve_command.h"
 
 int main(int argc, char** argv) {
   using namespace closewire::cli;
@@ -19,6 +22,12 @@ int main(int argc, char** argv) {
   CLI::App* run_cmd = add_run_command(app, run);
   ListOptions list;
   CLI::App* list_cmd = add_list_command(app, list);
+  ServeOptions serve;
+  CLI::App* serve_cmd = add_serve_command(app, serve);
+  ProxyOptions proxy;
+  CLI::App* proxy_cmd = add_proxy_command(app, proxy);
+  ProbeOptions probe;
+  CLI::App* probe_cmd = add_probe_command(app, probe);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -34,5 +43,8 @@ int main(int argc, char** argv) {
   if (replay_cmd->parsed()) return run_replay(replay);
   if (run_cmd->parsed()) return run_run(run);
   if (list_cmd->parsed()) return run_list(list);
+  if (serve_cmd->parsed()) return run_serve(serve);
+  if (proxy_cmd->parsed()) return run_proxy(proxy);
+  if (probe_cmd->parsed()) return run_probe(probe);
   return kBadInput;
 }

@@ -13,6 +13,8 @@
 
 #include "harness/capture/live_capture.h"
 #include "harness/expect/spec_error.h"
+#include "harness/real/chromium.h"
+#include "harness/real/variant.h"
 #include "harness/report/text_report.h"
 #include "harness/scenario/runner.h"
 #include "harness/scenario/scenario_files.h"
@@ -21,9 +23,9 @@
 namespace closewire::cli {
 namespace {
 
-std::vector<Scenario> load_all(const std::vector<std::string>& paths) {
+std::vector<Scenario> load_all(const std::vector<std::string>& paths, const real::VariantRequest& variant) {
   std::vector<Scenario> scenarios;
-  for (const auto& f : find_scenario_files(paths)) scenarios.push_back(load_scenario(f));
+  for (const auto& f : find_scenario_files(paths)) scenarios.push_back(real::make_variant(load_scenario(f), variant));
   // Output files are named after scenarios: two of one name would overwrite each other.
   for (std::size_t i = 0; i < scenarios.size(); ++i) {
     for (std::size_t j = 0; j < i; ++j) {
@@ -38,6 +40,11 @@ std::vector<Scenario> load_all(const std::vector<std::string>& paths) {
 
 void print_result(const ScenarioResult& r, const report::TextStyle& style, bool verbose) {
   const Scenario& s = *r.scenario;
+  if (r.status == ScenarioResult::Status::skipped) {
+    std::printf("%s  %-40s %8s     %s\n      %s\n", style.color ? "\x1b[33mSKIP\x1b[0m" : "SKIP", s.name.c_str(), "",
+                s.file.c_str(), r.error.c_str());
+    return;
+  }
   const char* label = r.status == ScenarioResult::Status::passed ? "PASS" : "FAIL";
   std::printf("%s  %-40s %8.0f ms  %s\n",
               style.color ? (r.status == ScenarioResult::Status::passed ? "\x1b[32mPASS\x1b[0m" : "\x1b[1;31mFAIL\x1b[0m")
@@ -60,6 +67,7 @@ void print_result(const ScenarioResult& r, const report::TextStyle& style, bool 
 std::string full_report(const ScenarioResult& r) {
   const Scenario& s = *r.scenario;
   std::string out = fmt::format("━━ {}  ({})\n{}\n", s.name, s.file, s.about);
+  if (r.status == ScenarioResult::Status::skipped) return out + "SKIP  " + r.error + "\n\n";
   if (!r.error.empty()) out += "error: " + r.error + "\n";
   const report::TextStyle plain;
   for (const auto& leg : r.legs) {
@@ -68,7 +76,7 @@ std::string full_report(const ScenarioResult& r) {
     if (leg.connection->websocket) out += "\n" + report::verdict_table(*leg.connection, plain);
   }
   if (r.client_outcome) {
-    out += fmt::format("\nthe client ({}) reported: {} '{}' {} ({})\n", endpoints::to_string(s.client.profile),
+    out += fmt::format("\nthe client ({}) reported: {} '{}' {} ({})\n", r.client_label,
                        r.client_outcome->code ? std::to_string(*r.client_outcome->code) : "none",
                        r.client_outcome->reason, r.client_outcome->was_clean ? "clean" : "not clean",
                        r.client_outcome->why);
@@ -93,6 +101,14 @@ CLI::App* add_run_command(CLI::App& app, RunCommandOptions& opt) {
   cmd->add_option("--report", opt.report_file, "Also write every leg's timeline and verdicts to this file");
   cmd->add_option("-j,--jobs", opt.jobs, "Scenarios at once (default: all; ports are dynamic)");
   cmd->add_flag("-v,--verbose", opt.verbose, "Show every expectation and the endpoints' observations");
+  cmd->add_option("--client", opt.client,
+                  "Run every scenario with this real client instead of its model (a variant NAME@chromium)")
+      ->check(CLI::IsMember({"chromium"}));
+  cmd->add_option("--server", opt.server,
+                  "Run every scenario with this real server instead of the model (a variant NAME@node-ws)")
+      ->check(CLI::IsMember({"node-ws"}));
+  cmd->add_option("--skipped-status", opt.skipped_status,
+                  "Exit status when every scenario was skipped (77 tells meson 'skipped')");
   cmd->add_option("--tolerance-scale", opt.tolerance_scale,
                   "Multiply timing tolerances (slow machines); default CLOSEWIRE_TOLERANCE_SCALE or 1")
       ->check(CLI::Range(1.0, 100.0));
@@ -104,7 +120,7 @@ int run_run(const RunCommandOptions& opt) {
   RunOptions run_options;
   run_options.out_dir = opt.out_dir;
   try {
-    scenarios = load_all(opt.paths);
+    scenarios = load_all(opt.paths, real::VariantRequest{opt.client, opt.server});
     run_options.tolerance_scale = opt.tolerance_scale ? opt.tolerance_scale : tolerance_scale_from_env();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "closewire: %s\n", e.what());
@@ -114,6 +130,22 @@ int run_run(const RunCommandOptions& opt) {
   if (!can_capture(&why)) {
     std::fprintf(stderr, "closewire: cannot capture on lo: %s (run as root or grant CAP_NET_RAW)\n", why.c_str());
     return kEnvironment;
+  }
+  // Real peers are stopped on every exit path: destructors, and on SIGINT/SIGTERM a handler that
+  // kills their process groups.
+  real::install_signal_cleanup();
+  // One browser for the whole run, started here (not in a worker thread: its parent-death signal
+  // follows the thread that started it).
+  const bool needs_browser = std::any_of(scenarios.begin(), scenarios.end(), [](const Scenario& s) {
+    return s.client.real == "chromium" && real::skip_reason(s).empty();
+  });
+  if (needs_browser) {
+    try {
+      run_options.chromium = real::Chromium::launch();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "closewire: %s\n", e.what());
+      return kEnvironment;
+    }
   }
   std::vector<std::unique_ptr<ScenarioResult>> results(scenarios.size());
   std::atomic<std::size_t> next{0};
@@ -129,11 +161,14 @@ int run_run(const RunCommandOptions& opt) {
   const report::TextStyle style = report::style_for(stdout);
   int status = kOk;
   std::size_t passed = 0;
+  std::size_t skipped = 0;
   if (opt.json) std::printf("{\"scenarios\":[");
   for (std::size_t i = 0; i < results.size(); ++i) {
     const ScenarioResult& r = *results[i];
     if (r.status == ScenarioResult::Status::passed) ++passed;
-    status = worst(status, r.status == ScenarioResult::Status::passed       ? kOk
+    if (r.status == ScenarioResult::Status::skipped) ++skipped;
+    status = worst(status, r.status == ScenarioResult::Status::passed || r.status == ScenarioResult::Status::skipped
+                               ? kOk
                            : r.status == ScenarioResult::Status::bad_input  ? kBadInput
                            : r.status == ScenarioResult::Status::environment ? kEnvironment
                                                                               : kExpectationFailed);
@@ -142,9 +177,11 @@ int run_run(const RunCommandOptions& opt) {
       std::stringstream body;
       body << in.rdbuf();
       const std::string text = body.str();
+      const auto stub = r.status == ScenarioResult::Status::skipped
+                            ? nlohmann::json({{"scenario", r.scenario->name}, {"skipped", r.error}})
+                            : nlohmann::json({{"scenario", r.scenario->name}, {"error", r.error}});
       std::printf("%s%s", i ? "," : "",
-                  text.empty() ? nlohmann::json({{"scenario", r.scenario->name}, {"error", r.error}}).dump().c_str()
-                               : text.c_str());
+                  text.empty() || r.status == ScenarioResult::Status::skipped ? stub.dump().c_str() : text.c_str());
     } else if (r.status == ScenarioResult::Status::environment || r.status == ScenarioResult::Status::bad_input) {
       std::fprintf(stderr, "closewire: %s\n", r.error.c_str());
     } else {
@@ -162,8 +199,10 @@ int run_run(const RunCommandOptions& opt) {
   if (opt.json) {
     std::printf("]}\n");
   } else {
-    std::printf("\nscenarios: %zu passed, %zu failed\n", passed, results.size() - passed);
+    std::printf("\nscenarios: %zu passed, %zu failed%s\n", passed, results.size() - passed - skipped,
+                skipped ? fmt::format(", {} skipped", skipped).c_str() : "");
   }
+  if (status == kOk && skipped == results.size() && !results.empty()) return opt.skipped_status;
   return status;
 }
 

@@ -16,6 +16,9 @@ struct RunCommandOptions {
   unsigned jobs = 0;  // 0: every scenario at once (they mostly wait on timers)
   double tolerance_scale = 0;
   bool verbose = false;
+  std::string client;  // "chromium": every scenario's client becomes the real browser (a variant)
+  std::string server;  // "node-ws": every scenario's server becomes the seed's Node ws server
+  int skipped_status = 0;  // exit status when every scenario was skipped (meson: 77)
 };
 
 CLI::App* add_run_command(CLI::App& app, RunCommandOptions& options);

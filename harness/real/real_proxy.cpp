@@ -1,0 +1,128 @@
+#include "harness/real/real_proxy.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "harness/real/config_template.h"
+#include "harness/real/net_probe.h"
+
+namespace closewire::real {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string address(const std::string& host, std::uint16_t port) {
+  return host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port)
+                                             : fmt::format("{}:{}", host, port);
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p);
+  if (!in) throw EnvironmentError("cannot read " + p.string());
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void write_file(const fs::path& p, const std::string& text) {
+  std::ofstream out(p);
+  out << text;
+  if (!out) throw EnvironmentError("cannot write " + p.string());
+}
+
+// Values every template may use, plus the kind's knobs (set or default).
+std::map<std::string, std::string> template_values(const RealProxyConfig& c, std::uint16_t port) {
+  std::map<std::string, std::string> v = {
+      {"name", c.name},
+      {"prefix", fs::absolute(c.work_dir).string()},
+      {"listen_host", c.host},
+      {"listen_port", std::to_string(port)},
+      {"listen_address", address(c.host, port)},
+      {"upstream_host", c.upstream_host},
+      {"upstream_port", std::to_string(c.upstream_port)},
+      {"upstream_address", address(c.upstream_host, c.upstream_port)},
+  };
+  if (c.kind == "exec") v.insert(c.options.begin(), c.options.end());  // `vars`, as written
+  for (const auto& [key, fallback] : allowed_options(c.kind)) {
+    const auto it = c.options.find(key);
+    v[key] = it != c.options.end() ? it->second : fallback;
+  }
+  if (c.kind == "haproxy") {
+    // Whole lines, so that "unset" keeps HAProxy's own default.
+    v["nolinger"] =
+        v["nolinger"] == "true" ? "option nolinger" : "# option nolinger: off (HAProxy's default)";
+    v["timeout_client_fin"] = v["timeout_client_fin"].empty()
+                                  ? "# timeout client-fin: unset (HAProxy uses timeout client)"
+                                  : "timeout client-fin " + v["timeout_client_fin"];
+  }
+  return v;
+}
+
+}  // namespace
+
+const std::map<std::string, std::string>& allowed_options(const std::string& kind) {
+  // Defaults are the programs' own: a scenario that sets nothing records their default behaviour.
+  static const std::map<std::string, std::string> nginx = {{"lingering_close", "on"},
+                                                           {"proxy_read_timeout", "60s"}};
+  static const std::map<std::string, std::string> haproxy = {
+      {"nolinger", "false"}, {"timeout_tunnel", "1h"}, {"timeout_client_fin", ""}};
+  static const std::map<std::string, std::string> none;
+  return kind == "nginx" ? nginx : kind == "haproxy" ? haproxy : none;
+}
+
+std::string package_of(const std::string& kind) {
+  return kind == "exec" ? "" : kind;
+}
+
+RealProxy::RealProxy(const RealProxyConfig& c) {
+  std::error_code ec;
+  fs::create_directories(c.work_dir, ec);
+  if (ec) throw EnvironmentError(fmt::format("cannot create {}: {}", c.work_dir, ec.message()));
+  port_ = pick_free_port(c.host);
+  const auto values = template_values(c, port_);
+  const std::string log = (fs::path(c.work_dir) / "output.log").string();
+  std::vector<std::string> argv;
+  if (c.kind == "nginx" || c.kind == "haproxy") {
+    const std::string program = c.kind == "nginx" ? "nginx" : "haproxy";
+    if (find_program(program).empty()) {
+      throw EnvironmentError(
+          fmt::format("{} not found: install Debian's package '{}' (tools/setup)", program,
+                      package_of(c.kind)));
+    }
+    const fs::path tmpl = fs::path(c.tools_dir) / (c.kind + ".conf.in");
+    const fs::path conf = fs::path(c.work_dir) / (c.kind + ".conf");
+    write_file(conf, render_template(read_file(tmpl), values, tmpl.string()));
+    if (c.kind == "nginx") {
+      // -p/-e: no path of the compiled-in, root-owned prefix is used.
+      argv = {program,
+              "-p",
+              values.at("prefix") + "/",
+              "-e",
+              values.at("prefix") + "/error.log",
+              "-c",
+              fs::absolute(conf).string(),
+              "-g",
+              "daemon off;"};
+    } else {
+      argv = {program, "-f", fs::absolute(conf).string(), "-db"};
+    }
+  } else {
+    auto with_config = values;
+    if (!c.config_template.empty()) {
+      const fs::path conf = fs::absolute(
+          fs::path(c.work_dir) / fs::path(c.config_template).filename().replace_extension(""));
+      write_file(conf, render_template(read_file(c.config_template), values, c.config_template));
+      with_config["config"] = conf.string();
+    }
+    // Through the shell, as the user wrote it; the process group takes its children down too.
+    argv = {"/bin/sh", "-c",
+            render_template(c.command, with_config, "exec command of proxy '" + c.name + "'")};
+  }
+  process_ = std::make_unique<ChildProcess>(c.name + " (" + c.kind + ")", std::move(argv), log);
+  wait_until_listening(c.host, port_, *process_, std::chrono::seconds(15));
+}
+
+}  // namespace closewire::real

@@ -1,0 +1,98 @@
+#include "harness/real/variant.h"
+
+#include <fmt/format.h>
+
+namespace closewire::real {
+namespace {
+
+std::string action_name(const Action& a) {
+  switch (a.kind) {
+    case Action::Kind::text:
+      return "send a text frame on cue";
+    case Action::Kind::binary:
+      return "send a binary frame on cue";
+    case Action::Kind::ping:
+      return "send a ping (browsers have no ping API)";
+    case Action::Kind::pong:
+      return "send a pong (browsers have no pong API)";
+    case Action::Kind::close:
+      return "send a Close on cue";
+    case Action::Kind::close_socket:
+      return "close its TCP socket directly";
+    case Action::Kind::stop_reading:
+      return "stop reading its socket";
+    case Action::Kind::wait:
+      return "wait";
+  }
+  return "act";
+}
+
+}  // namespace
+
+Scenario make_variant(const Scenario& s, const VariantRequest& r) {
+  Scenario v = s;
+  std::string label;
+  if (!r.client.empty()) {
+    v.client.real = r.client;
+    label = r.client;
+  }
+  if (!r.server.empty()) {
+    v.server.real = r.server;
+    label += (label.empty() ? "" : "+") + r.server;
+  }
+  if (!label.empty()) {
+    v.variant = label;
+    v.name = s.name + "@" + label;
+  }
+  return v;
+}
+
+std::string node_ws_unsupported(const ServerSpec& server) {
+  if (server.on_open.size() != 1 || server.on_open[0].kind != Action::Kind::close) {
+    return "the node-ws server only closes on open (close with a code and reason, or without a "
+           "code)";
+  }
+  if (server.after_closing_handshake != endpoints::CloseMode::half_close ||
+      server.close_timeout != Millis(30000)) {
+    return "the node-ws server ends its socket as ws 8 does (half-close, 30 s close timeout): "
+           "after_closing_handshake and close_timeout cannot be changed";
+  }
+  return "";
+}
+
+std::string skip_reason(const Scenario& s) {
+  // The file's own rules first: they say why by nature, which beats a mechanical reason.
+  for (const auto& [variant, why] : s.variant_skips) {
+    const bool applied = (variant == "chromium" && s.client.real == "chromium") ||
+                         (variant == "node-ws" && s.server.real == "node-ws");
+    if (applied && !s.variant.empty())
+      return fmt::format("skipped for {} by the scenario: {}", variant, why);
+  }
+  if (!s.client.real.empty()) {
+    for (const auto& st : s.steps) {
+      if (st.endpoint == "client") {
+        return fmt::format("not applicable to real {}: the browser cannot {} ({}: {})",
+                           s.client.real, action_name(st.action), st.where, st.when.text);
+      }
+      if (!st.when.at && st.when.after_endpoint == "client") {
+        return fmt::format(
+            "not applicable to real {}: a step waits for 'client {}', which a page does not see "
+            "({})",
+            s.client.real, st.when.after_what, st.where);
+      }
+    }
+  }
+  if (!s.server.real.empty()) {
+    if (auto why = node_ws_unsupported(s.server); !why.empty())
+      return "not applicable to real node-ws: " + why;
+    for (const auto& st : s.steps) {
+      if (st.endpoint == "server" || (!st.when.at && st.when.after_endpoint == "server")) {
+        return fmt::format(
+            "not applicable to real node-ws: the server takes no scripted steps ({})", st.where);
+      }
+    }
+  }
+  return "";
+}
+
+}  // namespace closewire::real

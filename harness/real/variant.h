@@ -1,0 +1,29 @@
+// Variants: a scenario run once more with a real peer in a slot (`closewire run --client chromium
+// --server node-ws`), named NAME@VARIANT, and the rules that make a variant not applicable.
+#pragma once
+
+#include <string>
+
+#include "harness/scenario/scenario.h"
+
+namespace closewire::real {
+
+struct VariantRequest {
+  std::string client;  // "" or "chromium"
+  std::string server;  // "" or "node-ws"
+  bool empty() const { return client.empty() && server.empty(); }
+};
+
+// The scenario with the requested real peers in its slots; its name gains "@chromium",
+// "@node-ws" or "@chromium+node-ws". The scenario's own real peers stay where none is requested.
+Scenario make_variant(const Scenario& s, const VariantRequest& request);
+
+// Why the node-ws server cannot play `server` (it only closes on open, with or without a code,
+// and then behaves as ws 8 does); empty when it can.
+std::string node_ws_unsupported(const ServerSpec& server);
+
+// Why this scenario cannot run with its real peers: the file's own skip rule for the variant, or
+// a step a real peer cannot take. Empty when it can run.
+std::string skip_reason(const Scenario& s);
+
+}  // namespace closewire::real

@@ -1,0 +1,119 @@
+#include "harness/real/variant.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "harness/expect/spec_error.h"
+
+namespace closewire::real {
+namespace {
+
+Scenario load(const std::string& name, const std::string& text) {
+  const auto path =
+      std::filesystem::temp_directory_path() / ("closewire-variant-test-" + name + ".yaml");
+  std::ofstream(path) << text;
+  return load_scenario(path.string());
+}
+
+const char* kSeed = R"(about: the seed
+client: { profile: chrome-legacy }
+server: {}
+expect:
+  - verdict: { profile: chrome, code: 4321 }
+)";
+
+TEST(Variant_Make, NamesTheVariantAndFillsTheSlots) {
+  const Scenario s = load("seed", kSeed);
+  const Scenario v = make_variant(s, {"chromium", "node-ws"});
+  EXPECT_EQ(v.name, s.name + "@chromium+node-ws");
+  EXPECT_EQ(v.client.real, "chromium");
+  EXPECT_EQ(v.server.real, "node-ws");
+  EXPECT_EQ(skip_reason(v), "");
+  EXPECT_EQ(make_variant(s, {}).name, s.name);
+}
+
+TEST(Variant_Skip, ClientStepsAreNotApplicableToABrowser) {
+  const Scenario s = load("ping", std::string(kSeed) + R"(steps:
+  - after: client receives ws.close
+    client: { ping: hi }
+)");
+  EXPECT_EQ(skip_reason(s), "");
+  EXPECT_NE(skip_reason(make_variant(s, {"chromium", ""})).find("cannot send a ping"),
+            std::string::npos);
+}
+
+TEST(Variant_Skip, TheFilesOwnRuleWins) {
+  const Scenario s =
+      load("rule", std::string(kSeed) + "variants: { node-ws: { skip: \"needs the model\" } }\n");
+  EXPECT_EQ(skip_reason(make_variant(s, {"", "node-ws"})),
+            "skipped for node-ws by the scenario: needs the model");
+  EXPECT_EQ(skip_reason(make_variant(s, {"chromium", ""})), "");
+}
+
+TEST(Variant_Skip, NodeWsOnlyClosesOnOpen) {
+  const Scenario s = load("text", R"(about: text first
+client: { profile: rfc }
+server: { on_open: [ { text: hi }, close ] }
+expect:
+  - verdict: { profile: rfc, code: 1005 }
+)");
+  EXPECT_NE(skip_reason(make_variant(s, {"", "node-ws"})).find("only closes on open"),
+            std::string::npos);
+}
+
+TEST(ScenarioLoader_RealPeers, ReadsEverySlot) {
+  const Scenario s = load("real", R"(about: real peers
+client: { real: chromium }
+proxies:
+  - { real: nginx, lingering_close: always, proxy_read_timeout: 300ms }
+  - { real: haproxy, nolinger: true, timeout_client_fin: 500ms }
+  - { name: envoy, exec: "envoy -c {config}", config: envoy.yaml.in, vars: { delayed_close_timeout: 1s } }
+server: { real: node-ws, close: none }
+expect:
+  - verdict: { profile: chrome, code: 1005 }
+)");
+  EXPECT_EQ(s.client.real, "chromium");
+  ASSERT_EQ(s.proxies.size(), 3u);
+  EXPECT_EQ(s.proxies[0].name, "nginx");
+  EXPECT_EQ(s.proxies[0].options.at("lingering_close"), "always");
+  EXPECT_EQ(s.proxies[1].name, "haproxy");
+  EXPECT_EQ(s.proxies[1].options.at("nolinger"), "true");
+  EXPECT_EQ(s.proxies[2].real, "exec");
+  EXPECT_EQ(s.proxies[2].options.at("delayed_close_timeout"), "1s");
+  EXPECT_EQ(s.server.real, "node-ws");
+  ASSERT_EQ(s.server.on_open.size(), 1u);
+  EXPECT_FALSE(s.server.on_open[0].code.has_value());
+  EXPECT_EQ(s.leg_names().front(), "client-nginx");
+}
+
+TEST(ScenarioLoader_RealPeers, BadKnobIsALocatedError) {
+  try {
+    load("badknob", R"(about: bad
+client: { profile: rfc }
+proxies:
+  - { real: nginx, lingering_close: sometimes }
+server: {}
+expect:
+  - verdict: { profile: rfc, code: 4321 }
+)");
+    FAIL() << "no error";
+  } catch (const SpecError& e) {
+    EXPECT_NE(std::string(e.what()).find(":4:"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("on, off or always"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ScenarioLoader_RealPeers, UnknownRealProgramIsRejected) {
+  EXPECT_THROW(load("badreal", R"(about: bad
+client: { real: firefox }
+server: {}
+expect:
+  - verdict: { profile: rfc, code: 4321 }
+)"),
+               SpecError);
+}
+
+}  // namespace
+}  // namespace closewire::real

@@ -1,0 +1,299 @@
+// closewire serve, proxy and probe as separate processes over loopback: the seed bug and fix
+// reproduced by hand must give the same verdicts and wire order as scenarios/seed/{bug,fix}.yaml.
+// The seed tests capture (root or CAP_NET_RAW): with CI=true a machine without that fails,
+// elsewhere they skip with a message.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <boost/asio.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "harness/capture/live_capture.h"
+#include "tests/standalone/process.h"
+
+namespace closewire::standalone_test {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const std::string kBinary = CLOSEWIRE_BIN;
+
+#define REQUIRE_CAPTURE_RIGHTS()                                                                \
+  do {                                                                                          \
+    std::string why;                                                                            \
+    if (!can_capture(&why)) {                                                                   \
+      const char* ci = std::getenv("CI");                                                       \
+      if (ci && std::string(ci) == "true")                                                      \
+        FAIL() << "CI=true and this machine cannot capture: " << why;                           \
+      GTEST_SKIP() << "cannot capture on lo (" << why << "): run as root or grant CAP_NET_RAW"; \
+    }                                                                                           \
+  } while (0)
+
+std::string temp(const std::string& name) {
+  return (fs::path(::testing::TempDir()) / name).string();
+}
+
+std::unique_ptr<Process> closewire(std::vector<std::string> args) {
+  args.insert(args.begin(), kBinary);
+  return std::make_unique<Process>(std::move(args));
+}
+
+bool one_line(const std::string& s) {
+  return !s.empty() && s.find('\n') == s.size() - 1;
+}
+
+// Starts a command and returns its port from "listening on 127.0.0.1:PORT".
+std::string start(std::unique_ptr<Process>& p, std::vector<std::string> args) {
+  p = closewire(std::move(args));
+  const auto line = p->wait_line("listening on ", 10s);
+  if (!line) {
+    p->wait_exit(1s);
+    ADD_FAILURE() << "no 'listening on' line; stderr: " << p->err();
+    return "0";
+  }
+  return line->substr(line->rfind(':') + 1);
+}
+
+// serve, sidecar and gateway (Envoy <= 1.22, 10 ms per hop) with `timeout`; stops them at the end.
+struct SeedChain {
+  std::unique_ptr<Process> server, sidecar, gateway;
+  std::string gateway_port;
+  std::string gateway_pcap;
+
+  explicit SeedChain(const std::string& timeout, const std::string& name) {
+    const std::string server_port = start(server, {"serve", "--listen", "127.0.0.1:0"});
+    const auto envoy = [&](const std::string& upstream) {
+      return std::vector<std::string>{"proxy",
+                                      "--listen",
+                                      "127.0.0.1:0",
+                                      "--upstream",
+                                      "127.0.0.1:" + upstream,
+                                      "--model",
+                                      "envoy",
+                                      "--delayed-close-timeout",
+                                      timeout,
+                                      "--no-delay-close-for-upgrades",
+                                      "false",
+                                      "--latency",
+                                      "10ms"};
+    };
+    const std::string sidecar_port = start(sidecar, envoy(server_port));
+    gateway_pcap = temp(name + "-gateway.pcap");
+    auto gw = envoy(sidecar_port);
+    gw.insert(gw.end(), {"--capture", gateway_pcap});
+    gateway_port = start(gateway, gw);
+  }
+
+  // SIGTERM to each: a clean summary and exit 0.
+  void stop() {
+    for (auto* p : {gateway.get(), sidecar.get(), server.get()}) {
+      p->signal(SIGTERM);
+      EXPECT_EQ(p->wait_exit(10s), 0) << p->err();
+      EXPECT_NE(p->out().find("stopped by SIGTERM"), std::string::npos) << p->out();
+    }
+  }
+};
+
+json replay_json(const std::string& pcap) {
+  auto p = closewire({"replay", "--json", pcap});
+  EXPECT_EQ(p->wait_exit(20s), 0) << p->err();
+  return json::parse(p->out());
+}
+
+// The client leg of the probe's capture: the one WebSocket connection in it.
+json client_leg(const std::string& pcap, const std::string& gateway_port) {
+  const json j = replay_json(pcap);
+  for (const auto& c : j["captures"][0]["connections"]) {
+    if (c["websocket"] && c["server"] == "127.0.0.1:" + gateway_port) return c;
+  }
+  ADD_FAILURE() << "no WebSocket leg to the gateway in " << pcap;
+  return json::object();
+}
+
+// "from kind [code]" of every FIN, RST and Close on the leg, in order.
+std::vector<std::string> close_order(const json& leg) {
+  std::vector<std::string> out;
+  for (const auto& e : leg["events"]) {
+    const std::string kind = e["kind"];
+    if (kind != "tcp.fin" && kind != "tcp.rst" && kind != "ws.close") continue;
+    std::string s = e["from"].get<std::string>() + " " + kind;
+    if (kind == "ws.close" && !e["code"].is_null()) s += " " + std::to_string(e["code"].get<int>());
+    out.push_back(s);
+  }
+  return out;
+}
+
+double ms_of(const json& leg, const std::string& from, const std::string& kind) {
+  for (const auto& e : leg["events"]) {
+    if (e["from"] == from && e["kind"] == kind) return e["ms"];
+  }
+  ADD_FAILURE() << "no " << from << " " << kind;
+  return 0;
+}
+
+void expect_verdict(const json& leg, const std::string& profile, int code, bool clean) {
+  const json& v = leg["verdicts"][profile];
+  EXPECT_EQ(v["code"], code) << profile << ": " << v.dump();
+  EXPECT_EQ(v["was_clean"], clean) << profile << ": " << v.dump();
+}
+
+struct ProbeResult {
+  int status = -1;
+  std::string out;
+};
+
+ProbeResult probe(const std::string& port, const std::string& profile, const std::string& pcap) {
+  auto p =
+      closewire({"probe", "ws://127.0.0.1:" + port + "/", "--profile", profile, "--capture", pcap});
+  ProbeResult r;
+  const auto status = p->wait_exit(20s);
+  EXPECT_TRUE(status) << "probe did not end";
+  r.status = status.value_or(-1);
+  r.out = p->out();
+  EXPECT_TRUE(p->err().empty()) << p->err();
+  return r;
+}
+
+TEST(Standalone, SeedBugByHand) {
+  REQUIRE_CAPTURE_RIGHTS();
+  SeedChain chain("1s", "bug");
+  const std::string pcap = temp("bug-probe.pcap");
+  const ProbeResult legacy = probe(chain.gateway_port, "chrome-legacy", pcap);
+  EXPECT_EQ(legacy.status, 0) << legacy.out;
+  EXPECT_NE(legacy.out.find("chrome-legacy observed: 1006 not clean"), std::string::npos)
+      << legacy.out;
+
+  // scenarios/seed/bug.yaml on client-gateway, the gateway being the server side here.
+  const json leg = client_leg(pcap, chain.gateway_port);
+  EXPECT_EQ(close_order(leg),
+            (std::vector<std::string>{"server ws.close 4321", "client ws.close 4321",
+                                      "client tcp.fin", "server tcp.fin"}));
+  EXPECT_NEAR(ms_of(leg, "client", "tcp.fin") - ms_of(leg, "client", "ws.close"), 2000, 10);
+  EXPECT_LE(ms_of(leg, "server", "tcp.fin") - ms_of(leg, "client", "tcp.fin"), 5);
+  expect_verdict(leg, "chrome-legacy", 1006, false);
+  for (const char* p : {"chrome", "firefox", "safari"}) {
+    expect_verdict(leg, p, 4321, true);
+    EXPECT_EQ(leg["verdicts"][p]["reason"], "test");
+  }
+
+  const ProbeResult current = probe(chain.gateway_port, "chrome", temp("bug-probe-chrome.pcap"));
+  EXPECT_EQ(current.status, 0) << current.out;
+  EXPECT_NE(current.out.find("chrome observed: 4321 \"test\" clean"), std::string::npos)
+      << current.out;
+
+  chain.stop();
+  // The gateway judged its downstream legs as they ended, and its file replays the same.
+  EXPECT_NE(chain.gateway->out().find(
+                "downstream verdicts: chrome 4321 clean, chrome-legacy 1006 not clean"),
+            std::string::npos)
+      << chain.gateway->out();
+  const json gw = replay_json(chain.gateway_pcap);
+  int downstream = 0;
+  for (const auto& c : gw["captures"][0]["connections"]) {
+    if (c["server"] != "127.0.0.1:" + chain.gateway_port) continue;
+    ++downstream;
+    EXPECT_EQ(c["verdicts"]["chrome"]["code"], 4321);
+  }
+  EXPECT_EQ(downstream, 2);
+}
+
+TEST(Standalone, SeedFixByHand) {
+  REQUIRE_CAPTURE_RIGHTS();
+  SeedChain chain("0s", "fix");
+  const std::string pcap = temp("fix-probe.pcap");
+  const ProbeResult legacy = probe(chain.gateway_port, "chrome-legacy", pcap);
+  EXPECT_EQ(legacy.status, 0) << legacy.out;
+  EXPECT_NE(legacy.out.find("chrome-legacy observed: 4321 \"test\" clean"), std::string::npos)
+      << legacy.out;
+
+  // scenarios/seed/fix.yaml on client-gateway.
+  const json leg = client_leg(pcap, chain.gateway_port);
+  EXPECT_EQ(close_order(leg),
+            (std::vector<std::string>{"server ws.close 4321", "client ws.close 4321",
+                                      "server tcp.fin", "client tcp.fin"}));
+  EXPECT_NEAR(ms_of(leg, "server", "tcp.fin") - ms_of(leg, "client", "ws.close"), 40, 10);
+  EXPECT_LE(ms_of(leg, "client", "tcp.fin") - ms_of(leg, "server", "tcp.fin"), 5);
+  for (const char* p : {"chrome", "chrome-legacy", "firefox", "safari"}) {
+    expect_verdict(leg, p, 4321, true);
+    EXPECT_EQ(leg["verdicts"][p]["reason"], "test");
+  }
+  chain.stop();
+}
+
+TEST(Standalone, BusyPortIsOneLineAndExit2) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor taken(
+      io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+  const std::string port = std::to_string(taken.local_endpoint().port());
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"serve", "--listen", "127.0.0.1:" + port},
+        std::vector<std::string>{"proxy", "--listen", "127.0.0.1:" + port, "--upstream",
+                                 "127.0.0.1:9", "--model", "tcp"}}) {
+    auto p = closewire(args);
+    EXPECT_EQ(p->wait_exit(10s), 2) << args[0];
+    EXPECT_TRUE(one_line(p->err())) << p->err();
+    EXPECT_NE(p->err().find("cannot listen on 127.0.0.1:" + port), std::string::npos) << p->err();
+  }
+}
+
+TEST(Standalone, RemoteAddressesNeedAllowRemote) {
+  // Refused before any socket is opened: nothing is sent to 10.0.0.1.
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"serve", "--listen", "10.0.0.1:9000"},
+        std::vector<std::string>{"proxy", "--listen", "127.0.0.1:0", "--upstream", "10.0.0.1:80",
+                                 "--model", "envoy"},
+        std::vector<std::string>{"probe", "ws://10.0.0.1:80/", "--profile", "chrome"}}) {
+    auto p = closewire(args);
+    EXPECT_EQ(p->wait_exit(10s), 2) << args[0];
+    EXPECT_TRUE(one_line(p->err())) << p->err();
+    EXPECT_NE(p->err().find("--allow-remote"), std::string::npos) << p->err();
+  }
+  auto help = closewire({"probe", "--help"});
+  EXPECT_EQ(help->wait_exit(10s), 0);
+  EXPECT_NE(help->out().find("--allow-remote"), std::string::npos);
+  EXPECT_NE(help->out().find("deliberate"), std::string::npos) << help->out();
+}
+
+TEST(Standalone, BadFlagsAreOneLineAndExit2) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"serve", "--listen", "127.0.0.1:0", "--close", "abc"},
+        std::vector<std::string>{"proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:9",
+                                 "--model", "tcp", "--delayed-close-timeout", "1s"},
+        std::vector<std::string>{"proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:9",
+                                 "--model", "nginx"},
+        std::vector<std::string>{"probe", "wss://127.0.0.1:443/", "--profile", "chrome"}}) {
+    auto p = closewire(args);
+    EXPECT_EQ(p->wait_exit(10s), 2) << args[0];
+    EXPECT_TRUE(one_line(p->err())) << p->err();
+  }
+}
+
+TEST(Standalone, SigtermStopsServeCleanly) {
+  std::unique_ptr<Process> server;
+  const std::string port = start(server, {"serve", "--listen", "127.0.0.1:0", "--close", "none"});
+  // One connection left open: the stop must close it and account for it.
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket s(io);
+  s.connect(
+      {boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(std::stoi(port))});
+  boost::asio::write(
+      s, boost::asio::buffer(std::string(
+             "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")));
+  boost::asio::streambuf head;
+  boost::asio::read_until(s, head, "\r\n\r\n");
+  server->signal(SIGTERM);
+  EXPECT_EQ(server->wait_exit(10s), 0) << server->err();
+  EXPECT_NE(server->out().find("closed by the stop"), std::string::npos) << server->out();
+  EXPECT_NE(server->out().find("serve: stopped by SIGTERM: 1 connections"), std::string::npos)
+      << server->out();
+  EXPECT_TRUE(server->err().empty()) << server->err();
+}
+
+}  // namespace
+}  // namespace closewire::standalone_test

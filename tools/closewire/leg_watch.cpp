@@ -1,0 +1,93 @@
+#include "tools/closewire/leg_watch.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "harness/analysis/analyzer.h"
+
+namespace closewire::cli {
+
+namespace {
+// Checkpoints are cheap (a drained ring and a flush); the analysis runs only when packets came.
+constexpr std::chrono::milliseconds kPollEvery{10};
+}  // namespace
+
+bool leg_complete(const Connection& leg) {
+  bool fin[2] = {false, false};
+  for (const auto& e : leg.events) {
+    if (e.kind == kind::rst) return true;
+    if (e.kind == kind::fin) fin[static_cast<int>(e.from)] = true;
+  }
+  return fin[0] && fin[1];
+}
+
+LegWatch::LegWatch(boost::asio::io_context& io, StandaloneCapture& capture)
+    : io_(io),
+      capture_(capture),
+      snapshot_path_((std::filesystem::temp_directory_path() /
+                      fmt::format("closewire-{}-snapshot.pcap", ::getpid()))
+                         .string()) {}
+
+LegWatch::~LegWatch() {
+  for (auto& w : waits_) w->timer.cancel();
+  std::error_code ec;
+  std::filesystem::remove(snapshot_path_, ec);
+}
+
+const std::vector<Connection>& LegWatch::legs() {
+  const std::uint64_t packets = capture_.checkpoint();
+  if (packets == analysed_packets_) return legs_;
+  analysed_packets_ = packets;
+  legs_.clear();
+  capture_.snapshot(snapshot_path_);
+  try {
+    analyze_capture(snapshot_path_, [&](Connection&& c) { legs_.push_back(std::move(c)); });
+  } catch (const CaptureError& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "closewire: the capture so far did not analyse: %s\n", e.what());
+  }
+  return legs_;
+}
+
+void LegWatch::when_complete(Select select, std::size_t expected, std::chrono::milliseconds bound,
+                             Done done) {
+  auto w = std::make_shared<Wait>(io_);
+  w->select = std::move(select);
+  w->expected = expected;
+  w->deadline = std::chrono::steady_clock::now() + bound;
+  w->done = std::move(done);
+  waits_.push_back(w);
+  poll(w);
+}
+
+void LegWatch::poll(const std::shared_ptr<Wait>& w) {
+  std::vector<Connection> found = w->select(legs());
+  bool complete = found.size() >= w->expected;
+  for (const auto& leg : found) complete = complete && leg_complete(leg);
+  if (complete || std::chrono::steady_clock::now() >= w->deadline) {
+    finish(w, std::move(found));
+    return;
+  }
+  w->timer.expires_after(kPollEvery);
+  w->timer.async_wait([this, w](const boost::system::error_code& ec) {
+    if (!ec) poll(w);
+  });
+}
+
+void LegWatch::finish(const std::shared_ptr<Wait>& w, std::vector<Connection> legs) {
+  waits_.remove(w);
+  w->timer.cancel();
+  w->done(std::move(legs));
+}
+
+void LegWatch::finish_all() {
+  while (!waits_.empty()) {
+    auto w = waits_.front();
+    finish(w, w->select(legs()));
+  }
+}
+
+}  // namespace closewire::cli

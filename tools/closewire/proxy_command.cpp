@@ -1,0 +1,247 @@
+#include "tools/closewire/proxy_command.h"
+
+#include <fmt/format.h>
+
+#include <boost/asio/ip/address.hpp>
+#include <cstdio>
+#include <map>
+#include <memory>
+
+#include "harness/endpoints/envoy_proxy.h"
+#include "harness/endpoints/tcp_proxy.h"
+#include "tools/closewire/connection_summary.h"
+#include "tools/closewire/exit_status.h"
+#include "tools/closewire/standalone_session.h"
+
+namespace closewire::cli {
+
+namespace ep = endpoints;
+namespace asio = boost::asio;
+
+namespace {
+
+// Either model behind one face: its log, connection count and stop.
+struct ProxyModel {
+  std::unique_ptr<ep::EnvoyProxy> envoy;
+  std::unique_ptr<ep::TcpProxy> tcp;
+  ep::ObservationLog& log() { return envoy ? envoy->log() : tcp->log(); }
+  std::uint16_t port() const { return envoy ? envoy->port() : tcp->port(); }
+  void stop() { envoy ? envoy->stop() : tcp->stop(); }
+};
+
+struct Parsed {
+  HostPort listen, upstream;
+  ep::EnvoyConfig envoy;
+  ep::TcpProxyConfig tcp;
+};
+
+// Checks and converts the flags; returns the one-line error, or empty.
+std::string parse(const ProxyOptions& o, Parsed& p) {
+  std::string error;
+  const auto listen = parse_host_port(o.listen, error);
+  if (!listen) return error;
+  const auto upstream = parse_host_port(o.upstream, error);
+  if (!upstream) return error;
+  if (auto e = remote_refusal(*listen, o.common.allow_remote, "--listen"); !e.empty()) return e;
+  if (auto e = remote_refusal(*upstream, o.common.allow_remote, "--upstream"); !e.empty()) return e;
+  if (upstream->port == 0) return "--upstream: the port must not be 0";
+  p.listen = *listen;
+  p.upstream = *upstream;
+  const asio::ip::tcp::endpoint up(asio::ip::make_address(upstream->host), upstream->port);
+  const auto latency = parse_millis(o.latency);
+  if (!latency) return fmt::format("--latency '{}': expected a duration such as 10ms", o.latency);
+  const bool envoy = o.model == "envoy";
+  if (envoy && (o.close_mode || o.close_delay || o.reset_behind_close || o.reset_after_bytes)) {
+    return "--close-mode, --close-delay, --reset-behind-close and --reset-after-bytes need --model "
+           "tcp";
+  }
+  if (!envoy && (o.delayed_close_timeout || o.no_delay_close_for_upgrades)) {
+    return "--delayed-close-timeout and --no-delay-close-for-upgrades need --model envoy";
+  }
+  if (envoy) {
+    p.envoy.host = listen->host;
+    p.envoy.port = listen->port;
+    p.envoy.upstream = up;
+    p.envoy.added_latency = *latency;
+    if (o.delayed_close_timeout) {
+      const auto t = parse_millis(*o.delayed_close_timeout);
+      if (!t)
+        return fmt::format("--delayed-close-timeout '{}': expected a duration such as 1s or 0s",
+                           *o.delayed_close_timeout);
+      p.envoy.delayed_close_timeout = *t;
+    }
+    if (o.no_delay_close_for_upgrades) {
+      const std::string& v = *o.no_delay_close_for_upgrades;
+      if (v != "true" && v != "false") {
+        return fmt::format("--no-delay-close-for-upgrades '{}': expected true or false", v);
+      }
+      p.envoy.no_delay_close_for_upgrades = v == "true";
+    }
+    return {};
+  }
+  p.tcp.host = listen->host;
+  p.tcp.port = listen->port;
+  p.tcp.upstream = up;
+  p.tcp.to_downstream.latency = *latency;
+  p.tcp.to_upstream.latency = *latency;
+  if (o.close_mode) {
+    const auto mode = ep::close_mode_from_string(*o.close_mode);
+    if (!mode) {
+      return fmt::format(
+          "--close-mode '{}': expected fin, half-close, rst, close-unread or delayed",
+          *o.close_mode);
+    }
+    p.tcp.on_upstream_close = *mode;
+  }
+  if (o.close_delay) {
+    const auto d = parse_millis(*o.close_delay);
+    if (!d)
+      return fmt::format("--close-delay '{}': expected a duration such as 1s", *o.close_delay);
+    p.tcp.close_delay = *d;
+  }
+  p.tcp.to_downstream.reset_behind_close = o.reset_behind_close;
+  p.tcp.to_downstream.reset_after_bytes = o.reset_after_bytes;
+  return {};
+}
+
+// What one relayed connection has done so far.
+struct Relayed {
+  bool down_closed = false;
+  bool up_connected = false;
+  bool up_closed = false;
+  std::size_t up_order = 0;  // among the connections that reached the upstream (their SYN order)
+  bool reported = false;
+};
+
+std::vector<Connection> nth_to(const std::vector<Connection>& all, const HostPort& server,
+                               std::size_t n) {
+  std::size_t seen = 0;
+  for (const auto& c : all) {
+    if (c.server.ip == server.host && c.server.port == server.port && seen++ == n) return {c};
+  }
+  return {};
+}
+
+}  // namespace
+
+CLI::App* add_proxy_command(CLI::App& app, ProxyOptions& opt) {
+  auto* cmd = app.add_subcommand("proxy", "Run a proxy model (envoy or tcp) standalone");
+  cmd->footer(
+      "envoy: Envoy's HTTP connection manager relaying a WebSocket upgrade. When the upstream\n"
+      "closes it closes downstream with FlushWriteAndDelay (Envoy <= 1.22:\n"
+      "--no-delay-close-for-upgrades false and a timeout above 0) or FlushWrite.\n"
+      "tcp: a plain relay; --close-mode says how it closes downstream once the upstream closed.\n"
+      "Chain two for an Istio gateway and sidecar. Prints 'listening on ADDR:PORT' when ready\n"
+      "and one line per relayed connection when it ends.\n"
+      "Exit status: 0 stopped by a signal, 2 bad usage or busy port, 3 cannot capture.");
+  cmd->add_option("--listen", opt.listen, "ADDR:PORT to listen on (port 0: the kernel picks)")
+      ->required();
+  cmd->add_option("--upstream", opt.upstream, "ADDR:PORT of the next hop (a proxy or the server)")
+      ->required();
+  cmd->add_option("--model", opt.model, "envoy or tcp")
+      ->required()
+      ->check(CLI::IsMember({"envoy", "tcp"}));
+  cmd->add_option("--latency", opt.latency, "Added to each direction of this hop (e.g. 10ms)")
+      ->capture_default_str();
+  cmd->add_option("--delayed-close-timeout", opt.delayed_close_timeout,
+                  "envoy: http_connection_manager.delayed_close_timeout (default 1s)");
+  cmd->add_option("--no-delay-close-for-upgrades", opt.no_delay_close_for_upgrades,
+                  "envoy: the runtime guard; true = Envoy >= 1.23 (default), false = <= 1.22");
+  cmd->add_option("--close-mode", opt.close_mode,
+                  "tcp: fin, half-close, rst, close-unread or delayed (default fin)");
+  cmd->add_option("--close-delay", opt.close_delay,
+                  "tcp: the delay of delayed / close-unread (default 1s)");
+  cmd->add_flag("--reset-behind-close", opt.reset_behind_close,
+                "tcp: relay up to the server's first Close frame, then RST the client");
+  cmd->add_option("--reset-after-bytes", opt.reset_after_bytes,
+                  "tcp: relay this many server bytes (HTTP head included), then RST the client");
+  add_standalone_options(*cmd, opt.common, "the listen and upstream ports");
+  return cmd;
+}
+
+int run_proxy(const ProxyOptions& opt) {
+  Parsed p;
+  if (const std::string error = parse(opt, p); !error.empty()) {
+    std::fprintf(stderr, "closewire proxy: %s\n", error.c_str());
+    return kBadInput;
+  }
+  StandaloneSession session("proxy", opt.common);
+  ProxyModel model;
+  try {
+    if (opt.model == "envoy") {
+      model.envoy = std::make_unique<ep::EnvoyProxy>(session.io(), p.envoy);
+    } else {
+      model.tcp = std::make_unique<ep::TcpProxy>(session.io(), p.tcp);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "closewire proxy: cannot listen on %s: %s\n", p.listen.str().c_str(),
+                 e.what());
+    return kBadInput;
+  }
+  const HostPort bound{p.listen.host, model.port()};
+  if (const int s = session.start_capture({bound.port, p.upstream.port}, p.upstream.host);
+      s != kOk) {
+    return s;
+  }
+
+  std::map<std::size_t, Relayed> relayed;
+  std::size_t upstream_connections = 0;
+  auto report = [&](std::size_t i, std::string extra) {
+    Relayed& r = relayed[i];
+    if (r.reported) return;
+    r.reported = true;
+    const auto& log = model.log().entries();
+    const std::string down = connection_summary(log, i, "downstream");
+    const std::string up =
+        r.up_connected ? connection_summary(log, i, "upstream") : "not connected";
+    const double ms = connection_ms(log, i);
+    auto select = [=, up_order = r.up_order,
+                   has_up = r.up_connected](const std::vector<Connection>& all) {
+      std::vector<Connection> mine = nth_to(all, bound, i);
+      if (has_up) {
+        for (auto& c : nth_to(all, p.upstream, up_order)) mine.push_back(std::move(c));
+      }
+      return mine;
+    };
+    session.report(select, r.up_connected ? 2 : 1, [=](const std::vector<Connection>& legs) {
+      const std::string from =
+          !legs.empty() && legs[0].server.port == bound.port ? legs[0].client.str() : "";
+      std::string line =
+          fmt::format("#{} {}{}→ {}  ({:.1f} ms)\n  downstream: {}\n  upstream:   {}{}", i + 1,
+                      from, from.empty() ? "" : " ", p.upstream.str(), ms, down, up, extra);
+      for (const auto& leg : legs) {
+        if (!leg.websocket) continue;
+        line += fmt::format("\n  {} verdicts: {}",
+                            leg.server.port == bound.port ? "downstream" : "upstream",
+                            verdict_line(leg));
+      }
+      return line;
+    });
+  };
+  model.log().subscribe([&](const ep::Observation& o) {
+    Relayed& r = relayed[o.connection];
+    const bool up = o.side == "upstream";
+    if (o.kind == ep::ObservationKind::connected && up) {
+      r.up_connected = true;
+      r.up_order = upstream_connections++;
+    }
+    if (o.kind != ep::ObservationKind::closed) return;
+    (up ? r.up_closed : r.down_closed) = true;
+    if (r.down_closed && (r.up_closed || !r.up_connected)) {
+      asio::post(session.io(), [&report, i = o.connection] { report(i, ""); });
+    }
+  });
+
+  say(fmt::format("listening on {}\n", bound.str()));
+  return session.run(
+      [&] {
+        // The relays log nothing once stopped: account for the connections closed here.
+        model.stop();
+        for (auto& [i, r] : relayed) {
+          if (!r.reported) report(i, "\n  closed by the stop");
+        }
+      },
+      [&] { return fmt::format("{} connections relayed", relayed.size()); });
+}
+
+}  // namespace closewire::cli

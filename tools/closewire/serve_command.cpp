@@ -1,0 +1,146 @@
+#include "tools/closewire/serve_command.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cstdio>
+#include <map>
+
+#include "harness/endpoints/server.h"
+#include "tools/closewire/connection_summary.h"
+#include "tools/closewire/exit_status.h"
+#include "tools/closewire/standalone_session.h"
+
+namespace closewire::cli {
+
+namespace ep = endpoints;
+
+namespace {
+
+// The server's on-open steps from --close, --reason and --after; nullopt on a bad value.
+std::optional<std::vector<ep::ServerStep>> on_open(const ServeOptions& o, std::string& error) {
+  std::vector<ep::ServerStep> steps;
+  const auto after = parse_millis(o.after);
+  if (!after) {
+    error = fmt::format("--after '{}': expected a duration such as 500ms or 1s", o.after);
+    return std::nullopt;
+  }
+  if (after->count() > 0) steps.push_back(ep::ServerStep::wait(*after));
+  if (o.close == "none") return steps;  // no Close frame: the client decides
+  if (o.close == "empty") {
+    steps.push_back(ep::ServerStep::close());  // a Close without a status: the client sees 1005
+    return steps;
+  }
+  unsigned code = 0;
+  const auto [end, ec] = std::from_chars(o.close.data(), o.close.data() + o.close.size(), code);
+  if (ec != std::errc() || end != o.close.data() + o.close.size() || code > 65535) {
+    error =
+        fmt::format("--close '{}': expected a close code (e.g. 4321), 'empty' or 'none'", o.close);
+    return std::nullopt;
+  }
+  steps.push_back(ep::ServerStep::close(static_cast<std::uint16_t>(code), o.reason));
+  return steps;
+}
+
+}  // namespace
+
+CLI::App* add_serve_command(CLI::App& app, ServeOptions& opt) {
+  auto* cmd = app.add_subcommand("serve", "Run the built-in seed WebSocket server standalone");
+  cmd->footer(
+      "Behaves like the seed's Node ws 8 server: answers the upgrade, sends its Close on open,\n"
+      "ends TCP (FIN, keeps reading) once the client's Close reply is in. Prints\n"
+      "'listening on ADDR:PORT' when ready and one line per connection when it ends.\n"
+      "SIGINT/SIGTERM close every connection, flush the capture and print a summary.\n"
+      "Exit status: 0 stopped by a signal, 2 bad usage or busy port, 3 cannot capture.");
+  cmd->add_option("--listen", opt.listen, "ADDR:PORT to listen on (port 0: the kernel picks)")
+      ->required();
+  cmd->add_option("--close", opt.close,
+                  "Close code sent on open; 'empty' sends a Close without a code (1005), 'none' "
+                  "sends no Close")
+      ->capture_default_str();
+  cmd->add_option("--reason", opt.reason, "Close reason")->capture_default_str();
+  cmd->add_option("--after", opt.after, "Delay between the upgrade and the Close (e.g. 500ms)")
+      ->capture_default_str();
+  add_standalone_options(*cmd, opt.common, "the listen port");
+  return cmd;
+}
+
+int run_serve(const ServeOptions& opt) {
+  std::string error;
+  const auto listen = parse_host_port(opt.listen, error);
+  std::optional<std::vector<ep::ServerStep>> steps;
+  if (listen) {
+    error = remote_refusal(*listen, opt.common.allow_remote, "--listen");
+    if (error.empty()) steps = on_open(opt, error);
+  }
+  if (!error.empty()) {
+    std::fprintf(stderr, "closewire serve: %s\n", error.c_str());
+    return kBadInput;
+  }
+  StandaloneSession session("serve", opt.common);
+  ep::ServerConfig config;
+  config.host = listen->host;
+  config.port = listen->port;
+  config.on_open = std::move(*steps);
+  std::unique_ptr<ep::Server> server;
+  try {
+    server = std::make_unique<ep::Server>(session.io(), config);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "closewire serve: cannot listen on %s: %s\n", listen->str().c_str(),
+                 e.what());
+    return kBadInput;
+  }
+  const HostPort bound{listen->host, server->port()};
+  if (const int s = session.start_capture({bound.port}, bound.host); s != kOk) return s;
+
+  std::map<std::size_t, Endpoint> peers;  // accept index -> the client's address
+  std::map<std::size_t, bool> reported;
+  auto report = [&](std::size_t i, std::string extra) {
+    if (reported[i]) return;
+    reported[i] = true;
+    const auto peer = peers.count(i) ? std::optional<Endpoint>(peers[i]) : std::nullopt;
+    const std::string summary = connection_summary(server->log().entries(), i) + extra;
+    const double ms = connection_ms(server->log().entries(), i);
+    auto select = [peer, port = bound.port](const std::vector<Connection>& all) {
+      std::vector<Connection> mine;
+      for (const auto& c : all) {
+        if (peer && c.client == *peer && c.server.port == port) mine = {c};  // the latest one
+      }
+      return mine;
+    };
+    session.report(select, 1, [=](const std::vector<Connection>& legs) {
+      std::string line = fmt::format("#{} {}  {}  ({:.1f} ms)", i + 1,
+                                     peer ? peer->str() : std::string("(no upgrade)"), summary, ms);
+      if (!legs.empty() && legs[0].websocket) line += "\n  verdicts: " + verdict_line(legs[0]);
+      return line;
+    });
+  };
+  server->subscribe([&](const ep::Observation& o) {
+    if (o.kind == ep::ObservationKind::upgraded && server->connections() > 0) {
+      // The session was added just before this entry: the last one is this connection.
+      boost::system::error_code ec;
+      const auto remote =
+          server->peer(server->connections() - 1)->stream().socket().remote_endpoint(ec);
+      if (!ec) peers[o.connection] = Endpoint{remote.address().to_string(), remote.port()};
+    }
+    // Posted: the handler that logged "closed" finishes first.
+    if (o.kind == ep::ObservationKind::closed) {
+      boost::asio::post(session.io(), [&report, i = o.connection] { report(i, ""); });
+    }
+  });
+
+  say(fmt::format("listening on {}\n", bound.str()));
+  return session.run(
+      [&] {
+        // Server::stop logs nothing more: account for the connections it closes here.
+        server->stop();
+        for (const auto& [i, ep] : peers) {
+          if (!reported[i]) report(i, "; closed by the stop");
+        }
+      },
+      [&] {
+        return fmt::format("{} connections", server->log().count(ep::ObservationKind::connected));
+      });
+}
+
+}  // namespace closewire::cli

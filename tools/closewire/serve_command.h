@@ -1,0 +1,24 @@
+// `closewire serve --listen ADDR:PORT [--close CODE|empty|none] [--reason TEXT] [--after D]`:
+// the built-in seed server (Node ws 8 behaviour) as a standalone process.
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "tools/closewire/standalone_options.h"
+
+namespace closewire::cli {
+
+struct ServeOptions {
+  std::string listen;
+  std::string close = "4321";
+  std::string reason = "test";
+  std::string after = "0";
+  StandaloneOptions common;
+};
+
+CLI::App* add_serve_command(CLI::App& app, ServeOptions& options);
+int run_serve(const ServeOptions& options);
+
+}  // namespace closewire::cli
