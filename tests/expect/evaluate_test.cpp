@@ -72,6 +72,16 @@ TEST_F(Fixture, ToleranceScaleWidensTheWindow) {
   EXPECT_TRUE(run(yaml)[0].passed);
 }
 
+TEST_F(Fixture, ToleranceScaleWidensMaxButNotMin) {
+  const std::string max = R"(- gap: { from: "client ws.close", to: "client tcp.fin", max: 1000ms })";
+  const std::string min = R"(- gap: { from: "client ws.close", to: "client tcp.fin", min: 3000ms })";
+  EXPECT_FALSE(run(max)[0].passed);
+  EXPECT_FALSE(run(min)[0].passed);
+  ctx.tolerance_scale = 3;
+  EXPECT_TRUE(run(max)[0].passed);
+  EXPECT_FALSE(run(min)[0].passed);
+}
+
 TEST_F(Fixture, VerdictsPerProfile) {
   EXPECT_TRUE(run("- verdict: { profile: chrome-legacy, code: 1006, was_clean: false }\n")[0].passed);
   EXPECT_TRUE(run("- verdict: { profile: [chrome, firefox, safari], code: 4321, reason: test, was_clean: true }\n")[0].passed);
