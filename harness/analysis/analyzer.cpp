@@ -5,7 +5,6 @@
 #include <deque>
 #include <memory>
 #include <optional>
-#include <unordered_map>
 #include <vector>
 
 #include "harness/analysis/leg_builder.h"
@@ -27,7 +26,17 @@ struct FlowKey {
     return src_first ? FlowKey{s.src, s.dst, s.sport, s.dport}
                      : FlowKey{s.dst, s.src, s.dport, s.sport};
   }
-  friend bool operator==(const FlowKey&, const FlowKey&) = default;
+  // Word by word: the defaulted comparison calls memcmp for the address arrays, once per packet.
+  friend bool operator==(const FlowKey& x, const FlowKey& y) {
+    std::uint64_t wx[4];
+    std::uint64_t wy[4];
+    std::memcpy(wx, x.a.bytes.data(), 16);
+    std::memcpy(wx + 2, x.b.bytes.data(), 16);
+    std::memcpy(wy, y.a.bytes.data(), 16);
+    std::memcpy(wy + 2, y.b.bytes.data(), 16);
+    return ((wx[0] ^ wy[0]) | (wx[1] ^ wy[1]) | (wx[2] ^ wy[2]) | (wx[3] ^ wy[3])) == 0 &&
+           x.a.v6 == y.a.v6 && x.b.v6 == y.b.v6 && x.a_port == y.a_port && x.b_port == y.b_port;
+  }
 };
 
 struct FlowKeyHash {
@@ -47,8 +56,8 @@ struct FlowKeyHash {
 
 // One open leg: its tracker feeds its builder (declared first: the tracker holds a reference).
 struct Leg {
-  Leg(const TcpSegment& first, std::uint64_t index)
-      : builder(identity(first, index)), tracker(first, builder) {}
+  Leg(const FlowKey& k, const TcpSegment& first, std::uint64_t index)
+      : key(k), builder(identity(first, index)), tracker(first, builder) {}
 
   static Connection identity(const TcpSegment& first, std::uint64_t index) {
     const TcpTracker::Sides sides = TcpTracker::sides_of(first);
@@ -61,9 +70,94 @@ struct Leg {
     return c;
   }
 
+  FlowKey key;
+  bool lingering = false;
   LegBuilder builder;
   TcpTracker tracker;
-  bool lingering = false;
+};
+
+// Open legs by 4-tuple: open addressing with linear probing over a power-of-two array of (hash,
+// leg), so a lookup is one probe of a flat array (no bucket chain through other legs' nodes, no
+// modulo) and a key comparison on the leg itself, which the packet needs next anyway.
+class LegMap {
+ public:
+  LegMap() : slots_(kInitialSlots) {}
+
+  std::size_t size() const { return size_; }
+
+  // The leg of `key` (whose hash is `hash`), or nullptr.
+  Leg* find(const FlowKey& key, std::uint64_t hash) const {
+    for (std::size_t i = hash & mask(); slots_[i].leg; i = (i + 1) & mask()) {
+      if (slots_[i].hash == hash && slots_[i].leg->key == key) return slots_[i].leg.get();
+    }
+    return nullptr;
+  }
+
+  // Adds a leg whose key is not in the map.
+  Leg& insert(std::uint64_t hash, std::unique_ptr<Leg> leg) {
+    if ((size_ + 1) * 2 > slots_.size()) grow();
+    Leg& added = *leg;
+    place(hash, std::move(leg));
+    ++size_;
+    return added;
+  }
+
+  // Takes the leg of `key` out of the map (nullptr when absent).
+  std::unique_ptr<Leg> take(const FlowKey& key, std::uint64_t hash) {
+    std::size_t i = hash & mask();
+    for (; slots_[i].leg; i = (i + 1) & mask()) {
+      if (slots_[i].hash == hash && slots_[i].leg->key == key) break;
+    }
+    std::unique_ptr<Leg> taken = std::move(slots_[i].leg);
+    if (!taken) return taken;
+    --size_;
+    // Backward-shift deletion: pull later entries of the probe run into the hole, so every entry
+    // stays reachable from its home slot without tombstones.
+    for (std::size_t j = (i + 1) & mask(); slots_[j].leg; j = (j + 1) & mask()) {
+      const std::size_t home = slots_[j].hash & mask();
+      const bool movable = i <= j ? (home <= i || home > j) : (home <= i && home > j);
+      if (movable) {
+        slots_[i] = std::move(slots_[j]);
+        i = j;
+      }
+    }
+    return taken;
+  }
+
+  // Empties the map, handing out every leg.
+  std::vector<std::unique_ptr<Leg>> take_all() {
+    std::vector<std::unique_ptr<Leg>> legs;
+    legs.reserve(size_);
+    for (Slot& slot : slots_) {
+      if (slot.leg) legs.push_back(std::move(slot.leg));
+    }
+    size_ = 0;
+    return legs;
+  }
+
+ private:
+  static constexpr std::size_t kInitialSlots = 1024;
+  struct Slot {
+    std::uint64_t hash = 0;
+    std::unique_ptr<Leg> leg;  // null: empty slot
+  };
+
+  std::size_t mask() const { return slots_.size() - 1; }
+  void place(std::uint64_t hash, std::unique_ptr<Leg> leg) {
+    std::size_t i = hash & mask();
+    while (slots_[i].leg) i = (i + 1) & mask();
+    slots_[i] = Slot{hash, std::move(leg)};
+  }
+  void grow() {
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    for (Slot& slot : old) {
+      if (slot.leg) place(slot.hash, std::move(slot.leg));
+    }
+  }
+
+  std::vector<Slot> slots_;
+  std::size_t size_ = 0;
 };
 
 // Legs by 4-tuple, handed out in the order they started once done: a leg done early waits for
@@ -76,30 +170,26 @@ class LegTable {
   void add(const TcpSegment& segment) {
     expire(segment.t);
     const FlowKey key = FlowKey::of(segment);
-    auto it = open_.find(key);
-    if (it != open_.end() && it->second->tracker.is_new_connection(segment)) {
-      done(std::move(it->second), segment.t);  // a new SYN reuses the 4-tuple
-      open_.erase(it);
-      it = open_.end();
+    const std::uint64_t hash = FlowKeyHash{}(key);
+    Leg* leg = open_.find(key, hash);
+    if (leg != nullptr && leg->tracker.is_new_connection(segment)) {
+      done(open_.take(key, hash), segment.t);  // a new SYN reuses the 4-tuple
+      leg = nullptr;
     }
-    if (it == open_.end()) {
-      it = open_.emplace(key, std::make_unique<Leg>(segment, next_index_++)).first;
+    if (leg == nullptr) {
+      leg = &open_.insert(hash, std::make_unique<Leg>(key, segment, next_index_++));
       order_.emplace_back();
     }
-    Leg& leg = *it->second;
-    leg.tracker.add(segment);
-    if (leg.tracker.closed() && !leg.lingering) {
-      leg.lingering = true;
-      lingering_.push_back({leg.tracker.closed_at(), key, leg.builder.connection().index});
+    leg->tracker.add(segment);
+    if (leg->tracker.closed() && !leg->lingering) {
+      leg->lingering = true;
+      lingering_.push_back({leg->tracker.closed_at(), key, leg->builder.connection().index});
     }
   }
 
   void finish(Nanos end) {
     // Hand out in index order so the sink sees SYN order without waiting on the map's order.
-    std::vector<std::unique_ptr<Leg>> legs;
-    legs.reserve(open_.size());
-    for (auto& [key, leg] : open_) legs.push_back(std::move(leg));
-    open_.clear();
+    std::vector<std::unique_ptr<Leg>> legs = open_.take_all();
     std::sort(legs.begin(), legs.end(), [](const auto& a, const auto& b) {
       return a->builder.connection().index < b->builder.connection().index;
     });
@@ -117,10 +207,10 @@ class LegTable {
     while (!lingering_.empty() && now - lingering_.front().at > options_.linger) {
       const Closed c = lingering_.front();
       lingering_.pop_front();
-      const auto it = open_.find(c.key);
-      if (it == open_.end() || it->second->builder.connection().index != c.index) continue;
-      done(std::move(it->second), now);
-      open_.erase(it);
+      const std::uint64_t hash = FlowKeyHash{}(c.key);
+      const Leg* leg = open_.find(c.key, hash);
+      if (leg == nullptr || leg->builder.connection().index != c.index) continue;
+      done(open_.take(c.key, hash), now);
     }
   }
 
@@ -142,7 +232,7 @@ class LegTable {
   const ConnectionSink& sink_;
   const AnalyzerOptions& options_;
   CaptureSummary& summary_;
-  std::unordered_map<FlowKey, std::unique_ptr<Leg>, FlowKeyHash> open_;
+  LegMap open_;
   std::deque<std::optional<Connection>> order_;  // legs from index first_waiting_ on
   std::uint64_t first_waiting_ = 0;
   std::uint64_t next_index_ = 0;

@@ -22,6 +22,8 @@ class LegBuilder final : public TcpListener {
  public:
   // Client bytes after an upgrade request are held until the response decides what they are.
   static constexpr std::size_t kMaxHeldBytes = 1 << 20;
+  // Events room made when a leg starts.
+  static constexpr std::size_t kReservedEvents = 16;
 
   // `identity`: index, endpoints, syn_seen and start already filled in; no events.
   explicit LegBuilder(Connection identity);
@@ -65,7 +67,6 @@ class LegBuilder final : public TcpListener {
 
   Connection connection_;
   std::array<Direction, 2> dirs_;
-  std::vector<wire::Frame> frames_;  // reused per feed
 };
 
 }  // namespace closewire

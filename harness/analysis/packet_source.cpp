@@ -10,6 +10,9 @@
 #include <tins/sll.h>
 #include <tins/tcp.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -32,6 +35,7 @@ constexpr std::size_t kSll2Header = 20;
 constexpr std::size_t kLoopbackHeader = 4;
 constexpr std::size_t kIpv6Header = 40;
 constexpr std::size_t kTcpHeader = 20;
+constexpr std::size_t kReadBuffer = 256 * 1024;    // stdio buffer for libpcap
 
 std::uint16_t be16(const std::uint8_t* p) {
   return static_cast<std::uint16_t>(p[0] << 8 | p[1]);
@@ -107,9 +111,45 @@ bool file_stores_nanoseconds(const std::string& path) {
   return false;
 }
 
+// Whether libtins would accept these TCP option bytes (it throws malformed_packet otherwise):
+// EOL and NOP are one byte, every other option has a length byte of at least 2 that fits.
+bool tcp_options_well_formed(std::span<const std::uint8_t> options) {
+  std::size_t i = 0;
+  while (i < options.size()) {
+    const std::uint8_t type = options[i++];
+    if (type <= 1) continue;
+    if (i >= options.size()) return false;
+    const std::size_t length = options[i++];
+    if (length < 2 || length - 2 > options.size() - i) return false;
+    i += length - 2;
+  }
+  return true;
+}
+
+void read_tcp_fields(const Tins::TCP& tcp, TcpSegment& segment) {
+  segment.sport = tcp.sport();
+  segment.dport = tcp.dport();
+  segment.seq = tcp.seq();
+  segment.ack = tcp.ack_seq();
+  segment.flags = static_cast<std::uint16_t>(tcp.flags());
+  segment.window = tcp.window();
+}
+
 }  // namespace
 
 std::string IpAddress::str() const {
+  if (!v6) {  // dotted quad by hand: inet_ntop goes through sprintf
+    char text[16];
+    char* p = text;
+    for (int i = 0; i < 4; ++i) {
+      const unsigned b = bytes[i];
+      if (b >= 100) *p++ = static_cast<char>('0' + b / 100);
+      if (b >= 10) *p++ = static_cast<char>('0' + b / 10 % 10);
+      *p++ = static_cast<char>('0' + b % 10);
+      if (i < 3) *p++ = '.';
+    }
+    return std::string(text, p);
+  }
   char text[INET6_ADDRSTRLEN] = {};
   inet_ntop(v6 ? AF_INET6 : AF_INET, bytes.data(), text, sizeof text);
   return text;
@@ -122,7 +162,18 @@ PacketSource::PacketSource(const std::string& path) : path_(path) {
     fail("empty file (0 bytes), not a capture");
   }
   char errbuf[PCAP_ERRBUF_SIZE] = {};
-  pcap_ = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf);
+  // What pcap_open_offline does (fopen, then pcap_fopen_offline), with a larger stdio buffer:
+  // libpcap freads each record, and the default 4 KiB buffer means a read(2) every few packets.
+  // Where fopen fails (or for "-", stdin), pcap_open_offline itself says why.
+  std::FILE* file = path == "-" ? nullptr : std::fopen(path.c_str(), "rb");
+  if (file != nullptr) {
+    std::setvbuf(file, nullptr, _IOFBF, kReadBuffer);
+    pcap_ = pcap_fopen_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+    if (pcap_ == nullptr) std::fclose(file);
+  } else {
+    pcap_ =
+        pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf);
+  }
   if (pcap_ == nullptr) fail(std::string("cannot read capture: ") + errbuf);
   link_type_ = pcap_datalink(pcap_);
   switch (link_type_) {
@@ -173,14 +224,16 @@ bool PacketSource::next(TcpSegment& segment) {
       }
       fail(number + ": " + error);
     }
-    ++packets_;
     segment.t = static_cast<Nanos>(header->ts.tv_sec) * kNanosPerSecond + header->ts.tv_usec;
+    const std::uint32_t caplen = header->caplen;
+    const std::uint32_t len = header->len;
+    ++packets_;
     segment.packet = packets_;
     last_time_ = segment.t;
-    const bool cut = header->caplen < header->len;
+    const bool cut = caplen < len;
     bool tcp = false;
     try {
-      tcp = parse({data, header->caplen}, cut, segment);
+      tcp = parse({data, caplen}, cut, segment);
     } catch (const Tins::exception_base&) {
       // A header libtins rejects: cut short by the snapshot length, or junk that is not TCP.
       if (cut) fail(packet_label() + " is cut by the snapshot length");
@@ -294,17 +347,24 @@ bool PacketSource::parse_ip(std::uint16_t ethertype, std::span<const std::uint8_
   if (tcp_bytes.size() < kTcpHeader) return false;
   const std::size_t tcp_header = static_cast<std::size_t>(tcp_bytes[12] >> 4) * 4;
   if (tcp_header < kTcpHeader || tcp_header > tcp_bytes.size()) return false;
-  const Tins::TCP tcp(tcp_bytes.data(), static_cast<std::uint32_t>(tcp_header));
-  segment.sport = tcp.sport();
-  segment.dport = tcp.dport();
-  segment.seq = tcp.seq();
-  segment.ack = tcp.ack_seq();
-  segment.flags = static_cast<std::uint16_t>(tcp.flags());
-  segment.window = tcp.window();
   segment.wscale = -1;
-  if ((segment.flags & tcp_flag::syn) != 0) {
+  if ((tcp_bytes[13] & tcp_flag::syn) != 0) {
+    // Only a SYN's options matter (window scale): libtins parses them into its option list.
+    const Tins::TCP tcp(tcp_bytes.data(), static_cast<std::uint32_t>(tcp_header));
     const Tins::TCP::option* ws = tcp.search_option(Tins::TCP::WSCALE);
     if (ws != nullptr && ws->data_size() == 1) segment.wscale = *ws->data_ptr();
+    read_tcp_fields(tcp, segment);
+  } else {
+    // Other segments: libtins reads the fixed header from a copy that says "no options", so it
+    // fills no option vector (a heap allocation per packet); the options are checked the way
+    // libtins checks them, so a segment it would reject is still skipped.
+    if (!tcp_options_well_formed(tcp_bytes.subspan(kTcpHeader, tcp_header - kTcpHeader))) {
+      return false;
+    }
+    std::uint8_t fixed[kTcpHeader];
+    std::memcpy(fixed, tcp_bytes.data(), kTcpHeader);
+    fixed[12] = static_cast<std::uint8_t>((kTcpHeader / 4) << 4 | (fixed[12] & 0x0F));
+    read_tcp_fields(Tins::TCP(fixed, kTcpHeader), segment);
   }
   segment.payload = tcp_bytes.subspan(tcp_header);
   return true;

@@ -30,14 +30,24 @@ class HttpHeadParser {
   bool is_websocket_upgrade_request() const;  // GET with Upgrade: websocket, Connection: upgrade
   unsigned status() const;                    // response status (101 for an accepted upgrade)
   std::string target() const;                 // request target, e.g. "/chat"
-  std::string first_line() const;  // "GET /chat HTTP/1.1" or "HTTP/1.1 101 Switching Protocols"
+  // "GET /chat HTTP/1.1" or "HTTP/1.1 101 Switching Protocols" (empty until done).
+  const std::string& first_line() const;
 
  private:
   struct Impl;
+  void finish_head();
+
+  // The parser and the head bytes it has not consumed: only while the head is incomplete (made
+  // at the first feed, freed once the head is done or in error, so a long-lived parser holds
+  // just the results below).
   std::unique_ptr<Impl> impl_;
   Kind kind_;
   State state_ = State::need_more;
   std::string error_;
+  std::string first_line_;
+  std::string target_;
+  unsigned status_ = 0;
+  bool websocket_upgrade_ = false;  // a GET with Upgrade: websocket and Connection: upgrade
 };
 
 }  // namespace closewire::wire
