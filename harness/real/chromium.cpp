@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 #include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 #include <filesystem>
 
@@ -11,22 +14,74 @@ namespace {
 constexpr std::chrono::milliseconds kCallTimeout{10000};
 }
 
+std::string chromium_cache_dir() {
+  const char* env = std::getenv("CLOSEWIRE_CHROMIUM_CACHE");
+  return env && *env ? env : kChromiumCacheDefault;
+}
+
+std::string chromium_binary(const std::string& build) {
+  if (build.empty()) return kChromiumPath;
+  return (std::filesystem::path(chromium_cache_dir()) / build / "chromium").string();
+}
+
+int chromium_build_major(const std::string& build) {
+  if (build.empty() || build.size() > 4) return 0;
+  int major = 0;
+  for (char ch : build) {
+    if (ch < '0' || ch > '9') return 0;
+    major = major * 10 + (ch - '0');
+  }
+  return major;
+}
+
+bool chromium_build_is_legacy(const std::string& build) {
+  const int major = chromium_build_major(build);
+  return major > 0 && major <= 105;
+}
+
+std::vector<std::string> chromium_command(const std::string& build, const std::string& binary,
+                                          const std::string& user_data_dir) {
+  // Old builds (npm's @sparticuz packages) need no --single-process or --no-zygote here; the
+  // GPU is off since nothing is drawn.
+  return {binary,
+          build.empty() ? "--headless=new" : "--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-quic",
+          "--no-first-run",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+          "--user-data-dir=" + user_data_dir,
+          "--remote-debugging-port=0"};
+}
+
 std::shared_ptr<Chromium> Chromium::launch(std::chrono::milliseconds timeout) {
-  if (find_program(kChromiumPath).empty()) {
+  return launch("", timeout);
+}
+
+std::shared_ptr<Chromium> Chromium::launch(const std::string& build,
+                                           std::chrono::milliseconds timeout) {
+  const std::string binary = chromium_binary(build);
+  if (build.empty() && find_program(kChromiumPath).empty()) {
     throw EnvironmentError(fmt::format(
         "{} not found: install Debian's package 'chromium' (tools/setup)", kChromiumPath));
   }
+  if (!build.empty() && chromium_build_major(build) == 0)
+    throw EnvironmentError(fmt::format("chromium build '{}' is not a major version", build));
+  if (!build.empty() && access(binary.c_str(), X_OK) != 0) {
+    throw EnvironmentError(fmt::format(
+        "Chromium {} not found at {}: run tools/legacy-chromium/fetch {} (needs the npm registry)",
+        build, binary, build));
+  }
   std::shared_ptr<Chromium> c(new Chromium());
+  c->build_ = build;
   std::string dir = (std::filesystem::temp_directory_path() / "closewire-chromium-XXXXXX").string();
   if (!mkdtemp(dir.data()))
     throw EnvironmentError("chromium: cannot create a profile folder in " + dir);
   c->user_data_dir_ = dir;
   c->process_ = std::make_unique<ChildProcess>(
-      "chromium", std::vector<std::string>{kChromiumPath, "--headless=new", "--no-sandbox",
-                                           "--disable-gpu", "--disable-quic", "--no-first-run",
-                                           "--disable-background-networking",
-                                           "--disable-component-update", "--disable-sync",
-                                           "--user-data-dir=" + dir, "--remote-debugging-port=0"});
+      build.empty() ? "chromium" : "chromium-" + build, chromium_command(build, binary, dir));
   const std::string prefix = "DevTools listening on ";
   const std::string line = c->process_->wait_for_line(
       [&](const std::string& l) { return l.starts_with(prefix); }, timeout);
@@ -36,6 +91,16 @@ std::shared_ptr<Chromium> Chromium::launch(std::chrono::milliseconds timeout) {
   c->browser_ = std::make_unique<CdpConnection>(url, kCallTimeout);
   const auto v = c->browser_->call("Browser.getVersion", nlohmann::json::object(), kCallTimeout);
   c->version_ = v.value("product", "");
+  // "HeadlessChrome/105.0.5173.0": the cache must hold the build it is named after.
+  if (!build.empty()) {
+    const auto slash = c->version_.find('/');
+    const std::string version = slash == std::string::npos ? "" : c->version_.substr(slash + 1);
+    if (!version.starts_with(build + ".")) {
+      throw EnvironmentError(fmt::format("{} reports '{}', not Chromium {}: run tools/legacy-chromium/fetch {} again after removing {}",
+                                         binary, c->version_, build, build,
+                                         std::filesystem::path(binary).parent_path().string()));
+    }
+  }
   return c;
 }
 

@@ -1,11 +1,14 @@
-// Debian's headless Chromium, started once per `closewire run` and shared by every scenario
-// (each gets its own page); stopped, with its whole process group, on every exit path.
+// Headless Chromium, started once per `closewire run` and shared by every scenario (each gets its
+// own page); stopped, with its whole process group, on every exit path. Debian's build, or an old
+// build unpacked by tools/legacy-chromium/fetch into the cache (`client: {real: chromium, build:
+// 105}`).
 #pragma once
 
 #include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "harness/real/cdp_connection.h"
 #include "harness/real/process.h"
@@ -13,6 +16,21 @@
 namespace closewire::real {
 
 inline constexpr const char* kChromiumPath = "/usr/bin/chromium";
+inline constexpr const char* kChromiumCacheDefault = "/var/cache/closewire/chromium";
+
+// $CLOSEWIRE_CHROMIUM_CACHE or kChromiumCacheDefault: builds in BUILD/chromium.
+std::string chromium_cache_dir();
+// The binary of `build` ("" = Debian's): CACHE/BUILD/chromium.
+std::string chromium_binary(const std::string& build);
+// The major version of a build ("105" -> 105); 0 for Debian's ("") or one that is not a number.
+int chromium_build_major(const std::string& build);
+// Builds up to 105 close a WebSocket as legacy Chrome does (1006 on the close timeout): their
+// close event is judged by the `chrome-legacy` verdict, later ones (and Debian's) by `chrome`.
+bool chromium_build_is_legacy(const std::string& build);
+// The command line: legacy builds run the old headless mode (`--headless`; they predate
+// `--headless=new`), Debian's the new one.
+std::vector<std::string> chromium_command(const std::string& build, const std::string& binary,
+                                          const std::string& user_data_dir);
 
 struct ChromiumPage {
   std::string target_id;
@@ -21,10 +39,14 @@ struct ChromiumPage {
 
 class Chromium {
  public:
-  // Starts the browser and connects to its DevTools endpoint (the port it announces on stderr).
-  // Throws EnvironmentError naming the Debian package when it is missing.
+  // Starts the browser and connects to its DevTools endpoint (the port it announces on stderr);
+  // needs no /json endpoint (old builds have no /json/protocol). Throws EnvironmentError naming
+  // the Debian package, or the fetch script for a build not in the cache, or a build whose
+  // version is not the one asked for.
   static std::shared_ptr<Chromium> launch(
       std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  static std::shared_ptr<Chromium> launch(
+      const std::string& build, std::chrono::milliseconds timeout = std::chrono::seconds(30));
   ~Chromium();  // stops the browser, removes its profile folder
   Chromium(const Chromium&) = delete;
   Chromium& operator=(const Chromium&) = delete;
@@ -33,6 +55,7 @@ class Chromium {
   ChromiumPage open_page();
   void close_page(const std::string& target_id);
   const std::string& version() const { return version_; }  // "Chrome/156.0.8078.108"
+  const std::string& build() const { return build_; }      // "" (Debian's) or "105"
 
  private:
   Chromium() = default;
@@ -42,6 +65,7 @@ class Chromium {
   std::mutex mutex_;           // one browser-level call at a time
   std::string devtools_host_;  // "127.0.0.1:PORT"
   std::string version_;
+  std::string build_;
 };
 
 }  // namespace closewire::real

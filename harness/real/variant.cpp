@@ -29,11 +29,25 @@ std::string action_name(const Action& a) {
 
 }  // namespace
 
+std::optional<std::pair<std::string, std::string>> parse_real_client(const std::string& name) {
+  if (name == "chromium") return std::pair<std::string, std::string>{"chromium", ""};
+  const std::string prefix = "chromium-";
+  if (!name.starts_with(prefix)) return std::nullopt;
+  const std::string build = name.substr(prefix.size());
+  if (build.empty() || build.size() > 4) return std::nullopt;
+  for (char ch : build) {
+    if (ch < '0' || ch > '9') return std::nullopt;
+  }
+  return std::pair<std::string, std::string>{"chromium", build};
+}
+
 Scenario make_variant(const Scenario& s, const VariantRequest& r) {
   Scenario v = s;
   std::string label;
   if (!r.client.empty()) {
-    v.client.real = r.client;
+    const auto real_client = parse_real_client(r.client);
+    v.client.real = real_client ? real_client->first : r.client;
+    v.client.build = real_client ? real_client->second : "";
     label = r.client;
   }
   if (!r.server.empty()) {
@@ -63,7 +77,10 @@ std::string node_ws_unsupported(const ServerSpec& server) {
 std::string skip_reason(const Scenario& s) {
   // The file's own rules first: they say why by nature, which beats a mechanical reason.
   for (const auto& [variant, why] : s.variant_skips) {
+    // `chromium` covers every build; `chromium-105` that build only.
     const bool applied = (variant == "chromium" && s.client.real == "chromium") ||
+                         (s.client.real == "chromium" && !s.client.build.empty() &&
+                          variant == "chromium-" + s.client.build) ||
                          (variant == "node-ws" && s.server.real == "node-ws");
     if (applied && !s.variant.empty())
       return fmt::format("skipped for {} by the scenario: {}", variant, why);

@@ -2,21 +2,28 @@
 // --server node-ws`), named NAME@VARIANT, and the rules that make a variant not applicable.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "harness/scenario/scenario.h"
 
 namespace closewire::real {
 
 struct VariantRequest {
-  std::string client;  // "" or "chromium"
+  std::string client;  // "", "chromium" (Debian's) or "chromium-105" (a build from the cache)
   std::string server;  // "" or "node-ws"
   bool empty() const { return client.empty() && server.empty(); }
 };
 
 // The scenario with the requested real peers in its slots; its name gains "@chromium",
-// "@node-ws" or "@chromium+node-ws". The scenario's own real peers stay where none is requested.
+// "@chromium-105", "@node-ws" or "@chromium+node-ws". The scenario's own real peers stay where
+// none is requested.
 Scenario make_variant(const Scenario& s, const VariantRequest& request);
+
+// "chromium" -> {"chromium", ""}, "chromium-105" -> {"chromium", "105"}; nullopt for anything
+// else (a real client's name on the command line).
+std::optional<std::pair<std::string, std::string>> parse_real_client(const std::string& name);
 
 // Why the node-ws server cannot play `server` (it only closes on open, with or without a code,
 // and then behaves as ws 8 does); empty when it can.

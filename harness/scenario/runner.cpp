@@ -191,7 +191,10 @@ void Run::build() {
   hop_ports_ = proxy_ports;
   hop_ports_.push_back(server_ ? server_->port() : node_server_->port());
   if (s_.client.real == "chromium") {
-    chromium_ = options_.chromium ? options_.chromium : real::Chromium::launch();
+    // The run's shared browser when it is this scenario's build (Debian's or one from the cache).
+    chromium_ = options_.chromium && options_.chromium->build() == s_.client.build
+                    ? options_.chromium
+                    : real::Chromium::launch(s_.client.build);
     const std::string authority = s_.ipv6 ? fmt::format("[{}]:{}", host, hop_ports_.front())
                                           : fmt::format("{}:{}", host, hop_ports_.front());
     // The page gives up a little after the run's own limit, so the runner's timeout decides.
@@ -480,8 +483,11 @@ std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions
     if (ctx.legs[i].name == s.leg_names().front()) ctx.default_legs.push_back(i);
   }
   // The client's own outcome must equal what the analyzer says its profile reports; a real
-  // Chromium is judged by the `chrome` rules (current Chromium).
-  const auto profile = s.client.real == "chromium" ? std::optional<Profile>(Profile::chrome)
+  // Chromium is judged by the `chrome` rules (current Chromium), a build up to 105 by the
+  // `chrome-legacy` ones.
+  const auto profile = s.client.real == "chromium"
+                           ? std::optional<Profile>(real::chromium_build_is_legacy(s.client.build) ? Profile::chrome_legacy
+                                                                                                    : Profile::chrome)
                                                    : profile_from_string(endpoints::to_string(s.client.profile));
   if (profile && (s.client.real.empty() || r.client_outcome)) {
     Expectation& x = r.implicit.emplace_back();

@@ -33,6 +33,9 @@ struct ClientSpec {
   // "chromium": Debian's headless Chromium instead of the profile's model (harness/real); its
   // close event is checked against the `chrome` verdict.
   std::string real;
+  // With real: chromium, an old build from the cache instead of Debian's ("105": CACHE/105/
+  // chromium, tools/legacy-chromium/fetch); builds <= 105 are judged by `chrome-legacy`.
+  std::string build;
   endpoints::ClientProfile profile = endpoints::ClientProfile::chrome;
   std::optional<Millis> close_timeout;  // overrides the profile's
   std::string target = "/";

@@ -97,11 +97,18 @@ Action parse_action(const YAML::Node& n, const std::string& file) {
 
 ClientSpec parse_client(const YAML::Node& n, const std::string& file) {
   ClientSpec c;
-  if (!n.IsMap()) throw_spec_error(file, n, "client must be a map {profile, close_timeout, target} or {real: chromium}");
-  yaml::check_keys(n, {"real", "profile", "close_timeout", "target"}, file, "client");
+  if (!n.IsMap()) throw_spec_error(file, n, "client must be a map {profile, close_timeout, target} or {real: chromium, build: 105}");
+  yaml::check_keys(n, {"real", "build", "profile", "close_timeout", "target"}, file, "client");
   if (n["real"]) {
     c.real = yaml::scalar(n["real"], file, "real");
     if (c.real != "chromium") throw_spec_error(file, n["real"], fmt::format("unknown real client '{}' (chromium)", c.real));
+  }
+  if (n["build"]) {
+    if (c.real != "chromium") throw_spec_error(file, n["build"], "build goes with real: chromium (a Chromium major version, e.g. 105)");
+    c.build = yaml::scalar(n["build"], file, "build");
+    const bool digits = !c.build.empty() && c.build.size() <= 4 &&
+                        std::all_of(c.build.begin(), c.build.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+    if (!digits) throw_spec_error(file, n["build"], fmt::format("build '{}' is not a Chromium major version (e.g. 105)", c.build));
   }
   if (n["profile"]) {
     const std::string name = yaml::scalar(n["profile"], file, "profile");

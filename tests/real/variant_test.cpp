@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "harness/expect/spec_error.h"
+#include "harness/real/chromium.h"
 
 namespace closewire::real {
 namespace {
@@ -111,6 +112,75 @@ client: { real: firefox }
 server: {}
 expect:
   - verdict: { profile: rfc, code: 4321 }
+)"),
+               SpecError);
+}
+
+TEST(Variant_LegacyChromium, ABuildIsAVariantOfItsOwn) {
+  const Scenario s = load("seed105", kSeed);
+  const Scenario v = make_variant(s, {"chromium-105", ""});
+  EXPECT_EQ(v.name, s.name + "@chromium-105");
+  EXPECT_EQ(v.client.real, "chromium");
+  EXPECT_EQ(v.client.build, "105");
+  // Debian's browser again: no build.
+  EXPECT_EQ(make_variant(v, {"chromium", ""}).client.build, "");
+  EXPECT_EQ(parse_real_client("chromium-106")->second, "106");
+  EXPECT_FALSE(parse_real_client("chromium-"));
+  EXPECT_FALSE(parse_real_client("chromium-x"));
+  EXPECT_FALSE(parse_real_client("firefox"));
+}
+
+TEST(Variant_LegacyChromium, TheChromiumRuleCoversEveryBuild) {
+  const Scenario s =
+      load("rule105", std::string(kSeed) + "variants: { chromium: { skip: \"model only\" } }\n");
+  EXPECT_EQ(skip_reason(make_variant(s, {"chromium-105", ""})),
+            "skipped for chromium by the scenario: model only");
+}
+
+TEST(Variant_LegacyChromium, BuildsUpTo105AreLegacy) {
+  EXPECT_TRUE(chromium_build_is_legacy("92"));
+  EXPECT_TRUE(chromium_build_is_legacy("105"));
+  EXPECT_FALSE(chromium_build_is_legacy("106"));
+  EXPECT_FALSE(chromium_build_is_legacy(""));  // Debian's
+  EXPECT_FALSE(chromium_build_is_legacy("x"));
+}
+
+TEST(Variant_LegacyChromium, OldBuildsRunTheOldHeadlessModeFromTheCache) {
+  ::setenv("CLOSEWIRE_CHROMIUM_CACHE", "/tmp/cw-cache", 1);
+  EXPECT_EQ(chromium_binary("105"), "/tmp/cw-cache/105/chromium");
+  EXPECT_EQ(chromium_binary(""), kChromiumPath);
+  ::unsetenv("CLOSEWIRE_CHROMIUM_CACHE");
+  EXPECT_EQ(chromium_binary("106"), std::string(kChromiumCacheDefault) + "/106/chromium");
+  const auto old_cmd = chromium_command("105", "/c/105/chromium", "/tmp/p");
+  EXPECT_EQ(old_cmd[1], "--headless");
+  const auto new_cmd = chromium_command("", kChromiumPath, "/tmp/p");
+  EXPECT_EQ(new_cmd[1], "--headless=new");
+}
+
+TEST(ScenarioLoader_RealPeers, ReadsAChromiumBuild) {
+  const Scenario s = load("build", R"(about: legacy
+client: { real: chromium, build: 105 }
+server: {}
+expect:
+  - verdict: { profile: chrome-legacy, code: 1006 }
+)");
+  EXPECT_EQ(s.client.real, "chromium");
+  EXPECT_EQ(s.client.build, "105");
+}
+
+TEST(ScenarioLoader_RealPeers, ABuildNeedsRealChromiumAndANumber) {
+  EXPECT_THROW(load("buildmodel", R"(about: bad
+client: { profile: chrome, build: 105 }
+server: {}
+expect:
+  - verdict: { profile: chrome, code: 4321 }
+)"),
+               SpecError);
+  EXPECT_THROW(load("buildword", R"(about: bad
+client: { real: chromium, build: latest }
+server: {}
+expect:
+  - verdict: { profile: chrome, code: 4321 }
 )"),
                SpecError);
 }

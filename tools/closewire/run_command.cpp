@@ -102,8 +102,13 @@ CLI::App* add_run_command(CLI::App& app, RunCommandOptions& opt) {
   cmd->add_option("-j,--jobs", opt.jobs, "Scenarios at once (default: all; ports are dynamic)");
   cmd->add_flag("-v,--verbose", opt.verbose, "Show every expectation and the endpoints' observations");
   cmd->add_option("--client", opt.client,
-                  "Run every scenario with this real client instead of its model (a variant NAME@chromium)")
-      ->check(CLI::IsMember({"chromium"}));
+                  "Run every scenario with this real client instead of its model: chromium (Debian's) or "
+                  "chromium-BUILD, e.g. chromium-105 (tools/legacy-chromium/fetch); a variant NAME@chromium-105")
+      ->check(CLI::Validator(
+          [](std::string& v) {
+            return real::parse_real_client(v) ? std::string() : "not chromium or chromium-BUILD (e.g. chromium-105): " + v;
+          },
+          "chromium|chromium-BUILD"));
   cmd->add_option("--server", opt.server,
                   "Run every scenario with this real server instead of the model (a variant NAME@node-ws)")
       ->check(CLI::IsMember({"node-ws"}));
@@ -135,13 +140,14 @@ int run_run(const RunCommandOptions& opt) {
   // kills their process groups.
   real::install_signal_cleanup();
   // One browser for the whole run, started here (not in a worker thread: its parent-death signal
-  // follows the thread that started it).
-  const bool needs_browser = std::any_of(scenarios.begin(), scenarios.end(), [](const Scenario& s) {
+  // follows the thread that started it): the build of the first scenario that needs one (a
+  // scenario of another build starts its own).
+  const auto needs_browser = std::find_if(scenarios.begin(), scenarios.end(), [](const Scenario& s) {
     return s.client.real == "chromium" && real::skip_reason(s).empty();
   });
-  if (needs_browser) {
+  if (needs_browser != scenarios.end()) {
     try {
-      run_options.chromium = real::Chromium::launch();
+      run_options.chromium = real::Chromium::launch(needs_browser->client.build);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "closewire: %s\n", e.what());
       return kEnvironment;

@@ -16,7 +16,9 @@ struct RunCommandOptions {
   unsigned jobs = 0;  // 0: every scenario at once (they mostly wait on timers)
   double tolerance_scale = 0;
   bool verbose = false;
-  std::string client;  // "chromium": every scenario's client becomes the real browser (a variant)
+  // "chromium" (Debian's) or "chromium-105" (a build from tools/legacy-chromium/fetch's cache):
+  // every scenario's client becomes the real browser (a variant NAME@chromium-105)
+  std::string client;
   std::string server;  // "node-ws": every scenario's server becomes the seed's Node ws server
   int skipped_status = 0;  // exit status when every scenario was skipped (meson: 77)
 };
