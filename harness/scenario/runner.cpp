@@ -153,9 +153,17 @@ void Run::build() {
     upstream = server_->endpoint();
   }
   // Proxies from the server side out: each needs its upstream's address.
-  std::vector<std::uint16_t> proxy_ports(s_.proxies.size());
+  hop_ports_.assign(s_.proxies.size(), 0);
   proxy_logs_.resize(s_.proxies.size());
   proxy_connections_.resize(s_.proxies.size());
+  // A model proxy of either kind: keep it, watch its log, and make it the next one's upstream.
+  auto adopt = [&](std::size_t i, auto& owned, auto proxy) {
+    auto* raw = proxy.get();
+    owned.push_back(std::move(proxy));
+    upstream = raw->endpoint();
+    proxy_logs_[i] = &raw->log();
+    proxy_connections_[i] = [raw] { return raw->connections(); };
+  };
   for (std::size_t i = s_.proxies.size(); i-- > 0;) {
     const ProxySpec& p = s_.proxies[i];
     if (p.model == ProxySpec::Model::real) {
@@ -168,10 +176,7 @@ void Run::build() {
       c.delayed_close_timeout = p.delayed_close_timeout;
       c.no_delay_close_for_upgrades = p.no_delay_close_for_upgrades;
       c.added_latency = p.latency;
-      auto& proxy = envoys_.emplace_back(std::make_unique<endpoints::EnvoyProxy>(io_, c));
-      upstream = proxy->endpoint();
-      proxy_logs_[i] = &proxy->log();
-      proxy_connections_[i] = [ptr = proxy.get()] { return ptr->connections(); };
+      adopt(i, envoys_, std::make_unique<endpoints::EnvoyProxy>(io_, c));
     } else {
       endpoints::TcpProxyConfig c;
       c.host = host;
@@ -181,14 +186,10 @@ void Run::build() {
       c.close_delay = p.close_delay;
       c.to_downstream = p.to_client;
       c.to_upstream = p.to_server;
-      auto& proxy = tcps_.emplace_back(std::make_unique<endpoints::TcpProxy>(io_, c));
-      upstream = proxy->endpoint();
-      proxy_logs_[i] = &proxy->log();
-      proxy_connections_[i] = [ptr = proxy.get()] { return ptr->connections(); };
+      adopt(i, tcps_, std::make_unique<endpoints::TcpProxy>(io_, c));
     }
-    proxy_ports[i] = upstream.port();
+    hop_ports_[i] = upstream.port();
   }
-  hop_ports_ = proxy_ports;
   hop_ports_.push_back(server_ ? server_->port() : node_server_->port());
   if (s_.client.real == "chromium") {
     // The run's shared browser when it is this scenario's build (Debian's or one from the cache).
