@@ -1,5 +1,7 @@
 #include "harness/capture/live_capture.h"
 
+#include "harness/capture/capture_ring.h"
+
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <netinet/in.h>
@@ -52,46 +54,52 @@ bool can_capture(std::string* why) {
   return rc >= 0;
 }
 
-LiveCapture::LiveCapture(LiveCaptureOptions options) : options_(std::move(options)), handles_(std::make_unique<Handles>()) {
+LiveCapture::LiveCapture(LiveCaptureOptions options, std::shared_ptr<CaptureRingPool> rings)
+    : options_(std::move(options)),
+      rings_(std::move(rings)),
+      handles_(std::make_unique<Handles>()) {
   // The sentinel: a UDP datagram to a port of our own, inside the filter but not written out.
   sentinel_socket_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof addr;
-  if (sentinel_socket_ < 0 || ::bind(sentinel_socket_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+  if (sentinel_socket_ < 0 ||
+      ::bind(sentinel_socket_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
       ::getsockname(sentinel_socket_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    throw CaptureEnvironmentError(fmt::format("cannot open the capture's sentinel socket: {}", std::strerror(errno)));
+    throw CaptureEnvironmentError(
+        fmt::format("cannot open the capture's sentinel socket: {}", std::strerror(errno)));
   }
   sentinel_port_ = ntohs(addr.sin_port);
 
-  char err[PCAP_ERRBUF_SIZE] = {};
-  pcap_t* p = pcap_create(options_.interface.c_str(), err);
-  if (!p) throw CaptureEnvironmentError(fmt::format("cannot capture on {}: {}", options_.interface, err));
+  std::unique_ptr<CaptureRing> ring = rings_ ? rings_->take(options_.interface) : nullptr;
+  ring_from_pool_ = ring != nullptr;
+  if (!ring) ring = CaptureRing::open(options_.interface, options_.buffer_bytes);
+  pcap_t* p = ring->release();
   handles_->pcap = p;
-  pcap_set_snaplen(p, 262144);
-  pcap_set_immediate_mode(p, 1);
-  pcap_set_buffer_size(p, options_.buffer_bytes);
-  pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);  // falls back to µs where unsupported
-  const int rc = pcap_activate(p);
-  if (rc < 0) {
-    const std::string why = rc == PCAP_ERROR_PERM_DENIED
-                                ? "no permission to capture (run as root or grant CAP_NET_RAW)"
-                                : pcap_geterr(p);
-    throw CaptureEnvironmentError(fmt::format("cannot capture on {}: {}", options_.interface, why));
-  }
   bpf_program program{};
   const std::string filter = filter_for(options_.tcp_ports, sentinel_port_);
-  if (pcap_compile(p, &program, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0 || pcap_setfilter(p, &program) != 0) {
+  if (pcap_compile(p, &program, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0 ||
+      pcap_setfilter(p, &program) != 0) {
     const std::string why = pcap_geterr(p);
     pcap_freecode(&program);
     throw std::runtime_error(fmt::format("capture filter '{}': {}", filter, why));
   }
   pcap_freecode(&program);
+  // Until the filter was in, the ring took every packet on the interface (other runs' traffic
+  // too) and may have overflowed: those drops are not this run's packets, so only the drops
+  // counted after this point void the run.
+  pcap_stat before_filter{};
+  if (pcap_stats(p, &before_filter) == 0) {
+    dropped_before_filter_ = before_filter.ps_drop;
+    ifdropped_before_filter_ = before_filter.ps_ifdrop;
+  }
+  char err[PCAP_ERRBUF_SIZE] = {};
   if (pcap_setnonblock(p, 1, err) != 0) throw std::runtime_error(fmt::format("capture: {}", err));
   handles_->dumper = pcap_dump_open(p, options_.output_path.c_str());
   if (!handles_->dumper) {
-    throw std::runtime_error(fmt::format("{}: cannot write the capture: {}", options_.output_path, pcap_geterr(p)));
+    throw std::runtime_error(
+        fmt::format("{}: cannot write the capture: {}", options_.output_path, pcap_geterr(p)));
   }
   thread_ = std::thread([this] { run(); });
   send_sentinel(kStartSentinel);
@@ -116,15 +124,17 @@ void LiveCapture::send_sentinel(std::uint32_t number) {
   char payload[sizeof kSentinelMagic + 4];
   std::memcpy(payload, kSentinelMagic, sizeof kSentinelMagic);
   std::memcpy(payload + sizeof kSentinelMagic, &number, 4);
-  ::sendto(sentinel_socket_, payload, sizeof payload, 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  ::sendto(sentinel_socket_, payload, sizeof payload, 0, reinterpret_cast<sockaddr*>(&to),
+           sizeof to);
 }
 
 void LiveCapture::wait_for_sentinel(std::uint32_t number) {
   std::unique_lock lock(mutex_);
   // Resend now and then: a datagram sent before the ring was fully live is not seen.
   for (int waited = 0; waited < options_.sentinel_timeout_ms; waited += 50) {
-    if (seen_cv_.wait_for(lock, std::chrono::milliseconds(50),
-                          [&] { return last_sentinel_seen_ >= number || !thread_error_.empty(); })) {
+    if (seen_cv_.wait_for(lock, std::chrono::milliseconds(50), [&] {
+          return last_sentinel_seen_ >= number || !thread_error_.empty();
+        })) {
       break;
     }
     lock.unlock();
@@ -133,8 +143,8 @@ void LiveCapture::wait_for_sentinel(std::uint32_t number) {
   }
   if (!thread_error_.empty()) throw std::runtime_error(thread_error_);
   if (last_sentinel_seen_ < number) {
-    throw CaptureEnvironmentError(fmt::format("capture on {} saw no sentinel within {} ms", options_.interface,
-                                              options_.sentinel_timeout_ms));
+    throw CaptureEnvironmentError(fmt::format("capture on {} saw no sentinel within {} ms",
+                                              options_.interface, options_.sentinel_timeout_ms));
   }
 }
 
@@ -146,7 +156,8 @@ void LiveCapture::run() {
     if (h->caplen >= 14 + 20 + 8 + sizeof kSentinelMagic + 4) {
       const u_char* ip = bytes + 14;
       const std::size_t ihl = (ip[0] & 0x0f) * 4u;
-      if ((ip[0] >> 4) == 4 && ip[9] == IPPROTO_UDP && h->caplen >= 14 + ihl + 8 + sizeof kSentinelMagic + 4) {
+      if ((ip[0] >> 4) == 4 && ip[9] == IPPROTO_UDP &&
+          h->caplen >= 14 + ihl + 8 + sizeof kSentinelMagic + 4) {
         const u_char* udp = ip + ihl;
         if (((udp[2] << 8) | udp[3]) == self->sentinel_port_ &&
             std::memcmp(udp + 8, kSentinelMagic, sizeof kSentinelMagic) == 0) {
@@ -169,7 +180,8 @@ void LiveCapture::run() {
     const int n = pcap_dispatch(handles_->pcap, -1, on_packet, reinterpret_cast<u_char*>(this));
     if (n == PCAP_ERROR) {
       std::lock_guard lock(mutex_);
-      thread_error_ = fmt::format("capture on {}: {}", options_.interface, pcap_geterr(handles_->pcap));
+      thread_error_ =
+          fmt::format("capture on {}: {}", options_.interface, pcap_geterr(handles_->pcap));
       seen_cv_.notify_all();
       break;
     }
@@ -190,19 +202,24 @@ LiveCaptureStats LiveCapture::stop() {
   if (thread_.joinable()) thread_.join();
   pcap_stat ps{};
   if (pcap_stats(handles_->pcap, &ps) == 0) {
-    stats_.kernel_dropped = ps.ps_drop;
-    stats_.interface_dropped = ps.ps_ifdrop;
+    stats_.kernel_dropped = ps.ps_drop - dropped_before_filter_;
+    stats_.interface_dropped = ps.ps_ifdrop - ifdropped_before_filter_;
   }
   pcap_dump_flush(handles_->dumper);
   pcap_dump_close(handles_->dumper);
   handles_->dumper = nullptr;
-  // Closing a packet socket waits for a kernel grace period (~20 ms): the file is complete, so
-  // that wait happens off the caller's path.
-  std::thread([p = std::exchange(handles_->pcap, nullptr)] { pcap_close(p); }).detach();
+  if (ring_from_pool_) {
+    rings_->give_back(CaptureRing::adopt(std::exchange(handles_->pcap, nullptr)));
+  } else {
+    // Closing a packet socket waits for a kernel grace period (~20 ms): the file is complete, so
+    // that wait happens off the caller's path.
+    std::thread([p = std::exchange(handles_->pcap, nullptr)] { pcap_close(p); }).detach();
+  }
   if (!error.empty()) throw std::runtime_error(error);
   if (stats_.kernel_dropped || stats_.interface_dropped) {
-    throw std::runtime_error(fmt::format("capture on {} dropped {} packets (kernel) and {} (interface): the run is void",
-                                         options_.interface, stats_.kernel_dropped, stats_.interface_dropped));
+    throw std::runtime_error(
+        fmt::format("capture on {} dropped {} packets (kernel) and {} (interface): the run is void",
+                    options_.interface, stats_.kernel_dropped, stats_.interface_dropped));
   }
   return stats_;
 }

@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include "harness/capture/capture_ring.h"
+
 namespace closewire {
 
 // The machine cannot capture: no permission, no such interface. Exit status 3.
@@ -25,7 +27,7 @@ struct LiveCaptureOptions {
   std::string interface = "lo";
   std::vector<std::uint16_t> tcp_ports;  // packets to or from any of these are kept
   std::string output_path;               // pcap file (nanosecond timestamps)
-  int buffer_bytes = 16 * 1024 * 1024;   // kernel ring; large enough that loopback bursts fit
+  int buffer_bytes = kDefaultRingBytes;  // kernel ring, when the capture opens its own
   int sentinel_timeout_ms = 2000;        // bound on waiting for a sentinel
 };
 
@@ -38,8 +40,10 @@ struct LiveCaptureStats {
 class LiveCapture {
  public:
   // Opens the capture and returns once a start sentinel went through it.
-  // Throws CaptureEnvironmentError when the machine cannot capture.
-  explicit LiveCapture(LiveCaptureOptions options);
+  // Takes a ring from `rings` (opened earlier, see capture_ring.h) and gives it back at stop();
+  // without one, opens its own. Throws CaptureEnvironmentError when the machine cannot capture.
+  explicit LiveCapture(LiveCaptureOptions options,
+                       std::shared_ptr<CaptureRingPool> rings = nullptr);
   ~LiveCapture();
   LiveCapture(const LiveCapture&) = delete;
   LiveCapture& operator=(const LiveCapture&) = delete;
@@ -56,6 +60,8 @@ class LiveCapture {
   void wait_for_sentinel(std::uint32_t number);
 
   LiveCaptureOptions options_;
+  std::shared_ptr<CaptureRingPool> rings_;
+  bool ring_from_pool_ = false;
   struct Handles;
   std::unique_ptr<Handles> handles_;
   int sentinel_socket_ = -1;
@@ -67,6 +73,8 @@ class LiveCapture {
   std::uint32_t last_sentinel_seen_ = 0;
   std::string thread_error_;
   LiveCaptureStats stats_;
+  std::uint32_t dropped_before_filter_ = 0;  // pcap_stats counts from activation, filter or not
+  std::uint32_t ifdropped_before_filter_ = 0;
   bool stopped_ = false;
 };
 

@@ -12,11 +12,11 @@
 #include "harness/analysis/analyzer.h"
 #include "harness/analysis/verdict.h"
 #include "harness/capture/live_capture.h"
-#include "harness/expect/spec_error.h"
 #include "harness/endpoints/client.h"
 #include "harness/endpoints/envoy_proxy.h"
 #include "harness/endpoints/server.h"
 #include "harness/endpoints/tcp_proxy.h"
+#include "harness/expect/spec_error.h"
 #include "harness/real/chromium_client.h"
 #include "harness/real/config_template.h"
 #include "harness/real/net_probe.h"
@@ -36,42 +36,72 @@ using endpoints::ObservationKind;
 endpoints::ServerStep to_server_step(const Action& a) {
   using endpoints::ServerStep;
   switch (a.kind) {
-    case Action::Kind::text: return ServerStep::text(a.payload);
-    case Action::Kind::binary: return ServerStep::binary(a.payload);
-    case Action::Kind::ping: return ServerStep::ping(a.payload);
-    case Action::Kind::pong: return ServerStep::pong(a.payload);
-    case Action::Kind::close: return ServerStep::close(a.code, a.reason);
-    case Action::Kind::close_socket: return ServerStep::close_tcp(a.mode, a.duration);
-    case Action::Kind::wait: return ServerStep::wait(a.duration);
-    case Action::Kind::stop_reading: break;
+    case Action::Kind::text:
+      return ServerStep::text(a.payload);
+    case Action::Kind::binary:
+      return ServerStep::binary(a.payload);
+    case Action::Kind::ping:
+      return ServerStep::ping(a.payload);
+    case Action::Kind::pong:
+      return ServerStep::pong(a.payload);
+    case Action::Kind::close:
+      return ServerStep::close(a.code, a.reason);
+    case Action::Kind::close_socket:
+      return ServerStep::close_tcp(a.mode, a.duration);
+    case Action::Kind::wait:
+      return ServerStep::wait(a.duration);
+    case Action::Kind::stop_reading:
+      break;
   }
   throw SpecError("stop_reading cannot run on open; use a step");
 }
 
 void perform(endpoints::Peer& peer, const Action& a) {
   switch (a.kind) {
-    case Action::Kind::text: peer.send_text(a.payload); break;
-    case Action::Kind::binary: peer.send_binary(a.payload); break;
-    case Action::Kind::ping: peer.send_ping(a.payload); break;
-    case Action::Kind::pong: peer.send_pong(a.payload); break;
-    case Action::Kind::close: peer.send_close(a.code, a.reason); break;
-    case Action::Kind::close_socket: peer.close_socket(a.mode, a.duration); break;
-    case Action::Kind::stop_reading: peer.stop_reading(); break;
-    case Action::Kind::wait: break;
+    case Action::Kind::text:
+      peer.send_text(a.payload);
+      break;
+    case Action::Kind::binary:
+      peer.send_binary(a.payload);
+      break;
+    case Action::Kind::ping:
+      peer.send_ping(a.payload);
+      break;
+    case Action::Kind::pong:
+      peer.send_pong(a.payload);
+      break;
+    case Action::Kind::close:
+      peer.send_close(a.code, a.reason);
+      break;
+    case Action::Kind::close_socket:
+      peer.close_socket(a.mode, a.duration);
+      break;
+    case Action::Kind::stop_reading:
+      peer.stop_reading();
+      break;
+    case Action::Kind::wait:
+      break;
   }
 }
 
 bool trigger_matches(const StepTrigger& t, const Observation& o) {
   const std::string& w = t.after_what;
   if (w.starts_with("receives ws.") || w == "sends ws.close") {
-    const auto kind = w == "sends ws.close" ? ObservationKind::frame_sent : ObservationKind::frame_received;
+    const auto kind =
+        w == "sends ws.close" ? ObservationKind::frame_sent : ObservationKind::frame_received;
     if (o.kind != kind) return false;
-    const std::string frame = w == "sends ws.close" ? "close" : w.substr(std::string("receives ws.").size());
-    const std::uint8_t opcode = frame == "text" ? 1 : frame == "binary" ? 2 : frame == "close" ? 8 : frame == "ping" ? 9 : 10;
+    const std::string frame =
+        w == "sends ws.close" ? "close" : w.substr(std::string("receives ws.").size());
+    const std::uint8_t opcode = frame == "text"     ? 1
+                                : frame == "binary" ? 2
+                                : frame == "close"  ? 8
+                                : frame == "ping"   ? 9
+                                                    : 10;
     return o.opcode == opcode;
   }
   if (w == "sees fin") return o.kind == ObservationKind::eof;
-  if (w == "sees rst") return o.kind == ObservationKind::read_error || o.kind == ObservationKind::write_failed;
+  if (w == "sees rst")
+    return o.kind == ObservationKind::read_error || o.kind == ObservationKind::write_failed;
   if (w == "times out") return o.kind == ObservationKind::timeout;
   if (w == "is upgraded") return o.kind == ObservationKind::upgraded;
   return false;
@@ -118,9 +148,9 @@ class Run {
   std::unique_ptr<endpoints::Server> server_;  // null with a real server
   std::vector<std::unique_ptr<endpoints::EnvoyProxy>> envoys_;
   std::vector<std::unique_ptr<endpoints::TcpProxy>> tcps_;
-  std::vector<endpoints::ObservationLog*> proxy_logs_;   // chain order
+  std::vector<endpoints::ObservationLog*> proxy_logs_;  // chain order
   std::vector<std::function<std::size_t()>> proxy_connections_;
-  std::vector<std::uint16_t> hop_ports_;                 // chain order: proxies..., server
+  std::vector<std::uint16_t> hop_ports_;       // chain order: proxies..., server
   std::unique_ptr<endpoints::Client> client_;  // null with a real client
   std::list<asio::steady_timer> timers_;
   std::vector<bool> fired_;
@@ -168,7 +198,8 @@ void Run::build() {
     const ProxySpec& p = s_.proxies[i];
     if (p.model == ProxySpec::Model::real) {
       build_real_proxy(i, upstream, host);
-      upstream = asio::ip::tcp::endpoint(asio::ip::make_address(host), real_proxies_.back()->port());
+      upstream =
+          asio::ip::tcp::endpoint(asio::ip::make_address(host), real_proxies_.back()->port());
     } else if (p.model == ProxySpec::Model::envoy) {
       endpoints::EnvoyConfig c;
       c.host = host;
@@ -200,7 +231,8 @@ void Run::build() {
                                           : fmt::format("{}:{}", host, hop_ports_.front());
     // The page gives up a little after the run's own limit, so the runner's timeout decides.
     const Millis limit = (s_.run_for ? *s_.run_for : s_.timeout) + Millis(1000);
-    real_client_ = std::make_unique<real::ChromiumClient>(io_, chromium_, "ws://" + authority + s_.client.target, limit);
+    real_client_ = std::make_unique<real::ChromiumClient>(
+        io_, chromium_, "ws://" + authority + s_.client.target, limit);
     return;
   }
   endpoints::ClientConfig cc;
@@ -212,7 +244,8 @@ void Run::build() {
   client_ = std::make_unique<endpoints::Client>(io_, cc);
 }
 
-void Run::build_real_proxy(std::size_t i, asio::ip::tcp::endpoint upstream, const std::string& host) {
+void Run::build_real_proxy(std::size_t i, asio::ip::tcp::endpoint upstream,
+                           const std::string& host) {
   namespace fs = std::filesystem;
   const ProxySpec& p = s_.proxies[i];
   real::RealProxyConfig c;
@@ -236,7 +269,9 @@ void Run::build_real_proxy(std::size_t i, asio::ip::tcp::endpoint upstream, cons
   real_proxies_.push_back(std::make_unique<real::RealProxy>(c));
 }
 
-std::vector<std::uint16_t> Run::ports() const { return hop_ports_; }
+std::vector<std::uint16_t> Run::ports() const {
+  return hop_ports_;
+}
 
 void Run::schedule(const Step& step, Millis after) {
   auto& timer = timers_.emplace_back(io_, after);
@@ -247,9 +282,11 @@ void Run::schedule(const Step& step, Millis after) {
 
 void Run::execute(const Step& step) {
   // Steps with a real peer never get here: skip_reason() rules them out.
-  std::shared_ptr<endpoints::Peer> peer = step.endpoint == "client" ? client_->peer() : server_->peer(0);
+  std::shared_ptr<endpoints::Peer> peer =
+      step.endpoint == "client" ? client_->peer() : server_->peer(0);
   if (!peer) {
-    result_.error = fmt::format("{}: step '{}' found no open {} connection", step.where, step.when.text, step.endpoint);
+    result_.error = fmt::format("{}: step '{}' found no open {} connection", step.where,
+                                step.when.text, step.endpoint);
     return;
   }
   perform(*peer, step.action);
@@ -262,8 +299,10 @@ void Run::start() {
       for (std::size_t i = 0; i < s_.steps.size(); ++i) {
         const Step& st = s_.steps[i];
         if (fired_[i]) continue;
-        const bool at_open = st.when.at && endpoint == "client" && o.kind == ObservationKind::upgraded;
-        const bool after = !st.when.at && st.when.after_endpoint == endpoint && trigger_matches(st.when, o);
+        const bool at_open =
+            st.when.at && endpoint == "client" && o.kind == ObservationKind::upgraded;
+        const bool after =
+            !st.when.at && st.when.after_endpoint == endpoint && trigger_matches(st.when, o);
         if (at_open || after) {
           fired_[i] = true;
           schedule(st, (st.when.at ? *st.when.at : Millis(0)) + st.when.delay);
@@ -328,7 +367,10 @@ void Run::finish() {
   finishing_ = true;
   done_at_ = endpoints::Clock::now();
   // Posted, so the observation being handled completes first.
-  asio::post(io_, [this] { finished_ = true; io_.stop(); });
+  asio::post(io_, [this] {
+    finished_ = true;
+    io_.stop();
+  });
 }
 
 bool Run::drive() {
@@ -362,14 +404,16 @@ std::string Run::observations() const {
     out += client_->log().dump(origin_);
   } else {
     const auto o = real_client_->outcome();
-    out += fmt::format("  {} ({}): {}\n", s_.client.real, chromium_->version(), o ? real::describe(*o) : "no close event");
+    out += fmt::format("  {} ({}): {}\n", s_.client.real, chromium_->version(),
+                       o ? real::describe(*o) : "no close event");
   }
   const auto names = s_.chain();
   for (std::size_t i = 0; i < proxy_logs_.size(); ++i) {
-    out += names[i + 1] + ":\n" +
-           (proxy_logs_[i] ? proxy_logs_[i]->dump(origin_)
-                           : fmt::format("  real {}: see its logs in {}/{}.{}/\n", s_.proxies[i].real, options_.out_dir,
-                                         s_.name, s_.proxies[i].name));
+    out +=
+        names[i + 1] + ":\n" +
+        (proxy_logs_[i] ? proxy_logs_[i]->dump(origin_)
+                        : fmt::format("  real {}: see its logs in {}/{}.{}/\n", s_.proxies[i].real,
+                                      options_.out_dir, s_.name, s_.proxies[i].name));
   }
   out += "server:\n" + (server_ ? server_->log().dump(origin_) : "  real " + s_.server.real + "\n");
   return out;
@@ -379,11 +423,13 @@ std::optional<endpoints::ClientOutcome> Run::client_outcome() const {
   if (client_) return client_->outcome();
   const auto o = real_client_->outcome();
   if (!o || !o->code) return std::nullopt;
-  return endpoints::ClientOutcome{o->code, o->reason, o->was_clean, "the browser's close event: " + real::describe(*o)};
+  return endpoints::ClientOutcome{o->code, o->reason, o->was_clean,
+                                  "the browser's close event: " + real::describe(*o)};
 }
 
 std::string Run::client_label() const {
-  return client_ ? std::string(endpoints::to_string(s_.client.profile)) : s_.client.real + " " + chromium_->version();
+  return client_ ? std::string(endpoints::to_string(s_.client.profile))
+                 : s_.client.real + " " + chromium_->version();
 }
 
 std::string Run::browser_error() const {
@@ -440,7 +486,9 @@ std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions
     return result;
   }
   try {
-    capture = std::make_unique<LiveCapture>(LiveCaptureOptions{.tcp_ports = run.ports(), .output_path = r.pcap_path});
+    capture = std::make_unique<LiveCapture>(
+        LiveCaptureOptions{.tcp_ports = run.ports(), .output_path = r.pcap_path},
+        options.capture_rings);
   } catch (const std::exception& e) {
     r.status = ScenarioResult::Status::environment;
     r.error = e.what();
@@ -463,13 +511,14 @@ std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions
   run.stop_endpoints();
   r.client_outcome = run.client_outcome();
   r.client_label = run.client_label();
-  if (std::string why = run.browser_error(); !why.empty()) r.error = "the real browser gave no close event: " + why;
+  if (std::string why = run.browser_error(); !why.empty())
+    r.error = "the real browser gave no close event: " + why;
   r.endpoint_log = run.observations();
   try {
     capture->stop();
   } catch (const std::exception& e) {
     r.status = ScenarioResult::Status::environment;
-    r.error = e.what();
+    r.error = fmt::format("{}: {}", s.file, e.what());
     return result;
   }
   try {
@@ -491,9 +540,10 @@ std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions
   // Chromium is judged by the `chrome` rules (current Chromium), a build up to 105 by the
   // `chrome-legacy` ones.
   const auto profile = s.client.real == "chromium"
-                           ? std::optional<Profile>(real::chromium_build_is_legacy(s.client.build) ? Profile::chrome_legacy
-                                                                                                    : Profile::chrome)
-                                                   : profile_from_string(endpoints::to_string(s.client.profile));
+                           ? std::optional<Profile>(real::chromium_build_is_legacy(s.client.build)
+                                                        ? Profile::chrome_legacy
+                                                        : Profile::chrome)
+                           : profile_from_string(endpoints::to_string(s.client.profile));
   if (profile && (s.client.real.empty() || r.client_outcome)) {
     Expectation& x = r.implicit.emplace_back();
     x.type = Expectation::Type::verdict;
@@ -505,11 +555,13 @@ std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions
       x.was_clean = r.client_outcome->was_clean;
       if (!s.client.real.empty()) x.reason = r.client_outcome->reason;
       x.text = fmt::format("{} ({} {}, {}) equals the {} verdict",
-                           s.client.real.empty() ? "the client's own outcome" : "what real " + r.client_label + " reported",
+                           s.client.real.empty() ? "the client's own outcome"
+                                                 : "what real " + r.client_label + " reported",
                            x.code ? std::to_string(*x.code) : "none", r.client_outcome->reason,
                            x.was_clean.value() ? "clean" : "not clean", to_string(*profile));
     } else {
-      x.text = fmt::format("the client reached its close event (the {} verdict says still open)", to_string(*profile));
+      x.text = fmt::format("the client reached its close event (the {} verdict says still open)",
+                           to_string(*profile));
     }
   }
   r.outcomes = evaluate(s.expectations, ctx);
@@ -525,12 +577,14 @@ std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions
   }
   bool passed = finished && r.error.empty();
   if (!finished) {
-    r.error = fmt::format("the run did not end by itself within {} ms (timeout)", s.timeout.count());
+    r.error =
+        fmt::format("the run did not end by itself within {} ms (timeout)", s.timeout.count());
   }
   for (const auto& o : r.outcomes) passed = passed && o.passed;
   r.status = passed ? ScenarioResult::Status::passed : ScenarioResult::Status::failed;
 
-  nlohmann::json j = {{"scenario", s.name}, {"file", s.file}, {"about", s.about}, {"pcap", r.pcap_path}};
+  nlohmann::json j = {
+      {"scenario", s.name}, {"file", s.file}, {"about", s.about}, {"pcap", r.pcap_path}};
   j["legs"] = nlohmann::json::array();
   for (const auto& leg : r.legs) {
     auto c = report::connection_json(*leg.connection);
@@ -543,16 +597,20 @@ std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions
   j["client"] = r.client_label;
   if (!s.variant.empty()) j["variant"] = s.variant;
   if (r.client_outcome) {
-    j["client_outcome"] = {{"code", r.client_outcome->code ? nlohmann::json(*r.client_outcome->code) : nlohmann::json(nullptr)},
+    j["client_outcome"] = {{"code", r.client_outcome->code ? nlohmann::json(*r.client_outcome->code)
+                                                           : nlohmann::json(nullptr)},
                            {"reason", r.client_outcome->reason},
                            {"was_clean", r.client_outcome->was_clean},
                            {"why", r.client_outcome->why}};
   }
   j["passed"] = passed;
-  r.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - wall_start).count();
+  r.wall_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - wall_start)
+          .count();
   j["wall_ms"] = r.wall_ms;
   j["run_ms"] = r.run_ms;
-  std::ofstream(r.json_path) << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  std::ofstream(r.json_path) << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                             << "\n";
   return result;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "harness/analysis/connection.h"
+#include "harness/capture/capture_ring.h"
 #include "harness/endpoints/client_profile.h"
 #include "harness/expect/evaluate.h"
 #include "harness/scenario/scenario.h"
@@ -29,6 +30,9 @@ struct RunOptions {
   // The browser shared by every scenario with a real chromium client (closewire run starts it
   // once); when null, such a scenario starts its own.
   std::shared_ptr<real::Chromium> chromium;
+  // Capture rings opened before any scenario started and reused (capture_ring.h says why); when
+  // empty or null, a scenario opens its own.
+  std::shared_ptr<CaptureRingPool> capture_rings;
 };
 
 struct ScenarioResult {
@@ -38,8 +42,8 @@ struct ScenarioResult {
   Status status = Status::failed;
   std::string error;  // one line, for bad_input / environment / skipped / a run that did not finish
   std::vector<Connection> connections;
-  std::vector<LegView> legs;          // named legs, pointing into `connections`
-  std::deque<Expectation> implicit;   // checks the runner adds (client outcome = verdict)
+  std::vector<LegView> legs;         // named legs, pointing into `connections`
+  std::deque<Expectation> implicit;  // checks the runner adds (client outcome = verdict)
   std::vector<Outcome> outcomes;
   std::optional<endpoints::ClientOutcome> client_outcome;  // a real browser's close event too
   std::string client_label;  // "chrome-legacy" (a profile) or "chromium 156.0..." (real)

@@ -86,8 +86,10 @@ TEST(LiveCapture, FilterKeepsOnlyTheRunsPorts) {
 TEST(LiveCapture, UnknownInterfaceIsAnEnvironmentError) {
   require_capture_rights();
   if (::testing::Test::IsSkipped() || ::testing::Test::HasFailure()) return;
-  EXPECT_THROW(LiveCapture({.interface = "no-such-if0", .tcp_ports = {1}, .output_path = temp_pcap("x.pcap")}),
-               CaptureEnvironmentError);
+  EXPECT_THROW(
+      LiveCapture(
+          {.interface = "no-such-if0", .tcp_ports = {1}, .output_path = temp_pcap("x.pcap")}),
+      CaptureEnvironmentError);
 }
 
 }  // namespace

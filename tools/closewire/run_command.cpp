@@ -23,15 +23,17 @@
 namespace closewire::cli {
 namespace {
 
-std::vector<Scenario> load_all(const std::vector<std::string>& paths, const real::VariantRequest& variant) {
+std::vector<Scenario> load_all(const std::vector<std::string>& paths,
+                               const real::VariantRequest& variant) {
   std::vector<Scenario> scenarios;
-  for (const auto& f : find_scenario_files(paths)) scenarios.push_back(real::make_variant(load_scenario(f), variant));
+  for (const auto& f : find_scenario_files(paths))
+    scenarios.push_back(real::make_variant(load_scenario(f), variant));
   // Output files are named after scenarios: two of one name would overwrite each other.
   for (std::size_t i = 0; i < scenarios.size(); ++i) {
     for (std::size_t j = 0; j < i; ++j) {
       if (scenarios[i].name == scenarios[j].name) {
-        throw SpecError(fmt::format("{}: the name '{}' is taken by {}", scenarios[i].file, scenarios[i].name,
-                                    scenarios[j].file));
+        throw SpecError(fmt::format("{}: the name '{}' is taken by {}", scenarios[i].file,
+                                    scenarios[i].name, scenarios[j].file));
       }
     }
   }
@@ -41,13 +43,14 @@ std::vector<Scenario> load_all(const std::vector<std::string>& paths, const real
 void print_result(const ScenarioResult& r, const report::TextStyle& style, bool verbose) {
   const Scenario& s = *r.scenario;
   if (r.status == ScenarioResult::Status::skipped) {
-    std::printf("%s  %-40s %8s     %s\n      %s\n", style.color ? "\x1b[33mSKIP\x1b[0m" : "SKIP", s.name.c_str(), "",
-                s.file.c_str(), r.error.c_str());
+    std::printf("%s  %-40s %8s     %s\n      %s\n", style.color ? "\x1b[33mSKIP\x1b[0m" : "SKIP",
+                s.name.c_str(), "", s.file.c_str(), r.error.c_str());
     return;
   }
   const char* label = r.status == ScenarioResult::Status::passed ? "PASS" : "FAIL";
   std::printf("%s  %-40s %8.0f ms  %s\n",
-              style.color ? (r.status == ScenarioResult::Status::passed ? "\x1b[32mPASS\x1b[0m" : "\x1b[1;31mFAIL\x1b[0m")
+              style.color ? (r.status == ScenarioResult::Status::passed ? "\x1b[32mPASS\x1b[0m"
+                                                                        : "\x1b[1;31mFAIL\x1b[0m")
                           : label,
               s.name.c_str(), r.run_ms, s.file.c_str());
   if (r.status == ScenarioResult::Status::passed && !verbose) return;
@@ -78,44 +81,55 @@ std::string full_report(const ScenarioResult& r) {
   if (r.client_outcome) {
     out += fmt::format("\nthe client ({}) reported: {} '{}' {} ({})\n", r.client_label,
                        r.client_outcome->code ? std::to_string(*r.client_outcome->code) : "none",
-                       r.client_outcome->reason, r.client_outcome->was_clean ? "clean" : "not clean",
-                       r.client_outcome->why);
+                       r.client_outcome->reason,
+                       r.client_outcome->was_clean ? "clean" : "not clean", r.client_outcome->why);
   }
   out += "\nexpectations\n" + report::outcomes(r.outcomes, plain);
-  out += fmt::format("{}  (capture {}, {:.0f} ms)\n\n", r.status == ScenarioResult::Status::passed ? "PASS" : "FAIL",
-                     r.pcap_path, r.run_ms);
+  out += fmt::format("{}  (capture {}, {:.0f} ms)\n\n",
+                     r.status == ScenarioResult::Status::passed ? "PASS" : "FAIL", r.pcap_path,
+                     r.run_ms);
   return out;
 }
 
 }  // namespace
 
 CLI::App* add_run_command(CLI::App& app, RunCommandOptions& opt) {
-  auto* cmd = app.add_subcommand("run", "Run scenarios: endpoints on loopback, live capture, verdicts, expectations");
+  auto* cmd = app.add_subcommand(
+      "run", "Run scenarios: endpoints on loopback, live capture, verdicts, expectations");
   cmd->footer(
       "PATH is a scenario file or a folder of them (*.yaml, recursively). Each run writes\n"
       "NAME.pcap and NAME.json into --out. Needs capture rights on lo (root or CAP_NET_RAW).\n"
       "Exit status: 0 all passed, 1 a scenario failed, 2 bad input, 3 cannot capture.");
   cmd->add_option("path", opt.paths, "Scenario files or folders")->required();
-  cmd->add_option("-o,--out", opt.out_dir, "Folder for each run's pcap and JSON")->capture_default_str();
+  cmd->add_option("-o,--out", opt.out_dir, "Folder for each run's pcap and JSON")
+      ->capture_default_str();
   cmd->add_flag("--json", opt.json, "One JSON object on stdout instead of text");
-  cmd->add_option("--report", opt.report_file, "Also write every leg's timeline and verdicts to this file");
+  cmd->add_option("--report", opt.report_file,
+                  "Also write every leg's timeline and verdicts to this file");
   cmd->add_option("-j,--jobs", opt.jobs, "Scenarios at once (default: all; ports are dynamic)");
-  cmd->add_flag("-v,--verbose", opt.verbose, "Show every expectation and the endpoints' observations");
-  cmd->add_option("--client", opt.client,
-                  "Run every scenario with this real client instead of its model: chromium (Debian's) or "
-                  "chromium-BUILD, e.g. chromium-105 (tools/legacy-chromium/fetch); a variant NAME@chromium-105")
+  cmd->add_flag("-v,--verbose", opt.verbose,
+                "Show every expectation and the endpoints' observations");
+  cmd->add_option(
+         "--client", opt.client,
+         "Run every scenario with this real client instead of its model: chromium (Debian's) or "
+         "chromium-BUILD, e.g. chromium-105 (tools/legacy-chromium/fetch); a variant "
+         "NAME@chromium-105")
       ->check(CLI::Validator(
           [](std::string& v) {
-            return real::parse_real_client(v) ? std::string() : "not chromium or chromium-BUILD (e.g. chromium-105): " + v;
+            return real::parse_real_client(v)
+                       ? std::string()
+                       : "not chromium or chromium-BUILD (e.g. chromium-105): " + v;
           },
           "chromium|chromium-BUILD"));
-  cmd->add_option("--server", opt.server,
-                  "Run every scenario with this real server instead of the model (a variant NAME@node-ws)")
+  cmd->add_option(
+         "--server", opt.server,
+         "Run every scenario with this real server instead of the model (a variant NAME@node-ws)")
       ->check(CLI::IsMember({"node-ws"}));
   cmd->add_option("--skipped-status", opt.skipped_status,
                   "Exit status when every scenario was skipped (77 tells meson 'skipped')");
-  cmd->add_option("--tolerance-scale", opt.tolerance_scale,
-                  "Multiply timing tolerances (slow machines); default CLOSEWIRE_TOLERANCE_SCALE or 1")
+  cmd->add_option(
+         "--tolerance-scale", opt.tolerance_scale,
+         "Multiply timing tolerances (slow machines); default CLOSEWIRE_TOLERANCE_SCALE or 1")
       ->check(CLI::Range(1.0, 100.0));
   return cmd;
 }
@@ -126,14 +140,16 @@ int run_run(const RunCommandOptions& opt) {
   run_options.out_dir = opt.out_dir;
   try {
     scenarios = load_all(opt.paths, real::VariantRequest{opt.client, opt.server});
-    run_options.tolerance_scale = opt.tolerance_scale ? opt.tolerance_scale : tolerance_scale_from_env();
+    run_options.tolerance_scale =
+        opt.tolerance_scale ? opt.tolerance_scale : tolerance_scale_from_env();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "closewire: %s\n", e.what());
     return kBadInput;
   }
   std::string why;
   if (!can_capture(&why)) {
-    std::fprintf(stderr, "closewire: cannot capture on lo: %s (run as root or grant CAP_NET_RAW)\n", why.c_str());
+    std::fprintf(stderr, "closewire: cannot capture on lo: %s (run as root or grant CAP_NET_RAW)\n",
+                 why.c_str());
     return kEnvironment;
   }
   // Real peers are stopped on every exit path: destructors, and on SIGINT/SIGTERM a handler that
@@ -142,9 +158,10 @@ int run_run(const RunCommandOptions& opt) {
   // One browser for the whole run, started here (not in a worker thread: its parent-death signal
   // follows the thread that started it): the build of the first scenario that needs one (a
   // scenario of another build starts its own).
-  const auto needs_browser = std::find_if(scenarios.begin(), scenarios.end(), [](const Scenario& s) {
-    return s.client.real == "chromium" && real::skip_reason(s).empty();
-  });
+  const auto needs_browser =
+      std::find_if(scenarios.begin(), scenarios.end(), [](const Scenario& s) {
+        return s.client.real == "chromium" && real::skip_reason(s).empty();
+      });
   if (needs_browser != scenarios.end()) {
     try {
       run_options.chromium = real::Chromium::launch(needs_browser->client.build);
@@ -155,11 +172,22 @@ int run_run(const RunCommandOptions& opt) {
   }
   std::vector<std::unique_ptr<ScenarioResult>> results(scenarios.size());
   std::atomic<std::size_t> next{0};
-  const unsigned jobs = opt.jobs ? opt.jobs : static_cast<unsigned>(std::max<std::size_t>(1, scenarios.size()));
+  const unsigned jobs =
+      opt.jobs ? opt.jobs : static_cast<unsigned>(std::max<std::size_t>(1, scenarios.size()));
+  // The capture rings of the run are opened now, before the first scenario's timers run, one per
+  // scenario at once, and reused (capture_ring.h).
+  const auto capturing = static_cast<std::size_t>(
+      std::count_if(scenarios.begin(), scenarios.end(),
+                    [](const Scenario& s) { return real::skip_reason(s).empty(); }));
+  if (capturing > 1) {
+    run_options.capture_rings =
+        std::make_shared<CaptureRingPool>(std::min<std::size_t>(capturing, jobs), "lo");
+  }
   std::vector<std::thread> workers;
   for (unsigned w = 0; w < std::min<std::size_t>(jobs, scenarios.size()); ++w) {
     workers.emplace_back([&] {
-      for (std::size_t i; (i = next++) < scenarios.size();) results[i] = run_scenario(scenarios[i], run_options);
+      for (std::size_t i; (i = next++) < scenarios.size();)
+        results[i] = run_scenario(scenarios[i], run_options);
     });
   }
   for (auto& t : workers) t.join();
@@ -173,11 +201,12 @@ int run_run(const RunCommandOptions& opt) {
     const ScenarioResult& r = *results[i];
     if (r.status == ScenarioResult::Status::passed) ++passed;
     if (r.status == ScenarioResult::Status::skipped) ++skipped;
-    status = worst(status, r.status == ScenarioResult::Status::passed || r.status == ScenarioResult::Status::skipped
+    status = worst(status, r.status == ScenarioResult::Status::passed ||
+                                   r.status == ScenarioResult::Status::skipped
                                ? kOk
-                           : r.status == ScenarioResult::Status::bad_input  ? kBadInput
+                           : r.status == ScenarioResult::Status::bad_input   ? kBadInput
                            : r.status == ScenarioResult::Status::environment ? kEnvironment
-                                                                              : kExpectationFailed);
+                                                                             : kExpectationFailed);
     if (opt.json) {
       std::ifstream in(r.json_path);
       std::stringstream body;
@@ -187,8 +216,10 @@ int run_run(const RunCommandOptions& opt) {
                             ? nlohmann::json({{"scenario", r.scenario->name}, {"skipped", r.error}})
                             : nlohmann::json({{"scenario", r.scenario->name}, {"error", r.error}});
       std::printf("%s%s", i ? "," : "",
-                  text.empty() || r.status == ScenarioResult::Status::skipped ? stub.dump().c_str() : text.c_str());
-    } else if (r.status == ScenarioResult::Status::environment || r.status == ScenarioResult::Status::bad_input) {
+                  text.empty() || r.status == ScenarioResult::Status::skipped ? stub.dump().c_str()
+                                                                              : text.c_str());
+    } else if (r.status == ScenarioResult::Status::environment ||
+               r.status == ScenarioResult::Status::bad_input) {
       std::fprintf(stderr, "closewire: %s\n", r.error.c_str());
     } else {
       print_result(r, style, opt.verbose);
@@ -205,7 +236,8 @@ int run_run(const RunCommandOptions& opt) {
   if (opt.json) {
     std::printf("]}\n");
   } else {
-    std::printf("\nscenarios: %zu passed, %zu failed%s\n", passed, results.size() - passed - skipped,
+    std::printf("\nscenarios: %zu passed, %zu failed%s\n", passed,
+                results.size() - passed - skipped,
                 skipped ? fmt::format(", {} skipped", skipped).c_str() : "");
   }
   if (status == kOk && skipped == results.size() && !results.empty()) return opt.skipped_status;

@@ -54,6 +54,12 @@ StandaloneCapture::StandaloneCapture(StandaloneCaptureOptions options)
     throw std::runtime_error(fmt::format("capture filter '{}': {}", options_.filter, why));
   }
   pcap_freecode(&program);
+  // Drops before the filter was in are other traffic's (see LiveCapture): not counted.
+  pcap_stat before_filter{};
+  if (pcap_stats(p, &before_filter) == 0) {
+    dropped_before_filter_ = before_filter.ps_drop;
+    ifdropped_before_filter_ = before_filter.ps_ifdrop;
+  }
   if (pcap_setnonblock(p, 1, err) != 0) throw std::runtime_error(fmt::format("capture: {}", err));
   handles_->dumper = pcap_dump_open(p, options_.output_path.c_str());
   if (!handles_->dumper) {
@@ -173,8 +179,8 @@ LiveCaptureStats StandaloneCapture::stop() {
   stats.packets_written = packets_;
   pcap_stat ps{};
   if (pcap_stats(handles_->pcap, &ps) == 0) {
-    stats.kernel_dropped = ps.ps_drop;
-    stats.interface_dropped = ps.ps_ifdrop;
+    stats.kernel_dropped = ps.ps_drop - dropped_before_filter_;
+    stats.interface_dropped = ps.ps_ifdrop - ifdropped_before_filter_;
   }
   pcap_dump_close(handles_->dumper);
   handles_->dumper = nullptr;

@@ -56,6 +56,8 @@ class StandaloneCapture {
   StandaloneCaptureOptions options_;
   struct Handles;
   std::unique_ptr<Handles> handles_;
+  std::uint32_t dropped_before_filter_ = 0;
+  std::uint32_t ifdropped_before_filter_ = 0;
   int wake_[2] = {-1, -1};  // a pipe: wakes the thread for a checkpoint or the stop
   std::thread thread_;
   mutable std::mutex mutex_;
