@@ -44,12 +44,9 @@ nlohmann::json connection_json(const Connection& leg) {
   nlohmann::json events = nlohmann::json::array();
   for (const Event& e : leg.events) events.push_back(event_json(e, leg.start));
   nlohmann::json j = {
-      {"index", leg.index},
-      {"client", leg.client.str()},
-      {"server", leg.server.str()},
-      {"websocket", leg.websocket},
-      {"syn_seen", leg.syn_seen},
-      {"start", static_cast<double>(leg.start) / kNanosPerSecond},
+      {"index", leg.index},          {"client", leg.client.str()},
+      {"server", leg.server.str()},  {"websocket", leg.websocket},
+      {"syn_seen", leg.syn_seen},    {"start", static_cast<double>(leg.start) / kNanosPerSecond},
       {"events", std::move(events)},
   };
   j["verdicts"] = leg.websocket ? verdicts_json(leg) : nlohmann::json(nullptr);
@@ -74,9 +71,21 @@ nlohmann::json outcomes_json(const std::vector<Outcome>& results) {
   return out;
 }
 
-void JsonStream::begin() { std::fputs("{\"captures\":[", out_); }
+JsonStream::JsonStream(std::FILE* out)
+    : out_(out), pipe_([this](std::vector<Connection>& batch) {
+        for (const Connection& leg : batch) write(leg);
+      }) {}
+
+JsonStream::~JsonStream() {
+  pipe_.drain();
+}
+
+void JsonStream::begin() {
+  std::fputs("{\"captures\":[", out_);
+}
 
 void JsonStream::begin_capture(const std::string& file) {
+  pipe_.drain();
   if (!first_capture_) std::fputc(',', out_);
   first_capture_ = false;
   first_connection_ = true;
@@ -84,6 +93,15 @@ void JsonStream::begin_capture(const std::string& file) {
 }
 
 void JsonStream::connection(const Connection& leg) {
+  pipe_.drain();
+  write(leg);
+}
+
+void JsonStream::connection(Connection&& leg) {
+  pipe_.push(std::move(leg));
+}
+
+void JsonStream::write(const Connection& leg) {
   if (!first_connection_) std::fputc(',', out_);
   first_connection_ = false;
   buffer_.clear();
@@ -92,18 +110,28 @@ void JsonStream::connection(const Connection& leg) {
 }
 
 void JsonStream::end_capture(const CaptureSummary& s, const std::vector<Outcome>* results) {
-  nlohmann::json summary = {{"packets", s.packets},       {"tcp_packets", s.tcp_packets},
-                            {"connections", s.connections}, {"websockets", s.websockets},
-                            {"link_type", s.link_type},    {"nanosecond_timestamps", s.nanosecond_timestamps}};
+  pipe_.drain();
+  nlohmann::json summary = {
+      {"packets", s.packets},         {"tcp_packets", s.tcp_packets},
+      {"connections", s.connections}, {"websockets", s.websockets},
+      {"link_type", s.link_type},     {"nanosecond_timestamps", s.nanosecond_timestamps}};
   std::fprintf(out_, "],\"summary\":%s", summary.dump().c_str());
-  if (results) std::fprintf(out_, ",\"expectations\":%s", outcomes_json(*results).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  if (results)
+    std::fprintf(out_, ",\"expectations\":%s",
+                 outcomes_json(*results)
+                     .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                     .c_str());
   std::fputc('}', out_);
 }
 
 void JsonStream::end_capture_with_error(const std::string& error) {
+  pipe_.drain();
   std::fprintf(out_, "],\"error\":%s}", nlohmann::json(error).dump().c_str());
 }
 
-void JsonStream::end() { std::fputs("]}\n", out_); }
+void JsonStream::end() {
+  pipe_.drain();
+  std::fputs("]}\n", out_);
+}
 
 }  // namespace closewire::report

@@ -11,6 +11,7 @@
 #include "harness/analysis/analyzer.h"
 #include "harness/analysis/connection.h"
 #include "harness/expect/evaluate.h"
+#include "harness/report/connection_pipe.h"
 
 namespace closewire::report {
 
@@ -21,20 +22,25 @@ nlohmann::json outcomes_json(const std::vector<Outcome>& results);
 
 class JsonStream {
  public:
-  explicit JsonStream(std::FILE* out) : out_(out) {}
-  void begin();                                   // {"captures":[
-  void begin_capture(const std::string& file);    // {"file":..., "connections":[
-  void connection(const Connection& leg);
+  explicit JsonStream(std::FILE* out);
+  ~JsonStream();
+  void begin();                                 // {"captures":[
+  void begin_capture(const std::string& file);  // {"file":..., "connections":[
+  void connection(const Connection& leg);       // written now
+  void connection(Connection&& leg);            // written on the pipe's thread, in order
   // ], "summary":{...}, "expectations":[...]}  (expectations only when given)
   void end_capture(const CaptureSummary& summary, const std::vector<Outcome>* results);
   void end_capture_with_error(const std::string& error);
-  void end();                                     // ]}
+  void end();  // ]}
 
  private:
+  void write(const Connection& leg);
+
   std::FILE* out_;
   bool first_capture_ = true;
   bool first_connection_ = true;
-  std::string buffer_;  // reused for every connection
+  std::string buffer_;   // reused for every connection
+  ConnectionPipe pipe_;  // drained before anything else is written
 };
 
 }  // namespace closewire::report

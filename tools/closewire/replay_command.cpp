@@ -16,7 +16,9 @@
 namespace closewire::cli {
 namespace {
 
-std::string leg_name(const Connection& c) { return fmt::format("leg {}", c.index + 1); }
+std::string leg_name(const Connection& c) {
+  return fmt::format("leg {}", c.index + 1);
+}
 
 EvalContext context_for(const std::vector<Connection>& legs, double scale) {
   EvalContext ctx;
@@ -38,6 +40,10 @@ int replay_one(const std::string& file, const ReplayOptions& opt,
   CaptureSummary summary;
   try {
     summary = analyze_capture(file, [&](Connection&& c) {
+      if (json && !expectations) {
+        json->connection(std::move(c));
+        return;
+      }
       if (json) {
         json->connection(c);
       } else if (!opt.quiet && (c.websocket || opt.all_legs)) {
@@ -62,11 +68,14 @@ int replay_one(const std::string& file, const ReplayOptions& opt,
     json->end_capture(summary, expectations ? &results : nullptr);
   } else {
     const std::uint64_t hidden = opt.all_legs ? 0 : summary.connections - summary.websockets;
-    std::printf("\n%s: %llu packets, %llu legs, %llu WebSocket%s\n", file.c_str(),
-                static_cast<unsigned long long>(summary.packets),
-                static_cast<unsigned long long>(summary.connections),
-                static_cast<unsigned long long>(summary.websockets),
-                hidden ? fmt::format(" ({} plain TCP legs not shown; --all-legs shows them)", hidden).c_str() : "");
+    std::printf(
+        "\n%s: %llu packets, %llu legs, %llu WebSocket%s\n", file.c_str(),
+        static_cast<unsigned long long>(summary.packets),
+        static_cast<unsigned long long>(summary.connections),
+        static_cast<unsigned long long>(summary.websockets),
+        hidden
+            ? fmt::format(" ({} plain TCP legs not shown; --all-legs shows them)", hidden).c_str()
+            : "");
   }
   if (expectations) {
     std::size_t failed = 0;
@@ -89,18 +98,22 @@ int replay_one(const std::string& file, const ReplayOptions& opt,
 }  // namespace
 
 CLI::App* add_replay_command(CLI::App& app, ReplayOptions& opt) {
-  auto* cmd = app.add_subcommand("replay", "Turn stored captures into per-leg timelines and verdicts");
+  auto* cmd =
+      app.add_subcommand("replay", "Turn stored captures into per-leg timelines and verdicts");
   cmd->footer(
       "Reads pcap and pcapng files (Ethernet, Linux cooked SLL/SLL2, raw IP, BSD loopback;\n"
       "IPv4 and IPv6). Exit status: 0 ok, 1 an expectation failed, 2 bad input or usage.");
-  cmd->add_option("pcap", opt.captures, "Capture files to analyse")->required()->check(CLI::ExistingFile);
+  cmd->add_option("pcap", opt.captures, "Capture files to analyse")
+      ->required()
+      ->check(CLI::ExistingFile);
   cmd->add_option("--expect", opt.expect_file, "YAML expectations checked against each capture")
       ->check(CLI::ExistingFile);
   cmd->add_flag("--json", opt.json, "One JSON object on stdout instead of text");
   cmd->add_flag("-q,--quiet", opt.quiet, "Text output: only the summary and expectation results");
   cmd->add_flag("--all-legs", opt.all_legs, "Text output: show plain TCP legs too");
-  cmd->add_option("--tolerance-scale", opt.tolerance_scale,
-                  "Multiply timing tolerances (slow machines); default CLOSEWIRE_TOLERANCE_SCALE or 1")
+  cmd->add_option(
+         "--tolerance-scale", opt.tolerance_scale,
+         "Multiply timing tolerances (slow machines); default CLOSEWIRE_TOLERANCE_SCALE or 1")
       ->check(CLI::Range(1.0, 100.0));
   return cmd;
 }
@@ -123,7 +136,8 @@ int run_replay(const ReplayOptions& opt) {
   }
   int status = kOk;
   for (const auto& file : opt.captures) {
-    status = worst(status, replay_one(file, opt, expectations, scale, json ? &*json : nullptr, style));
+    status =
+        worst(status, replay_one(file, opt, expectations, scale, json ? &*json : nullptr, style));
   }
   if (json) json->end();
   return status;
