@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <pcap/pcap.h>
 
+#include <thread>
 #include <utility>
 
 #include "harness/capture/live_capture.h"
@@ -58,11 +59,29 @@ pcap* CaptureRing::release() {
 }
 
 CaptureRingPool::CaptureRingPool(std::size_t count, const std::string& interface, int buffer_bytes)
-    : interface_(interface) {
-  try {
-    while (rings_.size() < count) rings_.push_back(CaptureRing::open(interface, buffer_bytes));
-  } catch (const CaptureEnvironmentError&) {
+    : interface_(interface), rings_(count) {
+  std::vector<std::string> errors(count);
+  std::vector<std::thread> openers;
+  for (std::size_t i = 0; i < count; ++i) {
+    openers.emplace_back([&, i] {
+      try {
+        rings_[i] = CaptureRing::open(interface, buffer_bytes);
+      } catch (const std::exception& e) {
+        errors[i] = e.what();
+      }
+    });
   }
+  for (auto& t : openers) t.join();
+  std::erase(rings_, nullptr);
+  for (const auto& e : errors) {
+    if (!e.empty()) error_ = e;
+  }
+}
+
+CaptureRingPool::~CaptureRingPool() {
+  std::vector<std::thread> closers;
+  for (auto& ring : rings_) closers.emplace_back([r = std::move(ring)] {});
+  for (auto& t : closers) t.join();
 }
 
 std::unique_ptr<CaptureRing> CaptureRingPool::take(const std::string& interface) {

@@ -146,11 +146,21 @@ int run_run(const RunCommandOptions& opt) {
     std::fprintf(stderr, "closewire: %s\n", e.what());
     return kBadInput;
   }
-  std::string why;
-  if (!can_capture(&why)) {
-    std::fprintf(stderr, "closewire: cannot capture on lo: %s (run as root or grant CAP_NET_RAW)\n",
-                 why.c_str());
-    return kEnvironment;
+  const unsigned jobs =
+      opt.jobs ? opt.jobs : static_cast<unsigned>(std::max<std::size_t>(1, scenarios.size()));
+  // The run's capture rings are opened now, before the first scenario's timers run, one per
+  // scenario running at once, and reused (capture_ring.h); the first one is also the check that
+  // this machine may capture at all.
+  const auto capturing = static_cast<std::size_t>(
+      std::count_if(scenarios.begin(), scenarios.end(),
+                    [](const Scenario& s) { return real::skip_reason(s).empty(); }));
+  if (capturing > 0) {
+    run_options.capture_rings =
+        std::make_shared<CaptureRingPool>(std::min<std::size_t>(capturing, jobs), "lo");
+    if (run_options.capture_rings->size() == 0) {
+      std::fprintf(stderr, "closewire: %s\n", run_options.capture_rings->error().c_str());
+      return kEnvironment;
+    }
   }
   // Real peers are stopped on every exit path: destructors, and on SIGINT/SIGTERM a handler that
   // kills their process groups.
@@ -172,17 +182,6 @@ int run_run(const RunCommandOptions& opt) {
   }
   std::vector<std::unique_ptr<ScenarioResult>> results(scenarios.size());
   std::atomic<std::size_t> next{0};
-  const unsigned jobs =
-      opt.jobs ? opt.jobs : static_cast<unsigned>(std::max<std::size_t>(1, scenarios.size()));
-  // The capture rings of the run are opened now, before the first scenario's timers run, one per
-  // scenario at once, and reused (capture_ring.h).
-  const auto capturing = static_cast<std::size_t>(
-      std::count_if(scenarios.begin(), scenarios.end(),
-                    [](const Scenario& s) { return real::skip_reason(s).empty(); }));
-  if (capturing > 1) {
-    run_options.capture_rings =
-        std::make_shared<CaptureRingPool>(std::min<std::size_t>(capturing, jobs), "lo");
-  }
   std::vector<std::thread> workers;
   for (unsigned w = 0; w < std::min<std::size_t>(jobs, scenarios.size()); ++w) {
     workers.emplace_back([&] {
