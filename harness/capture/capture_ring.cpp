@@ -3,31 +3,24 @@
 #include <fmt/format.h>
 #include <pcap/pcap.h>
 
+#include <stdexcept>
 #include <thread>
-#include <utility>
 
 #include "harness/capture/live_capture.h"
 
 namespace closewire {
-namespace {
 
-// Until a run sets its own filter a waiting ring stays empty. (What is left in it from an earlier
-// run, libpcap filters again with the next run's filter.)
-void let_nothing_through(pcap_t* p) {
-  bpf_program none{};
-  if (pcap_compile(p, &none, "less 1", 1, PCAP_NETMASK_UNKNOWN) == 0) {
-    pcap_setfilter(p, &none);
-    pcap_freecode(&none);
-  }
+std::string tcp_port_filter(const std::vector<std::uint16_t>& ports) {
+  std::string f;
+  for (auto p : ports) f += fmt::format("{}tcp port {}", f.empty() ? "" : " or ", p);
+  return f.empty() ? "tcp" : f;
 }
-
-}  // namespace
 
 std::unique_ptr<CaptureRing> CaptureRing::open(const std::string& interface, int buffer_bytes) {
   char err[PCAP_ERRBUF_SIZE] = {};
   pcap_t* p = pcap_create(interface.c_str(), err);
   if (!p) throw CaptureEnvironmentError(fmt::format("cannot capture on {}: {}", interface, err));
-  std::unique_ptr<CaptureRing> ring(new CaptureRing(p));
+  std::unique_ptr<CaptureRing> ring(new CaptureRing(p, interface));
   // An IP packet is at most 64 KiB (+ the IPv6 header and Ethernet's): a larger snapshot length
   // would only make every slot of the ring bigger.
   pcap_set_snaplen(p, 65535 + 40 + 14);
@@ -41,21 +34,39 @@ std::unique_ptr<CaptureRing> CaptureRing::open(const std::string& interface, int
                                 : pcap_geterr(p);
     throw CaptureEnvironmentError(fmt::format("cannot capture on {}: {}", interface, why));
   }
-  let_nothing_through(p);
+  ring->let_nothing_through();
   return ring;
 }
 
-std::unique_ptr<CaptureRing> CaptureRing::adopt(pcap* handle) {
-  let_nothing_through(handle);
-  return std::unique_ptr<CaptureRing>(new CaptureRing(handle));
-}
-
 CaptureRing::~CaptureRing() {
-  if (handle_) pcap_close(handle_);
+  pcap_close(handle_);
 }
 
-pcap* CaptureRing::release() {
-  return std::exchange(handle_, nullptr);
+void CaptureRing::filter(const std::string& bpf) {
+  bpf_program program{};
+  if (pcap_compile(handle_, &program, bpf.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0 ||
+      pcap_setfilter(handle_, &program) != 0) {
+    const std::string why = pcap_geterr(handle_);
+    pcap_freecode(&program);
+    throw std::runtime_error(fmt::format("capture filter '{}': {}", bpf, why));
+  }
+  pcap_freecode(&program);
+  before_filter_ = total_drops();
+}
+
+void CaptureRing::let_nothing_through() {
+  filter("less 1");
+}
+
+CaptureRing::Drops CaptureRing::total_drops() const {
+  pcap_stat ps{};
+  if (pcap_stats(handle_, &ps) != 0) return {};
+  return {ps.ps_drop, ps.ps_ifdrop};
+}
+
+CaptureRing::Drops CaptureRing::drops_since_filter() const {
+  const Drops now = total_drops();
+  return {now.kernel - before_filter_.kernel, now.interface - before_filter_.interface};
 }
 
 CaptureRingPool::CaptureRingPool(std::size_t count, const std::string& interface, int buffer_bytes)
@@ -93,6 +104,8 @@ std::unique_ptr<CaptureRing> CaptureRingPool::take(const std::string& interface)
 }
 
 void CaptureRingPool::give_back(std::unique_ptr<CaptureRing> ring) {
+  if (ring->interface() != interface_) return;  // not one of ours: closed here
+  ring->let_nothing_through();
   std::lock_guard lock(mutex_);
   rings_.push_back(std::move(ring));
 }

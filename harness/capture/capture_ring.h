@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -20,6 +21,9 @@ namespace closewire {
 
 inline constexpr int kDefaultRingBytes = 4 * 1024 * 1024;
 
+// "tcp port 9000 or tcp port 9001" ("tcp" for no port): the BPF for a run's own connections.
+std::string tcp_port_filter(const std::vector<std::uint16_t>& ports);
+
 class CaptureRing {
  public:
   // Throws CaptureEnvironmentError (live_capture.h) when the machine cannot capture.
@@ -29,15 +33,33 @@ class CaptureRing {
   CaptureRing(const CaptureRing&) = delete;
   CaptureRing& operator=(const CaptureRing&) = delete;
 
-  // Takes back a handle from release(), and filters out every packet again.
-  static std::unique_ptr<CaptureRing> adopt(pcap* handle);
+  pcap* handle() const { return handle_; }
+  const std::string& interface() const { return interface_; }
 
-  // The handle, still filtering out every packet; the caller now owns it (pcap_close).
-  pcap* release();
+  // From now on only packets matching `bpf` enter the ring. Throws std::runtime_error for a
+  // filter libpcap rejects.
+  void filter(const std::string& bpf);
+  // Nothing enters the ring (a ring waiting in a pool stays empty). What an earlier run left in
+  // it, libpcap filters again with the next filter().
+  void let_nothing_through();
+
+  struct Drops {
+    std::uint64_t kernel = 0;     // pcap_stats ps_drop
+    std::uint64_t interface = 0;  // pcap_stats ps_ifdrop
+  };
+  // Packets dropped since the last filter(). pcap_stats counts from activation, when the ring
+  // took every packet on the interface (other runs' traffic too) and may have overflowed: those
+  // drops are not the caller's packets.
+  Drops drops_since_filter() const;
 
  private:
-  explicit CaptureRing(pcap* handle) : handle_(handle) {}
+  CaptureRing(pcap* handle, std::string interface)
+      : handle_(handle), interface_(std::move(interface)) {}
+  Drops total_drops() const;
+
   pcap* handle_;
+  std::string interface_;
+  Drops before_filter_;
 };
 
 class CaptureRingPool {
@@ -54,7 +76,8 @@ class CaptureRingPool {
 
   // A ring for `interface`, or null when none is left (or the pool is for another interface).
   std::unique_ptr<CaptureRing> take(const std::string& interface);
-  // A ring taken from this pool, back for the next scenario.
+  // A ring back for the next scenario (it lets nothing through again); a ring on another
+  // interface is closed instead.
   void give_back(std::unique_ptr<CaptureRing> ring);
   std::size_t size() const;
   // Why the pool holds fewer rings than asked (empty when it holds them all).

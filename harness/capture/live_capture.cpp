@@ -24,34 +24,26 @@ constexpr std::uint32_t kStartSentinel = 1;
 constexpr std::uint32_t kStopSentinel = 2;
 
 std::string filter_for(const std::vector<std::uint16_t>& ports, std::uint16_t sentinel_port) {
-  std::string f;
-  for (auto p : ports) f += fmt::format("{}tcp port {}", f.empty() ? "" : " or ", p);
-  if (f.empty()) f = "tcp";
-  return fmt::format("({}) or (udp dst port {})", f, sentinel_port);
+  return fmt::format("({}) or (udp dst port {})", tcp_port_filter(ports), sentinel_port);
 }
 
 }  // namespace
 
 struct LiveCapture::Handles {
-  pcap_t* pcap = nullptr;
   pcap_dumper_t* dumper = nullptr;
   ~Handles() {
     if (dumper) pcap_dump_close(dumper);
-    if (pcap) pcap_close(pcap);
   }
 };
 
 bool can_capture(std::string* why) {
-  char err[PCAP_ERRBUF_SIZE] = {};
-  pcap_t* p = pcap_create("lo", err);
-  if (!p) {
-    if (why) *why = err;
+  try {
+    CaptureRing::open("lo");
+    return true;
+  } catch (const std::exception& e) {
+    if (why) *why = e.what();
     return false;
   }
-  const int rc = pcap_activate(p);
-  if (rc < 0 && why) *why = pcap_geterr(p);
-  pcap_close(p);
-  return rc >= 0;
 }
 
 LiveCapture::LiveCapture(LiveCaptureOptions options, std::shared_ptr<CaptureRingPool> rings)
@@ -72,38 +64,28 @@ LiveCapture::LiveCapture(LiveCaptureOptions options, std::shared_ptr<CaptureRing
   }
   sentinel_port_ = ntohs(addr.sin_port);
 
-  std::unique_ptr<CaptureRing> ring = rings_ ? rings_->take(options_.interface) : nullptr;
-  ring_from_pool_ = ring != nullptr;
-  if (!ring) ring = CaptureRing::open(options_.interface, options_.buffer_bytes);
-  pcap_t* p = ring->release();
-  handles_->pcap = p;
-  bpf_program program{};
-  const std::string filter = filter_for(options_.tcp_ports, sentinel_port_);
-  if (pcap_compile(p, &program, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0 ||
-      pcap_setfilter(p, &program) != 0) {
-    const std::string why = pcap_geterr(p);
-    pcap_freecode(&program);
-    throw std::runtime_error(fmt::format("capture filter '{}': {}", filter, why));
+  try {
+    ring_ = rings_ ? rings_->take(options_.interface) : nullptr;
+    if (!ring_) ring_ = CaptureRing::open(options_.interface, options_.buffer_bytes);
+    pcap_t* p = ring_->handle();
+    ring_->filter(filter_for(options_.tcp_ports, sentinel_port_));
+    char err[PCAP_ERRBUF_SIZE] = {};
+    if (pcap_setnonblock(p, 1, err) != 0) throw std::runtime_error(fmt::format("capture: {}", err));
+    handles_->dumper = pcap_dump_open(p, options_.output_path.c_str());
+    if (!handles_->dumper) {
+      throw std::runtime_error(
+          fmt::format("{}: cannot write the capture: {}", options_.output_path, pcap_geterr(p)));
+    }
+    thread_ = std::thread([this] { run(); });
+    send_sentinel(kStartSentinel);
+    wait_for_sentinel(kStartSentinel);
+  } catch (...) {
+    // No destructor runs for a constructor that throws: stop the thread and close the socket here.
+    stopping_ = true;
+    if (thread_.joinable()) thread_.join();
+    ::close(sentinel_socket_);
+    throw;
   }
-  pcap_freecode(&program);
-  // Until the filter was in, the ring took every packet on the interface (other runs' traffic
-  // too) and may have overflowed: those drops are not this run's packets, so only the drops
-  // counted after this point void the run.
-  pcap_stat before_filter{};
-  if (pcap_stats(p, &before_filter) == 0) {
-    dropped_before_filter_ = before_filter.ps_drop;
-    ifdropped_before_filter_ = before_filter.ps_ifdrop;
-  }
-  char err[PCAP_ERRBUF_SIZE] = {};
-  if (pcap_setnonblock(p, 1, err) != 0) throw std::runtime_error(fmt::format("capture: {}", err));
-  handles_->dumper = pcap_dump_open(p, options_.output_path.c_str());
-  if (!handles_->dumper) {
-    throw std::runtime_error(
-        fmt::format("{}: cannot write the capture: {}", options_.output_path, pcap_geterr(p)));
-  }
-  thread_ = std::thread([this] { run(); });
-  send_sentinel(kStartSentinel);
-  wait_for_sentinel(kStartSentinel);
 }
 
 LiveCapture::~LiveCapture() {
@@ -149,7 +131,7 @@ void LiveCapture::wait_for_sentinel(std::uint32_t number) {
 }
 
 void LiveCapture::run() {
-  pollfd pfd{pcap_get_selectable_fd(handles_->pcap), POLLIN, 0};
+  pollfd pfd{pcap_get_selectable_fd(ring_->handle()), POLLIN, 0};
   auto on_packet = [](u_char* user, const pcap_pkthdr* h, const u_char* bytes) {
     auto* self = reinterpret_cast<LiveCapture*>(user);
     // Sentinels: Ethernet + IPv4 + UDP to our port, carrying the magic; they are not written.
@@ -177,11 +159,11 @@ void LiveCapture::run() {
   };
   while (!stopping_.load()) {
     if (::poll(&pfd, 1, 20) < 0 && errno != EINTR) break;
-    const int n = pcap_dispatch(handles_->pcap, -1, on_packet, reinterpret_cast<u_char*>(this));
+    const int n = pcap_dispatch(ring_->handle(), -1, on_packet, reinterpret_cast<u_char*>(this));
     if (n == PCAP_ERROR) {
       std::lock_guard lock(mutex_);
       thread_error_ =
-          fmt::format("capture on {}: {}", options_.interface, pcap_geterr(handles_->pcap));
+          fmt::format("capture on {}: {}", options_.interface, pcap_geterr(ring_->handle()));
       seen_cv_.notify_all();
       break;
     }
@@ -200,20 +182,18 @@ LiveCaptureStats LiveCapture::stop() {
   }
   stopping_ = true;
   if (thread_.joinable()) thread_.join();
-  pcap_stat ps{};
-  if (pcap_stats(handles_->pcap, &ps) == 0) {
-    stats_.kernel_dropped = ps.ps_drop - dropped_before_filter_;
-    stats_.interface_dropped = ps.ps_ifdrop - ifdropped_before_filter_;
-  }
+  const CaptureRing::Drops drops = ring_->drops_since_filter();
+  stats_.kernel_dropped = drops.kernel;
+  stats_.interface_dropped = drops.interface;
   pcap_dump_flush(handles_->dumper);
   pcap_dump_close(handles_->dumper);
   handles_->dumper = nullptr;
-  if (ring_from_pool_) {
-    rings_->give_back(CaptureRing::adopt(std::exchange(handles_->pcap, nullptr)));
+  if (rings_) {
+    rings_->give_back(std::move(ring_));
   } else {
     // Closing a packet socket waits for a kernel grace period (~20 ms): the file is complete, so
     // that wait happens off the caller's path.
-    std::thread([p = std::exchange(handles_->pcap, nullptr)] { pcap_close(p); }).detach();
+    std::thread([ring = std::move(ring_)] {}).detach();
   }
   if (!error.empty()) throw std::runtime_error(error);
   if (stats_.kernel_dropped || stats_.interface_dropped) {

@@ -40,8 +40,9 @@ struct LiveCaptureStats {
 class LiveCapture {
  public:
   // Opens the capture and returns once a start sentinel went through it.
-  // Takes a ring from `rings` (opened earlier, see capture_ring.h) and gives it back at stop();
-  // without one, opens its own. Throws CaptureEnvironmentError when the machine cannot capture.
+  // Takes a ring from `rings` (opened earlier, see capture_ring.h) or, when it has none, opens
+  // one; at stop() the ring goes to `rings` for the next capture. Throws CaptureEnvironmentError
+  // when the machine cannot capture.
   explicit LiveCapture(LiveCaptureOptions options,
                        std::shared_ptr<CaptureRingPool> rings = nullptr);
   ~LiveCapture();
@@ -61,7 +62,7 @@ class LiveCapture {
 
   LiveCaptureOptions options_;
   std::shared_ptr<CaptureRingPool> rings_;
-  bool ring_from_pool_ = false;
+  std::unique_ptr<CaptureRing> ring_;  // from `rings_` (and back there at stop) or its own
   struct Handles;
   std::unique_ptr<Handles> handles_;
   int sentinel_socket_ = -1;
@@ -73,8 +74,6 @@ class LiveCapture {
   std::uint32_t last_sentinel_seen_ = 0;
   std::string thread_error_;
   LiveCaptureStats stats_;
-  std::uint32_t dropped_before_filter_ = 0;  // pcap_stats counts from activation, filter or not
-  std::uint32_t ifdropped_before_filter_ = 0;
   bool stopped_ = false;
 };
 

@@ -9,20 +9,13 @@
 
 #include "harness/analysis/analyzer.h"
 #include "harness/capture/live_capture.h"
+#include "tests/support/capture_rights.h"
 
 namespace closewire {
 namespace {
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
-
-void require_capture_rights() {
-  std::string why;
-  if (can_capture(&why)) return;
-  const char* ci = std::getenv("CI");
-  if (ci && std::string(ci) == "true") FAIL() << "CI=true and this machine cannot capture: " << why;
-  GTEST_SKIP() << "cannot capture on lo (" << why << "): run as root or grant CAP_NET_RAW";
-}
 
 std::string temp_pcap(const char* name) {
   return (std::filesystem::path(::testing::TempDir()) / name).string();
@@ -45,8 +38,7 @@ std::vector<std::uint16_t> server_ports(const std::string& pcap) {
 }
 
 TEST(CaptureRing, AWaitingRingKeepsNothing) {
-  require_capture_rights();
-  if (::testing::Test::IsSkipped() || ::testing::Test::HasFailure()) return;
+  REQUIRE_CAPTURE_RIGHTS();
   asio::io_context io;
   tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   const auto port = acceptor.local_endpoint().port();
@@ -64,8 +56,7 @@ TEST(CaptureRing, AWaitingRingKeepsNothing) {
 }
 
 TEST(CaptureRing, AReusedRingCarriesNothingOfTheRunBefore) {
-  require_capture_rights();
-  if (::testing::Test::IsSkipped() || ::testing::Test::HasFailure()) return;
+  REQUIRE_CAPTURE_RIGHTS();
   asio::io_context io;
   tcp::acceptor first(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   tcp::acceptor second(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
@@ -93,8 +84,7 @@ TEST(CaptureRing, AReusedRingCarriesNothingOfTheRunBefore) {
 }
 
 TEST(CaptureRing, APoolForAnotherInterfaceGivesNothing) {
-  require_capture_rights();
-  if (::testing::Test::IsSkipped() || ::testing::Test::HasFailure()) return;
+  REQUIRE_CAPTURE_RIGHTS();
   CaptureRingPool pool(1, "lo");
   EXPECT_EQ(pool.take("eth-other"), nullptr);
   EXPECT_NE(pool.take("lo"), nullptr);

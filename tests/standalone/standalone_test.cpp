@@ -11,8 +11,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "harness/capture/live_capture.h"
 #include "tests/standalone/process.h"
+#include "tests/support/capture_rights.h"
 
 namespace closewire::standalone_test {
 namespace {
@@ -22,17 +22,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 const std::string kBinary = CLOSEWIRE_BIN;
-
-#define REQUIRE_CAPTURE_RIGHTS()                                                                \
-  do {                                                                                          \
-    std::string why;                                                                            \
-    if (!can_capture(&why)) {                                                                   \
-      const char* ci = std::getenv("CI");                                                       \
-      if (ci && std::string(ci) == "true")                                                      \
-        FAIL() << "CI=true and this machine cannot capture: " << why;                           \
-      GTEST_SKIP() << "cannot capture on lo (" << why << "): run as root or grant CAP_NET_RAW"; \
-    }                                                                                           \
-  } while (0)
 
 std::string temp(const std::string& name) {
   return (fs::path(::testing::TempDir()) / name).string();

@@ -13,53 +13,23 @@
 namespace closewire::cli {
 
 struct StandaloneCapture::Handles {
-  pcap_t* pcap = nullptr;
   pcap_dumper_t* dumper = nullptr;
   ~Handles() {
     if (dumper) pcap_dump_close(dumper);
-    if (pcap) pcap_close(pcap);
   }
 };
 
 std::string port_filter(const std::vector<std::uint16_t>& ports, const std::string& host) {
-  std::string f;
-  for (auto p : ports) f += fmt::format("{}tcp port {}", f.empty() ? "" : " or ", p);
-  if (f.empty()) f = "tcp";
+  const std::string f = tcp_port_filter(ports);
   return host.empty() ? f : fmt::format("host {} and ({})", host, f);
 }
 
 StandaloneCapture::StandaloneCapture(StandaloneCaptureOptions options)
     : options_(std::move(options)), handles_(std::make_unique<Handles>()) {
+  ring_ = CaptureRing::open(options_.interface, options_.buffer_bytes);
+  ring_->filter(options_.filter);
+  pcap_t* p = ring_->handle();
   char err[PCAP_ERRBUF_SIZE] = {};
-  pcap_t* p = pcap_create(options_.interface.c_str(), err);
-  if (!p)
-    throw CaptureEnvironmentError(fmt::format("cannot capture on {}: {}", options_.interface, err));
-  handles_->pcap = p;
-  pcap_set_snaplen(p, 262144);
-  pcap_set_immediate_mode(p, 1);  // libpcap then uses a TPACKET_V2 ring: frames visible at once
-  pcap_set_buffer_size(p, options_.buffer_bytes);
-  pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);
-  const int rc = pcap_activate(p);
-  if (rc < 0) {
-    const std::string why = rc == PCAP_ERROR_PERM_DENIED
-                                ? "no permission to capture (run as root or grant CAP_NET_RAW)"
-                                : pcap_geterr(p);
-    throw CaptureEnvironmentError(fmt::format("cannot capture on {}: {}", options_.interface, why));
-  }
-  bpf_program program{};
-  if (pcap_compile(p, &program, options_.filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0 ||
-      pcap_setfilter(p, &program) != 0) {
-    const std::string why = pcap_geterr(p);
-    pcap_freecode(&program);
-    throw std::runtime_error(fmt::format("capture filter '{}': {}", options_.filter, why));
-  }
-  pcap_freecode(&program);
-  // Drops before the filter was in are other traffic's (see LiveCapture): not counted.
-  pcap_stat before_filter{};
-  if (pcap_stats(p, &before_filter) == 0) {
-    dropped_before_filter_ = before_filter.ps_drop;
-    ifdropped_before_filter_ = before_filter.ps_ifdrop;
-  }
   if (pcap_setnonblock(p, 1, err) != 0) throw std::runtime_error(fmt::format("capture: {}", err));
   handles_->dumper = pcap_dump_open(p, options_.output_path.c_str());
   if (!handles_->dumper) {
@@ -68,7 +38,20 @@ StandaloneCapture::StandaloneCapture(StandaloneCaptureOptions options)
   }
   if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) throw std::runtime_error("capture: pipe failed");
   thread_ = std::thread([this] { run(); });
-  checkpoint();  // the file header is on disk before anyone reads a snapshot
+  try {
+    checkpoint();  // the file header is on disk before anyone reads a snapshot
+  } catch (...) {
+    // No destructor runs for a constructor that throws: stop the thread and close the pipe here.
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    const char one = 1;
+    (void)!::write(wake_[1], &one, 1);
+    thread_.join();
+    for (int fd : wake_) ::close(fd);
+    throw;
+  }
 }
 
 StandaloneCapture::~StandaloneCapture() {
@@ -90,16 +73,16 @@ void StandaloneCapture::drain() {
     ++self->packets_;
   };
   for (;;) {
-    const int n = pcap_dispatch(handles_->pcap, -1, on_packet, reinterpret_cast<u_char*>(this));
+    const int n = pcap_dispatch(ring_->handle(), -1, on_packet, reinterpret_cast<u_char*>(this));
     if (n == 0) return;
     if (n < 0)
       throw std::runtime_error(
-          fmt::format("capture on {}: {}", options_.interface, pcap_geterr(handles_->pcap)));
+          fmt::format("capture on {}: {}", options_.interface, pcap_geterr(ring_->handle())));
   }
 }
 
 void StandaloneCapture::run() {
-  pollfd fds[2] = {{pcap_get_selectable_fd(handles_->pcap), POLLIN, 0}, {wake_[0], POLLIN, 0}};
+  pollfd fds[2] = {{pcap_get_selectable_fd(ring_->handle()), POLLIN, 0}, {wake_[0], POLLIN, 0}};
   for (;;) {
     ::poll(fds, 2, 100);
     char sink[64];
@@ -166,7 +149,7 @@ void StandaloneCapture::snapshot(const std::string& to) const {
 }
 
 LiveCaptureStats StandaloneCapture::stop() {
-  LiveCaptureStats stats;
+  LiveCaptureStats& stats = stats_;
   if (stopped_) return stats;
   {
     std::lock_guard lock(mutex_);
@@ -177,11 +160,9 @@ LiveCaptureStats StandaloneCapture::stop() {
   if (thread_.joinable()) thread_.join();
   stopped_ = true;
   stats.packets_written = packets_;
-  pcap_stat ps{};
-  if (pcap_stats(handles_->pcap, &ps) == 0) {
-    stats.kernel_dropped = ps.ps_drop - dropped_before_filter_;
-    stats.interface_dropped = ps.ps_ifdrop - ifdropped_before_filter_;
-  }
+  const CaptureRing::Drops drops = ring_->drops_since_filter();
+  stats.kernel_dropped = drops.kernel;
+  stats.interface_dropped = drops.interface;
   pcap_dump_close(handles_->dumper);
   handles_->dumper = nullptr;
   if (!thread_error_.empty()) throw std::runtime_error(thread_error_);

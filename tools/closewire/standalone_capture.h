@@ -26,7 +26,7 @@ struct StandaloneCaptureOptions {
   std::string interface = "lo";
   std::string filter;  // BPF, see port_filter()
   std::string output_path;
-  int buffer_bytes = 16 * 1024 * 1024;
+  int buffer_bytes = 16 * 1024 * 1024;  // a whole session, maybe off lo: a larger ring
 };
 
 // "tcp port 9000 or tcp port 9001"; with `host`, only packets to or from it.
@@ -54,10 +54,9 @@ class StandaloneCapture {
   void drain();
 
   StandaloneCaptureOptions options_;
+  std::unique_ptr<CaptureRing> ring_;
   struct Handles;
   std::unique_ptr<Handles> handles_;
-  std::uint32_t dropped_before_filter_ = 0;
-  std::uint32_t ifdropped_before_filter_ = 0;
   int wake_[2] = {-1, -1};  // a pipe: wakes the thread for a checkpoint or the stop
   std::thread thread_;
   mutable std::mutex mutex_;
@@ -69,6 +68,7 @@ class StandaloneCapture {
   std::uint64_t packets_ = 0;        // written so far (capture thread only)
   std::uint64_t checkpointed_ = 0;   // packets in the file at the last checkpoint (under mutex_)
   std::uint64_t flushed_bytes_ = 0;  // file size at the last checkpoint
+  LiveCaptureStats stats_;           // as stop() found them
   bool stopped_ = false;
 };
 
