@@ -1,6 +1,7 @@
 // Events: timestamped facts on one leg (TCP connection), from one side.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -16,8 +17,12 @@ inline constexpr Nanos kNanosPerSecond = 1'000'000'000;
 
 // The client side of a leg is the side that sent the SYN.
 enum class Side : std::uint8_t { client, server };
-inline Side peer_of(Side s) { return s == Side::client ? Side::server : Side::client; }
-inline std::string_view to_string(Side s) { return s == Side::client ? "client" : "server"; }
+inline Side peer_of(Side s) {
+  return s == Side::client ? Side::server : Side::client;
+}
+inline std::string_view to_string(Side s) {
+  return s == Side::client ? "client" : "server";
+}
 
 // Event kinds, as they appear in output and expectations.
 namespace kind {
@@ -43,6 +48,10 @@ inline constexpr std::string_view pong = "ws.pong";
 inline constexpr std::string_view close = "ws.close";
 // A frame that breaks RFC 6455 (bad opcode, oversized control frame, ...).
 inline constexpr std::string_view protocol_error = "ws.protocol_error";
+// Every kind above: what expectations may name.
+inline constexpr std::array kAll = {
+    syn,           fin,  rst,    retransmit,   rst_ignored, rst_data_lost, gap,   upgrade,
+    http_response, text, binary, continuation, ping,        pong,          close, protocol_error};
 }  // namespace kind
 
 // Notes on ws.close events that say how the payload parsed (leg builder writes, verdicts read).
@@ -59,10 +68,10 @@ struct Event {
   std::string kind;
   // ws.close: the status code (1005 when the frame had no payload; absent when malformed).
   std::optional<std::uint16_t> code;
-  std::string reason;  // ws.close reason, text frame preview, HTTP target or status line
-  std::uint64_t bytes = 0;  // payload bytes (ws.* frames), segment bytes (tcp.retransmit)
-  std::string note;         // what else a reader should know: "no status code", "unread: 12 bytes"
-  std::uint64_t packet = 0; // 1-based packet number in the capture
+  std::string reason;        // ws.close reason, text frame preview, HTTP target or status line
+  std::uint64_t bytes = 0;   // payload bytes (ws.* frames), segment bytes (tcp.retransmit)
+  std::string note;          // what else a reader should know: "no status code", "unread: 12 bytes"
+  std::uint64_t packet = 0;  // 1-based packet number in the capture
 };
 
 }  // namespace closewire

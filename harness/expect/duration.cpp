@@ -21,7 +21,8 @@ std::optional<double> parse_number(std::string_view s) {
   if (s.empty()) return std::nullopt;
   double v = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc{} || end != s.data() + s.size() || !std::isfinite(v) || v < 0) return std::nullopt;
+  if (ec != std::errc{} || end != s.data() + s.size() || !std::isfinite(v) || v < 0)
+    return std::nullopt;
   return v;
 }
 
@@ -33,8 +34,8 @@ std::optional<Nanos> parse_duration(std::string_view text) {
     std::string_view suffix;
     double nanos;
   };
-  static constexpr Unit units[] = {{"ns", 1},         {"us", 1e3},  {"µs", 1e3},
-                                   {"ms", 1e6},       {"s", 1e9},   {"m", 60e9}};
+  static constexpr Unit units[] = {{"ns", 1},   {"us", 1e3}, {"µs", 1e3},
+                                   {"ms", 1e6}, {"s", 1e9},  {"m", 60e9}};
   for (const Unit& u : units) {
     if (text.size() > u.suffix.size() && text.ends_with(u.suffix)) {
       auto v = parse_number(text.substr(0, text.size() - u.suffix.size()));
@@ -53,7 +54,8 @@ std::string format_duration(Nanos d) {
 }
 
 Nanos Tolerance::for_value(Nanos expected, double scale) const {
-  const double base = static_cast<double>(absolute) + std::abs(static_cast<double>(expected)) * percent / 100.0;
+  const double base =
+      static_cast<double>(absolute) + std::abs(static_cast<double>(expected)) * percent / 100.0;
   return static_cast<Nanos>(std::llround(base * scale));
 }
 
@@ -84,8 +86,8 @@ double tolerance_scale_from_env() {
   if (!raw || !*raw) return 1.0;
   auto v = parse_number(raw);
   if (!v || *v < 1.0 || *v > 100.0) {
-    throw std::invalid_argument(fmt::format(
-        "CLOSEWIRE_TOLERANCE_SCALE={}: expected a number from 1 to 100", raw));
+    throw std::invalid_argument(
+        fmt::format("CLOSEWIRE_TOLERANCE_SCALE={}: expected a number from 1 to 100", raw));
   }
   return *v;
 }

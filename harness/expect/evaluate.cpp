@@ -13,14 +13,16 @@ bool kind_matches(std::string_view pattern, std::string_view k) {
 }
 
 std::string describe(const Event& e, const LegView& leg) {
-  std::string out = fmt::format("{} {}", e.from == Side::client ? leg.client_name : leg.server_name, e.kind);
+  std::string out =
+      fmt::format("{} {}", e.from == Side::client ? leg.client_name : leg.server_name, e.kind);
   if (e.code) out += fmt::format(" {}", *e.code);
   if (!e.reason.empty() && e.kind == kind::close) out += fmt::format(" '{}'", e.reason);
   return out;
 }
 
 std::string rel(const Event& e, const LegView& leg) {
-  return fmt::format("{:.3f} ms", static_cast<double>(e.t - leg.connection->start) / kNanosPerMilli);
+  return fmt::format("{:.3f} ms",
+                     static_cast<double>(e.t - leg.connection->start) / kNanosPerMilli);
 }
 
 // The first event at or after `from` that `m` matches; npos when none.
@@ -38,9 +40,10 @@ std::vector<const LegView*> select(const LegSelector& on, const EvalContext& ctx
     for (auto i : ctx.default_legs) legs.push_back(&ctx.legs[i]);
   } else {
     for (const auto& leg : ctx.legs) {
-      const bool hit = (on.by == LegSelector::By::name && leg.name == on.name) ||
-                       (on.by == LegSelector::By::server_port && leg.connection->server.port == on.port) ||
-                       (on.by == LegSelector::By::all_websocket && leg.connection->websocket);
+      const bool hit =
+          (on.by == LegSelector::By::name && leg.name == on.name) ||
+          (on.by == LegSelector::By::server_port && leg.connection->server.port == on.port) ||
+          (on.by == LegSelector::By::all_websocket && leg.connection->websocket);
       if (hit) legs.push_back(&leg);
     }
   }
@@ -72,7 +75,8 @@ void check_order(const Expectation& x, const LegView& leg, Outcome& o) {
       const std::size_t anywhere = find_from(x.events[k], leg, 0);
       o.found = anywhere == std::string::npos
                     ? "no such event on the leg"
-                    : fmt::format("'{}' only at {}, before '{}'", describe(leg.connection->events[anywhere], leg),
+                    : fmt::format("'{}' only at {}, before '{}'",
+                                  describe(leg.connection->events[anywhere], leg),
                                   rel(leg.connection->events[anywhere], leg), x.events[k - 1].text);
       if (anywhere != std::string::npos) o.marks.push_back(anywhere);
       if (at > 0) o.marks.push_back(at - 1);
@@ -90,7 +94,8 @@ void check_never(const Expectation& x, const LegView& leg, Outcome& o) {
     if (i != std::string::npos) {
       const Event& e = leg.connection->events[i];
       o.expected = fmt::format("no '{}'", m.text);
-      o.found = fmt::format("{} at {}{}", describe(e, leg), rel(e, leg), e.note.empty() ? "" : " (" + e.note + ")");
+      o.found = fmt::format("{} at {}{}", describe(e, leg), rel(e, leg),
+                            e.note.empty() ? "" : " (" + e.note + ")");
       o.marks.push_back(i);
       return;
     }
@@ -103,8 +108,9 @@ void check_gap(const Expectation& x, const LegView& leg, double scale, Outcome& 
   const std::size_t b = a == std::string::npos ? a : find_from(x.events[1], leg, a);
   if (a == std::string::npos || b == std::string::npos) {
     o.expected = x.text;
-    o.found = a == std::string::npos ? fmt::format("no '{}' on the leg", x.events[0].text)
-                                     : fmt::format("no '{}' after '{}'", x.events[1].text, x.events[0].text);
+    o.found = a == std::string::npos
+                  ? fmt::format("no '{}' on the leg", x.events[0].text)
+                  : fmt::format("no '{}' after '{}'", x.events[1].text, x.events[0].text);
     if (a != std::string::npos) o.marks.push_back(a);
     return;
   }
@@ -122,11 +128,12 @@ void check_gap(const Expectation& x, const LegView& leg, double scale, Outcome& 
   } else {
     // A slow machine makes gaps longer, never shorter: the scale widens `max` only.
     const std::optional<Nanos> max =
-        x.max ? std::optional<Nanos>(static_cast<Nanos>(static_cast<double>(*x.max) * scale)) : std::nullopt;
+        x.max ? std::optional<Nanos>(static_cast<Nanos>(static_cast<double>(*x.max) * scale))
+              : std::nullopt;
     if (x.min) ok = ok && gap >= *x.min;
     if (max) ok = ok && gap <= *max;
-    want = fmt::format("{}{}{}", x.min ? ">= " + format_duration(*x.min) : "", x.min && max ? " and " : "",
-                       max ? "<= " + format_duration(*max) : "");
+    want = fmt::format("{}{}{}", x.min ? ">= " + format_duration(*x.min) : "",
+                       x.min && max ? " and " : "", max ? "<= " + format_duration(*max) : "");
   }
   o.passed = ok;
   if (!ok) {
@@ -172,14 +179,16 @@ bool matches(const EventMatcher& m, const Event& e, const LegView& leg) {
   return true;
 }
 
-std::vector<Outcome> evaluate(const std::vector<Expectation>& expectations, const EvalContext& ctx) {
+std::vector<Outcome> evaluate(const std::vector<Expectation>& expectations,
+                              const EvalContext& ctx) {
   std::vector<Outcome> out;
   for (const auto& x : expectations) {
     const auto legs = select(x.on, ctx);
     if (legs.empty()) {
       Outcome o;
       o.expectation = &x;
-      o.expected = fmt::format("a leg matching '{}'", x.on.text.empty() ? "the default legs" : x.on.text);
+      o.expected =
+          fmt::format("a leg matching '{}'", x.on.text.empty() ? "the default legs" : x.on.text);
       o.found = fmt::format("no such leg among the {} in the capture", ctx.legs.size());
       out.push_back(std::move(o));
       continue;
@@ -193,10 +202,18 @@ std::vector<Outcome> evaluate(const std::vector<Expectation>& expectations, cons
         o.found = bad;
       } else {
         switch (x.type) {
-          case Expectation::Type::order: check_order(x, *leg, o); break;
-          case Expectation::Type::never: check_never(x, *leg, o); break;
-          case Expectation::Type::gap: check_gap(x, *leg, ctx.tolerance_scale, o); break;
-          case Expectation::Type::verdict: check_verdict(x, *leg, o); break;
+          case Expectation::Type::order:
+            check_order(x, *leg, o);
+            break;
+          case Expectation::Type::never:
+            check_never(x, *leg, o);
+            break;
+          case Expectation::Type::gap:
+            check_gap(x, *leg, ctx.tolerance_scale, o);
+            break;
+          case Expectation::Type::verdict:
+            check_verdict(x, *leg, o);
+            break;
         }
       }
       out.push_back(std::move(o));

@@ -18,17 +18,17 @@ struct LegView {
 };
 
 struct EvalContext {
-  std::vector<LegView> legs;             // in SYN order
-  std::vector<std::size_t> default_legs; // indices into legs for expectations without `on`
+  std::vector<LegView> legs;              // in SYN order
+  std::vector<std::size_t> default_legs;  // indices into legs for expectations without `on`
   double tolerance_scale = 1.0;
 };
 
 struct Outcome {
   const Expectation* expectation = nullptr;
   bool passed = false;
-  const LegView* leg = nullptr;  // the leg judged (absent when none matched)
-  std::string expected;          // failed ones: what was expected ...
-  std::string found;             // ... and what the leg showed
+  const LegView* leg = nullptr;    // the leg judged (absent when none matched)
+  std::string expected;            // failed ones: what was expected ...
+  std::string found;               // ... and what the leg showed
   std::vector<std::size_t> marks;  // event indices the finding is about
   // gap expectations with `is`: what was scripted and what the capture showed (timing fidelity)
   std::optional<Nanos> gap_expected;
@@ -36,7 +36,8 @@ struct Outcome {
 };
 
 // One outcome per expectation and leg it applies to, in the order of the expectations.
-std::vector<Outcome> evaluate(const std::vector<Expectation>& expectations, const EvalContext& context);
+std::vector<Outcome> evaluate(const std::vector<Expectation>& expectations,
+                              const EvalContext& context);
 
 bool matches(const EventMatcher& m, const Event& e, const LegView& leg);
 

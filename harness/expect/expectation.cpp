@@ -14,12 +14,7 @@
 namespace closewire {
 namespace {
 
-const std::set<std::string, std::less<>> kKnownKinds = {
-    std::string(kind::syn),          std::string(kind::fin),        std::string(kind::rst),
-    std::string(kind::retransmit),   std::string(kind::rst_ignored), std::string(kind::rst_data_lost),
-    std::string(kind::upgrade),      std::string(kind::http_response), std::string(kind::text),
-    std::string(kind::binary),       std::string(kind::continuation), std::string(kind::ping),
-    std::string(kind::pong),         std::string(kind::close),      std::string(kind::protocol_error)};
+const std::set<std::string, std::less<>> kKnownKinds(kind::kAll.begin(), kind::kAll.end());
 
 bool known_kind(std::string_view k) {
   if (k.ends_with(".*")) {
@@ -34,24 +29,14 @@ bool known_kind(std::string_view k) {
 
 void check_kind(const std::string& k, const YAML::Node& at, const std::string& file) {
   if (!known_kind(k)) {
-    throw_spec_error(file, at, fmt::format("unknown event kind '{}' (known: {})", k,
-                                           fmt::join(kKnownKinds, ", ")));
+    throw_spec_error(
+        file, at,
+        fmt::format("unknown event kind '{}' (known: {})", k, fmt::join(kKnownKinds, ", ")));
   }
-}
-
-std::optional<std::uint16_t> parse_code(std::string_view s) {
-  unsigned v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc{} || end != s.data() + s.size() || v > 65535) return std::nullopt;
-  return static_cast<std::uint16_t>(v);
 }
 
 using yaml::check_keys;
 using yaml::scalar;
-std::uint16_t code_of(const YAML::Node& n, const std::string& file) { return yaml::code(n, file); }
-Nanos duration_of(const YAML::Node& n, const std::string& file, std::string_view what) {
-  return yaml::duration(n, file, what);
-}
 
 LegSelector parse_selector(const YAML::Node& n, const std::string& file) {
   LegSelector s;
@@ -61,11 +46,11 @@ LegSelector parse_selector(const YAML::Node& n, const std::string& file) {
     if (text == "all" || text == "websocket") {
       s.by = LegSelector::By::all_websocket;
     } else if (text.starts_with("port ")) {
-      auto port = parse_code(text.substr(5));
+      auto port = yaml::parse_u16(text.substr(5));
       if (!port || *port == 0) throw_spec_error(file, n, fmt::format("bad port in '{}'", text));
       s.by = LegSelector::By::server_port;
       s.port = *port;
-    } else if (auto port = parse_code(text)) {
+    } else if (auto port = yaml::parse_u16(text)) {
       s.by = LegSelector::By::server_port;
       s.port = *port;
       s.text = "port " + text;
@@ -75,12 +60,14 @@ LegSelector parse_selector(const YAML::Node& n, const std::string& file) {
     }
     return s;
   }
-  if (!n.IsMap()) throw_spec_error(file, n, "'on' must be a leg name, 'port N', or a map {server_port, nth}");
+  if (!n.IsMap())
+    throw_spec_error(file, n, "'on' must be a leg name, 'port N', or a map {server_port, nth}");
   check_keys(n, {"server_port", "leg", "nth"}, file, "'on'");
-  if (n["server_port"] && n["leg"]) throw_spec_error(file, n, "'on' takes server_port or leg, not both");
+  if (n["server_port"] && n["leg"])
+    throw_spec_error(file, n, "'on' takes server_port or leg, not both");
   if (n["server_port"]) {
     s.by = LegSelector::By::server_port;
-    s.port = code_of(n["server_port"], file);
+    s.port = yaml::code(n["server_port"], file);
     s.text = fmt::format("port {}", s.port);
   } else if (n["leg"]) {
     s.by = LegSelector::By::name;
@@ -91,7 +78,7 @@ LegSelector parse_selector(const YAML::Node& n, const std::string& file) {
     s.text = "all";
   }
   if (n["nth"]) {
-    auto nth = parse_code(scalar(n["nth"], file, "nth"));
+    auto nth = yaml::parse_u16(scalar(n["nth"], file, "nth"));
     if (!nth || *nth == 0) throw_spec_error(file, n["nth"], "nth counts from 1");
     s.nth = *nth;
     s.text += fmt::format(" #{}", *nth);
@@ -110,32 +97,36 @@ std::vector<EventMatcher> parse_matcher_list(const YAML::Node& n, const std::str
   return out;
 }
 
-
 void parse_gap(const YAML::Node& g, const std::string& file, Expectation& e) {
   if (!g.IsMap()) throw_spec_error(file, g, "gap must be a map {from, to, is|min|max, tolerance}");
   check_keys(g, {"from", "to", "is", "min", "max", "tolerance"}, file, "gap");
   if (!g["from"] || !g["to"]) throw_spec_error(file, g, "gap needs 'from' and 'to'");
   e.events = {parse_event_matcher(g["from"], file), parse_event_matcher(g["to"], file)};
-  if (g["is"]) e.is = duration_of(g["is"], file, "is");
-  if (g["min"]) e.min = duration_of(g["min"], file, "min");
-  if (g["max"]) e.max = duration_of(g["max"], file, "max");
+  if (g["is"]) e.is = yaml::duration(g["is"], file, "is");
+  if (g["min"]) e.min = yaml::duration(g["min"], file, "min");
+  if (g["max"]) e.max = yaml::duration(g["max"], file, "max");
   if (!e.is && !e.min && !e.max) throw_spec_error(file, g, "gap needs 'is', 'min' or 'max'");
-  if (e.is && (e.min || e.max)) throw_spec_error(file, g, "gap takes 'is' (with tolerance) or 'min'/'max', not both");
+  if (e.is && (e.min || e.max))
+    throw_spec_error(file, g, "gap takes 'is' (with tolerance) or 'min'/'max', not both");
   if (g["tolerance"]) {
     if (!e.is) throw_spec_error(file, g["tolerance"], "tolerance goes with 'is'");
     auto t = parse_tolerance(scalar(g["tolerance"], file, "tolerance"));
-    if (!t) throw_spec_error(file, g["tolerance"], "tolerance must look like 50ms, 10% or 4ms+12.5%");
+    if (!t)
+      throw_spec_error(file, g["tolerance"], "tolerance must look like 50ms, 10% or 4ms+12.5%");
     e.tolerance = *t;
   }
   std::string bound;
-  if (e.is) bound = fmt::format("{} (±{})", format_duration(*e.is), format_duration(e.tolerance.for_value(*e.is, 1)));
+  if (e.is)
+    bound = fmt::format("{} (±{})", format_duration(*e.is),
+                        format_duration(e.tolerance.for_value(*e.is, 1)));
   if (e.min) bound += fmt::format(">= {}", format_duration(*e.min));
   if (e.max) bound += fmt::format("{}<= {}", e.min ? ", " : "", format_duration(*e.max));
   e.text = fmt::format("gap from '{}' to '{}' is {}", e.events[0].text, e.events[1].text, bound);
 }
 
 void parse_verdict(const YAML::Node& v, const std::string& file, Expectation& e) {
-  if (!v.IsMap()) throw_spec_error(file, v, "verdict must be a map {profile, code, reason, was_clean}");
+  if (!v.IsMap())
+    throw_spec_error(file, v, "verdict must be a map {profile, code, reason, was_clean}");
   check_keys(v, {"profile", "code", "reason", "was_clean"}, file, "verdict");
   if (!v["profile"]) throw_spec_error(file, v, "verdict needs 'profile'");
   std::vector<YAML::Node> names;
@@ -148,7 +139,10 @@ void parse_verdict(const YAML::Node& v, const std::string& file, Expectation& e)
   for (const auto& p : names) {
     auto profile = profile_from_string(scalar(p, file, "profile"));
     if (!profile) {
-      throw_spec_error(file, p, fmt::format("unknown profile '{}' (chrome, chrome-legacy, firefox, safari, rfc)", p.Scalar()));
+      throw_spec_error(
+          file, p,
+          fmt::format("unknown profile '{}' (chrome, chrome-legacy, firefox, safari, rfc)",
+                      p.Scalar()));
     }
     e.profiles.push_back(*profile);
     profile_names.push_back(p.Scalar());
@@ -156,7 +150,7 @@ void parse_verdict(const YAML::Node& v, const std::string& file, Expectation& e)
   std::string want;
   if (v["code"]) {
     e.check_code = true;
-    if (!v["code"].IsNull() && v["code"].Scalar() != "null") e.code = code_of(v["code"], file);
+    if (!v["code"].IsNull() && v["code"].Scalar() != "null") e.code = yaml::code(v["code"], file);
     want += e.code ? fmt::format(" code {}", *e.code) : std::string(" still open");
   }
   if (v["reason"]) {
@@ -164,13 +158,11 @@ void parse_verdict(const YAML::Node& v, const std::string& file, Expectation& e)
     want += fmt::format(" reason '{}'", *e.reason);
   }
   if (v["was_clean"]) {
-    const auto& n = v["was_clean"];
-    const std::string s = scalar(n, file, "was_clean");
-    if (s != "true" && s != "false") throw_spec_error(file, n, "was_clean must be true or false");
-    e.was_clean = s == "true";
+    e.was_clean = yaml::boolean(v["was_clean"], file, "was_clean");
     want += e.was_clean.value() ? " clean" : " not clean";
   }
-  if (want.empty()) throw_spec_error(file, v, "verdict needs at least one of code, reason, was_clean");
+  if (want.empty())
+    throw_spec_error(file, v, "verdict needs at least one of code, reason, was_clean");
   e.text = fmt::format("verdict {}:{}", fmt::join(profile_names, ", "), want);
 }
 
@@ -190,7 +182,7 @@ EventMatcher parse_event_matcher(const YAML::Node& node, const std::string& file
     m.kind = scalar(node["kind"], file, "kind");
     check_kind(m.kind, node["kind"], file);
     if (node["from"]) m.side = scalar(node["from"], file, "from");
-    if (node["code"]) m.code = code_of(node["code"], file);
+    if (node["code"]) m.code = yaml::code(node["code"], file);
     if (node["reason"]) m.reason = scalar(node["reason"], file, "reason");
     m.text = fmt::format("{}{}{}{}", m.side.empty() ? "" : m.side + " ", m.kind,
                          m.code ? fmt::format(" {}", *m.code) : "",
@@ -205,7 +197,8 @@ EventMatcher parse_event_matcher(const YAML::Node& node, const std::string& file
   while (words >> word) tokens.push_back(word);
   std::size_t i = 0;
   if (i < tokens.size() && tokens[i].find('.') == std::string::npos) m.side = tokens[i++];
-  if (i >= tokens.size()) throw_spec_error(file, node, fmt::format("'{}' names no event kind", text));
+  if (i >= tokens.size())
+    throw_spec_error(file, node, fmt::format("'{}' names no event kind", text));
   m.kind = tokens[i++];
   check_kind(m.kind, node, file);
   for (; i < tokens.size(); ++i) {
@@ -216,8 +209,9 @@ EventMatcher parse_event_matcher(const YAML::Node& node, const std::string& file
       break;
     }
     const std::string_view value = t.starts_with("code=") ? std::string_view(t).substr(5) : t;
-    auto code = parse_code(value);
-    if (!code || m.code) throw_spec_error(file, node, fmt::format("cannot read '{}' in event '{}'", t, text));
+    auto code = yaml::parse_u16(value);
+    if (!code || m.code)
+      throw_spec_error(file, node, fmt::format("cannot read '{}' in event '{}'", t, text));
     m.code = code;
   }
   return m;
@@ -227,7 +221,8 @@ std::vector<Expectation> parse_expectations(const YAML::Node& list, const std::s
   if (!list.IsSequence()) throw_spec_error(file, list, "expectations must be a YAML list");
   std::vector<Expectation> out;
   for (const auto& item : list) {
-    if (!item.IsMap()) throw_spec_error(file, item, "each expectation is a map (order, never, gap or verdict)");
+    if (!item.IsMap())
+      throw_spec_error(file, item, "each expectation is a map (order, never, gap or verdict)");
     check_keys(item, {"on", "order", "never", "gap", "verdict", "why"}, file, "an expectation");
     Expectation e;
     e.where = fmt::format("{}:{}", file, item.Mark().line + 1);
@@ -255,7 +250,8 @@ std::vector<Expectation> parse_expectations(const YAML::Node& list, const std::s
       e.type = Expectation::Type::verdict;
       parse_verdict(item["verdict"], file, e);
     }
-    if (kinds != 1) throw_spec_error(file, item, "an expectation has exactly one of order, never, gap, verdict");
+    if (kinds != 1)
+      throw_spec_error(file, item, "an expectation has exactly one of order, never, gap, verdict");
     out.push_back(std::move(e));
   }
   return out;
@@ -265,10 +261,12 @@ std::vector<Expectation> load_expectations(const std::string& path) {
   const YAML::Node root = yaml::load_file(path);
   if (root.IsMap()) {
     check_keys(root, {"expect", "about"}, path, "an expectation file");
-    if (!root["expect"]) throw_spec_error(path, root, "an expectation file is a list, or a map with 'expect'");
+    if (!root["expect"])
+      throw_spec_error(path, root, "an expectation file is a list, or a map with 'expect'");
     return parse_expectations(root["expect"], path);
   }
-  if (!root.IsDefined() || root.IsNull()) throw SpecError(fmt::format("{}: the file is empty", path));
+  if (!root.IsDefined() || root.IsNull())
+    throw SpecError(fmt::format("{}: the file is empty", path));
   return parse_expectations(root, path);
 }
 

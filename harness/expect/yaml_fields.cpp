@@ -16,14 +16,18 @@ std::string scalar(const YAML::Node& n, const std::string& file, std::string_vie
   return n.Scalar();
 }
 
+std::optional<std::uint16_t> parse_u16(std::string_view text) {
+  unsigned v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || end != text.data() + text.size() || v > 65535) return std::nullopt;
+  return static_cast<std::uint16_t>(v);
+}
+
 std::uint16_t code(const YAML::Node& n, const std::string& file) {
   const std::string s = scalar(n, file, "code");
-  unsigned v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc{} || end != s.data() + s.size() || v > 65535) {
-    throw_spec_error(file, n, fmt::format("code '{}' is not a number from 0 to 65535", s));
-  }
-  return static_cast<std::uint16_t>(v);
+  const auto v = parse_u16(s);
+  if (!v) throw_spec_error(file, n, fmt::format("code '{}' is not a number from 0 to 65535", s));
+  return *v;
 }
 
 std::uint64_t count(const YAML::Node& n, const std::string& file, std::string_view what) {
@@ -38,7 +42,9 @@ std::uint64_t count(const YAML::Node& n, const std::string& file, std::string_vi
 
 Nanos duration(const YAML::Node& n, const std::string& file, std::string_view what) {
   auto d = parse_duration(scalar(n, file, what));
-  if (!d) throw_spec_error(file, n, fmt::format("{} '{}' is not a duration like 2s or 250ms", what, n.Scalar()));
+  if (!d)
+    throw_spec_error(file, n,
+                     fmt::format("{} '{}' is not a duration like 2s or 250ms", what, n.Scalar()));
   return *d;
 }
 
@@ -56,8 +62,9 @@ void check_keys(const YAML::Node& map, std::initializer_list<std::string_view> a
     bool ok = false;
     for (auto a : allowed) ok = ok || a == key;
     if (!ok) {
-      throw_spec_error(file, kv.first, fmt::format("unknown key '{}' in {} (allowed: {})", key, what,
-                                                   fmt::join(allowed, ", ")));
+      throw_spec_error(
+          file, kv.first,
+          fmt::format("unknown key '{}' in {} (allowed: {})", key, what, fmt::join(allowed, ", ")));
     }
   }
 }

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -13,6 +14,8 @@
 namespace closewire::yaml {
 
 std::string scalar(const YAML::Node& n, const std::string& file, std::string_view what);
+// A number from 0 to 65535 written in full (a close code, a port), or nothing.
+std::optional<std::uint16_t> parse_u16(std::string_view text);
 std::uint16_t code(const YAML::Node& n, const std::string& file);
 Nanos duration(const YAML::Node& n, const std::string& file, std::string_view what);
 bool boolean(const YAML::Node& n, const std::string& file, std::string_view what);

@@ -89,7 +89,10 @@ void JsonStream::begin_capture(const std::string& file) {
   if (!first_capture_) std::fputc(',', out_);
   first_capture_ = false;
   first_connection_ = true;
-  std::fprintf(out_, "{\"file\":%s,\"connections\":[", nlohmann::json(file).dump().c_str());
+  buffer_ = "{\"file\":";
+  append_json_string(buffer_, file);  // a file name need not be UTF-8
+  buffer_ += ",\"connections\":[";
+  std::fputs(buffer_.c_str(), out_);
 }
 
 void JsonStream::connection(const Connection& leg) {
@@ -126,7 +129,10 @@ void JsonStream::end_capture(const CaptureSummary& s, const std::vector<Outcome>
 
 void JsonStream::end_capture_with_error(const std::string& error) {
   pipe_.drain();
-  std::fprintf(out_, "],\"error\":%s}", nlohmann::json(error).dump().c_str());
+  buffer_ = "],\"error\":";
+  append_json_string(buffer_, error);  // it may quote a file name
+  buffer_ += '}';
+  std::fputs(buffer_.c_str(), out_);
 }
 
 void JsonStream::end() {

@@ -91,15 +91,29 @@ TEST(Expectation, VerdictWithSeveralProfilesAndNullCode) {
   EXPECT_FALSE(xs[0].code.has_value());
 }
 
+// Every kind the analyzer emits can be named (the list of known kinds is kind::kAll).
+TEST(Expectation, EveryEventKindCanBeNamed) {
+  for (const auto k : kind::kAll) {
+    const auto xs = parse("- never: " + std::string(k) + "\n");
+    ASSERT_EQ(xs.size(), 1u) << k;
+  }
+  EXPECT_EQ(parse("- never: tcp.gap\n").size(), 1u);
+}
+
 TEST(Expectation, ErrorsNameFileLineAndColumn) {
   EXPECT_EQ(error_of("- never: tcp.rst\n  bogus: 1\n"),
-            "t.yaml:2:3: unknown key 'bogus' in an expectation (allowed: on, order, never, gap, verdict, why)");
-  EXPECT_EQ(error_of("- never: tcp.rset\n").substr(0, 40), "t.yaml:1:10: unknown event kind 'tcp.rse");
+            "t.yaml:2:3: unknown key 'bogus' in an expectation (allowed: on, order, never, gap, "
+            "verdict, why)");
+  EXPECT_EQ(error_of("- never: tcp.rset\n").substr(0, 40),
+            "t.yaml:1:10: unknown event kind 'tcp.rse");
+  EXPECT_EQ(error_of("- verdict: { profile: firefox, was_clean: maybe }\n"),
+            "t.yaml:1:43: was_clean must be true or false");
   EXPECT_EQ(error_of("- verdict: { profile: opera, code: 1 }\n").substr(0, 38),
             "t.yaml:1:23: unknown profile 'opera' (");
   EXPECT_EQ(error_of("- gap: { from: tcp.syn, to: tcp.fin, is: soon }\n"),
             "t.yaml:1:42: is 'soon' is not a duration like 2s or 250ms");
-  EXPECT_EQ(error_of("- gap: { from: tcp.syn, to: tcp.fin }\n"), "t.yaml:1:8: gap needs 'is', 'min' or 'max'");
+  EXPECT_EQ(error_of("- gap: { from: tcp.syn, to: tcp.fin }\n"),
+            "t.yaml:1:8: gap needs 'is', 'min' or 'max'");
   EXPECT_EQ(error_of("- never: tcp.rst\n  order: [tcp.fin]\n"),
             "t.yaml:1:3: an expectation has exactly one of order, never, gap, verdict");
   EXPECT_EQ(error_of("- verdict: { profile: chrome, code: 70000 }\n"),

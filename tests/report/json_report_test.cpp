@@ -50,14 +50,14 @@ TEST(JsonReport, StreamIsOneValidObjectEvenWithInvalidUtf8) {
   std::FILE* f = std::tmpfile();
   JsonStream s(f);
   s.begin();
-  s.begin_capture("a.pcap");
+  s.begin_capture("caf\xe9.pcap");  // a Latin-1 file name: not UTF-8
   s.connection(leg_with_close(std::string("bad\xff", 4)));
   s.connection(leg_with_close("ok"));
   CaptureSummary summary;
   summary.connections = 2;
   s.end_capture(summary, nullptr);
   s.begin_capture("b.pcap");
-  s.end_capture_with_error("b.pcap: not a capture");
+  s.end_capture_with_error("b\xff.pcap: not a capture");
   s.end();
   std::rewind(f);
   std::string text;
@@ -68,7 +68,8 @@ TEST(JsonReport, StreamIsOneValidObjectEvenWithInvalidUtf8) {
   ASSERT_EQ(j["captures"].size(), 2u);
   EXPECT_EQ(j["captures"][0]["connections"].size(), 2u);
   EXPECT_EQ(j["captures"][0]["summary"]["connections"], 2);
-  EXPECT_EQ(j["captures"][1]["error"], "b.pcap: not a capture");
+  EXPECT_EQ(j["captures"][0]["file"], "caf\ufffd.pcap");
+  EXPECT_EQ(j["captures"][1]["error"], "b\ufffd.pcap: not a capture");
 }
 
 }  // namespace

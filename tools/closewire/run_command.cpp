@@ -215,8 +215,9 @@ int run_run(const RunCommandOptions& opt) {
                             ? nlohmann::json({{"scenario", r.scenario->name}, {"skipped", r.error}})
                             : nlohmann::json({{"scenario", r.scenario->name}, {"error", r.error}});
       std::printf("%s%s", i ? "," : "",
-                  text.empty() || r.status == ScenarioResult::Status::skipped ? stub.dump().c_str()
-                                                                              : text.c_str());
+                  text.empty() || r.status == ScenarioResult::Status::skipped
+                      ? stub.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str()
+                      : text.c_str());
     } else if (r.status == ScenarioResult::Status::environment ||
                r.status == ScenarioResult::Status::bad_input) {
       std::fprintf(stderr, "closewire: %s\n", r.error.c_str());
