@@ -223,7 +223,7 @@ TEST(Analyzer, BadInputThrowsCaptureError) {
 // leg (to 9900, the server).
 TEST(AnalyzerRealCapture, ResetAfterCloseOnTheBrowserLeg) {
   const std::string path = kRealCaptures + "/s4321__D_reset_0__chromium.pcap";
-  if (!std::filesystem::exists(path)) GTEST_SKIP() << "no capture at " << path;
+  ASSERT_TRUE(std::filesystem::exists(path)) << "a checked-in capture is missing: " << path;
   const Result r = analyze(path);
   ASSERT_EQ(r.legs.size(), 6u);
   EXPECT_EQ(r.summary.packets, 72u);
@@ -257,7 +257,8 @@ TEST(AnalyzerRealCapture, ResetAfterCloseOnTheBrowserLeg) {
 }
 
 TEST(AnalyzerRealCapture, EveryCaptureDecodesCleanly) {
-  if (!std::filesystem::exists(kRealCaptures)) GTEST_SKIP() << "no captures at " << kRealCaptures;
+  ASSERT_TRUE(std::filesystem::exists(kRealCaptures))
+      << "checked-in captures missing: " << kRealCaptures;
   int files = 0;
   for (const auto& entry : std::filesystem::directory_iterator(kRealCaptures)) {
     if (entry.path().extension() != ".pcap") continue;

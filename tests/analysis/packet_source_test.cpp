@@ -120,7 +120,7 @@ TEST(PacketSource, MicrosecondPcapIsReportedAsSuch) {
   // The real captures were written with microsecond timestamps.
   const std::string path =
       std::string(CLOSEWIRE_SOURCE_DIR) + "/captures/chromium-156/s4321__direct__chromium.pcap";
-  if (!std::filesystem::exists(path)) GTEST_SKIP() << "no real capture at " << path;
+  ASSERT_TRUE(std::filesystem::exists(path)) << "a checked-in capture is missing: " << path;
   PacketSource source(path);
   EXPECT_FALSE(source.nanosecond_timestamps());
   EXPECT_EQ(source.link_type(), DLT_EN10MB);

@@ -48,7 +48,7 @@ TEST(ConnectionPipe, DrainReturnsOnlyOnceAPartialBatchWasWritten) {
   EXPECT_EQ(written.load(), 3u);
 }
 
-TEST(ConnectionPipe, NothingPushedStartsNoThreadAndDrainReturns) {
+TEST(ConnectionPipe, DrainWithNothingPushedReturnsWithoutCallingTheSink) {
   bool called = false;
   ConnectionPipe pipe([&](std::vector<Connection>&) { called = true; });
   pipe.drain();
