@@ -74,4 +74,13 @@ struct Event {
   std::uint64_t packet = 0;  // 1-based packet number in the capture
 };
 
+inline Event make_event(std::string_view kind, Side from, Nanos t, std::uint64_t packet) {
+  Event e;
+  e.t = t;
+  e.from = from;
+  e.kind = kind;
+  e.packet = packet;
+  return e;
+}
+
 }  // namespace closewire

@@ -34,15 +34,6 @@ std::string_view close_note_of(wire::ClosePayload::Status status) {
   return {};
 }
 
-Event make_event(std::string_view kind, Side from, Nanos t, std::uint64_t packet) {
-  Event e;
-  e.t = t;
-  e.from = from;
-  e.kind = kind;
-  e.packet = packet;
-  return e;
-}
-
 }  // namespace
 
 LegBuilder::Direction::Direction(bool client)
@@ -203,41 +194,35 @@ void LegBuilder::emit_frame(Side from, const wire::Frame& frame, Nanos t, std::u
     if (!frame.fin && !wire::is_control(frame.opcode)) e.note = "more fragments follow";
     add(std::move(e));
   }
-  auto problem = [&](std::string note) {
-    Event e = make_event(kind::protocol_error, from, t, packet);
-    e.reason = wire::opcode_name(frame.opcode);
-    e.bytes = frame.payload_length;
-    e.note = std::move(note);
-    add(std::move(e));
-  };
-  for (const std::string& p : frame.problems) problem(p);
-  if (d.close_seen) problem("frame after a Close frame");  // RFC 6455 5.5.1
+  for (const std::string& p : frame.problems) add_frame_problem(from, frame, p, t, packet);
+  if (d.close_seen)
+    add_frame_problem(from, frame, "frame after a Close frame", t, packet);  // RFC 6455 5.5.1
   if (kind == kind::close) d.close_seen = true;
+}
+
+void LegBuilder::add_frame_problem(Side from, const wire::Frame& frame, std::string note, Nanos t,
+                                   std::uint64_t packet) {
+  Event e = make_event(kind::protocol_error, from, t, packet);
+  e.reason = wire::opcode_name(frame.opcode);
+  e.bytes = frame.payload_length;
+  e.note = std::move(note);
+  add(std::move(e));
 }
 
 void LegBuilder::report_cut_frame(Side from, std::string_view cause, Nanos t,
                                   std::uint64_t packet) {
   Direction& d = dir(from);
   if (!d.decoding || !d.frames.mid_frame()) return;
-  Event e = make_event(kind::protocol_error, from, t, packet);
   const wire::Frame* frame = d.frames.pending_frame();
   if (frame == nullptr) {
+    Event e = make_event(kind::protocol_error, from, t, packet);
     e.note = "frame header cut off by " + std::string(cause);
     add(std::move(e));
     return;
   }
-  e.reason = wire::opcode_name(frame->opcode);
-  e.bytes = frame->payload_length;
-  e.note = "frame cut off by " + std::string(cause);
-  add(std::move(e));
+  add_frame_problem(from, *frame, "frame cut off by " + std::string(cause), t, packet);
   // Header problems of a frame that never completed would otherwise go unreported.
-  for (const std::string& p : frame->problems) {
-    Event pe = make_event(kind::protocol_error, from, t, packet);
-    pe.reason = wire::opcode_name(frame->opcode);
-    pe.bytes = frame->payload_length;
-    pe.note = p;
-    add(std::move(pe));
-  }
+  for (const std::string& p : frame->problems) add_frame_problem(from, *frame, p, t, packet);
   d.decoding = false;
   d.ignoring = true;
 }
@@ -248,11 +233,8 @@ Connection LegBuilder::finish(Nanos observed_until) {
     const wire::Frame* frame = d.decoding ? d.frames.pending_frame() : nullptr;
     if (frame == nullptr) continue;
     for (const std::string& p : frame->problems) {
-      Event e = make_event(kind::protocol_error, side, d.last_t, d.last_packet);
-      e.reason = wire::opcode_name(frame->opcode);
-      e.bytes = frame->payload_length;
-      e.note = p + " (frame incomplete at the end of the capture)";
-      add(std::move(e));
+      add_frame_problem(side, *frame, p + " (frame incomplete at the end of the capture)", d.last_t,
+                        d.last_packet);
     }
   }
   // Bytes delivered after a skipped gap carry their own (earlier) times: keep the timeline in

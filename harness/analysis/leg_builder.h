@@ -61,6 +61,9 @@ class LegBuilder final : public TcpListener {
                        std::uint64_t packet);
   void decode(Side from, std::span<const std::uint8_t> bytes, Nanos t, std::uint64_t packet);
   void emit_frame(Side from, const wire::Frame& frame, Nanos t, std::uint64_t packet);
+  // A ws.protocol_error about `frame`.
+  void add_frame_problem(Side from, const wire::Frame& frame, std::string note, Nanos t,
+                         std::uint64_t packet);
   // A frame left incomplete when `from`'s stream ended (FIN or RST), reported as a protocol error.
   void report_cut_frame(Side from, std::string_view cause, Nanos t, std::uint64_t packet);
   void add(Event&& event) { connection_.events.push_back(std::move(event)); }

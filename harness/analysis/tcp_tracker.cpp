@@ -47,12 +47,7 @@ bool TcpTracker::is_new_connection(const TcpSegment& segment) const {
 }
 
 Event TcpTracker::event(std::string_view kind, Side from, const TcpSegment& segment) const {
-  Event e;
-  e.t = segment.t;
-  e.from = from;
-  e.kind = kind;
-  e.packet = segment.packet;
-  return e;
+  return make_event(kind, from, segment.t, segment.packet);
 }
 
 void TcpTracker::mark_closed(Nanos t) {
@@ -285,11 +280,8 @@ void TcpTracker::drain(Side from, Nanos t, std::uint64_t packet, bool own_times)
     }
   }
   if (d.fin_at && !d.fin_done && d.next == *d.fin_at) {
-    Event e;
-    e.from = from;
-    e.kind = kind::fin;
-    e.t = own_times ? d.fin_t : t;
-    e.packet = own_times ? d.fin_packet : packet;
+    Event e =
+        make_event(kind::fin, from, own_times ? d.fin_t : t, own_times ? d.fin_packet : packet);
     if (e.packet != d.fin_packet) {
       e.note = "arrived out of order in packet " + std::to_string(d.fin_packet);
     }
@@ -316,11 +308,7 @@ void TcpTracker::skip_gap(Side from, const char* why) {
     packet = d.fin_packet;
   }
   if (target <= d.next) return;
-  Event e;
-  e.t = t;
-  e.from = from;
-  e.kind = kind::gap;
-  e.packet = packet;
+  Event e = make_event(kind::gap, from, t, packet);
   e.bytes = static_cast<std::uint64_t>(target - d.next);
   e.note = bytes_text(e.bytes) + " missing from the capture before this packet (" + why + ")";
   listener_.on_tcp_event(std::move(e));

@@ -14,14 +14,16 @@ struct CloseFacts {
   const Event* server_close = nullptr;  // the server's first Close frame
   const Event* client_close = nullptr;  // the client's first Close frame (reply or initiative)
   const Event* server_fin = nullptr;
-  const Event* server_rst = nullptr;    // only RSTs inside the window
-  const Event* client_end = nullptr;    // the client's first FIN or RST
-  const Event* server_error = nullptr;  // protocol error by the server before its Close
+  const Event* server_rst = nullptr;         // only RSTs inside the window
+  const Event* client_end = nullptr;         // the client's first FIN or RST
+  const Event* server_error = nullptr;       // protocol error by the server before its Close
   const Event* frame_after_close = nullptr;  // a server frame after its Close
   Nanos last_seen = 0;
 };
 
-bool is_frame(std::string_view k) { return k.starts_with("ws.") && k != kind::protocol_error; }
+bool is_frame(std::string_view k) {
+  return k.starts_with("ws.") && k != kind::protocol_error;
+}
 
 CloseFacts collect(const Connection& leg) {
   CloseFacts f;
@@ -53,7 +55,8 @@ CloseFacts collect(const Connection& leg) {
 
 // The server side's first FIN or RST: what ends the browser's wait after the closing handshake.
 const Event* server_end(const CloseFacts& f) {
-  if (f.server_fin && f.server_rst) return f.server_fin->t <= f.server_rst->t ? f.server_fin : f.server_rst;
+  if (f.server_fin && f.server_rst)
+    return f.server_fin->t <= f.server_rst->t ? f.server_fin : f.server_rst;
   return f.server_fin ? f.server_fin : f.server_rst;
 }
 
@@ -69,7 +72,9 @@ Verdict received(const Event& close, bool clean, std::string why) {
   return Verdict{close.code, close.reason, clean, true, std::move(why)};
 }
 
-Verdict open_leg(std::string why) { return Verdict{std::nullopt, "", false, false, std::move(why)}; }
+Verdict open_leg(std::string why) {
+  return Verdict{std::nullopt, "", false, false, std::move(why)};
+}
 
 // Chromium (websocket_channel.cc): a failed write of the reply -> 1006; after the handshake the
 // first of EOF (clean), read error (not clean) and its own 2 s timeout (clean; 1006 up to 105).
@@ -78,7 +83,8 @@ Verdict judge_chrome(const CloseFacts& f, bool legacy) {
   const Event* end = server_end(f);
   if (f.frame_after_close) return abnormal("server sent a frame after its Close");
   if (f.server_rst && !f.client_close) {
-    return abnormal("RST from the server side and no Close reply on the wire: the reply's write failed");
+    return abnormal(
+        "RST from the server side and no Close reply on the wire: the reply's write failed");
   }
   const Nanos handshake_done = std::max(s.t, f.client_close ? f.client_close->t : s.t);
   Nanos timeout_at = handshake_done + kChromeCloseTimeout;
@@ -88,16 +94,20 @@ Verdict judge_chrome(const CloseFacts& f, bool legacy) {
   }
   if (end && end->t < timeout_at) {
     if (end->kind == kind::fin) {
-      if (end->t < handshake_done) return received(s, true, "server FIN before the Close reply: read as EOF");
-      return received(s, true, fmt::format("server FIN {} after the closing handshake",
-                                            ms_after(end->t, handshake_done)));
+      if (end->t < handshake_done)
+        return received(s, true, "server FIN before the Close reply: read as EOF");
+      return received(s, true,
+                      fmt::format("server FIN {} after the closing handshake",
+                                  ms_after(end->t, handshake_done)));
     }
     return received(s, false, "RST from the server side after the Close reply was written");
   }
   if (!end && !f.client_end && f.last_seen < timeout_at) {
     return open_leg("capture ends before Chrome's 2 s close timeout");
   }
-  if (legacy) return abnormal("no FIN from the server side within 2 s: close timeout (Chrome <= 105 reports 1006)");
+  if (legacy)
+    return abnormal(
+        "no FIN from the server side within 2 s: close timeout (Chrome <= 105 reports 1006)");
   return received(s, true, "no FIN from the server side within 2 s: closed by its own timeout");
 }
 
@@ -107,8 +117,9 @@ Verdict judge_firefox(const CloseFacts& f) {
   const Event& s = *f.server_close;
   const Event* end = server_end(f);
   if (end && (!f.client_close || end->t < f.client_close->t)) {
-    return received(s, false, fmt::format("server {} reached it before its Close reply",
-                                          end->kind == kind::fin ? "FIN" : "RST"));
+    return received(s, false,
+                    fmt::format("server {} reached it before its Close reply",
+                                end->kind == kind::fin ? "FIN" : "RST"));
   }
   return received(s, true, "Close reply sent");
 }
@@ -116,8 +127,10 @@ Verdict judge_firefox(const CloseFacts& f) {
 // RFC 6455 7.1.4: clean when the closing handshake completed, whatever closed TCP afterwards.
 Verdict judge_rfc(const CloseFacts& f) {
   const Event& s = *f.server_close;
-  if (f.frame_after_close) return abnormal("server sent a frame after its Close: connection failed");
-  if (f.server_rst && !f.client_close) return received(s, false, "RST before the Close reply: handshake incomplete");
+  if (f.frame_after_close)
+    return abnormal("server sent a frame after its Close: connection failed");
+  if (f.server_rst && !f.client_close)
+    return received(s, false, "RST before the Close reply: handshake incomplete");
   return received(s, true, "closing handshake completed");
 }
 
@@ -125,11 +138,16 @@ Verdict judge_rfc(const CloseFacts& f) {
 
 std::string_view to_string(Profile p) {
   switch (p) {
-    case Profile::chrome: return "chrome";
-    case Profile::chrome_legacy: return "chrome-legacy";
-    case Profile::firefox: return "firefox";
-    case Profile::safari: return "safari";
-    case Profile::rfc: return "rfc";
+    case Profile::chrome:
+      return "chrome";
+    case Profile::chrome_legacy:
+      return "chrome-legacy";
+    case Profile::firefox:
+      return "firefox";
+    case Profile::safari:
+      return "safari";
+    case Profile::rfc:
+      return "rfc";
   }
   return "?";
 }
@@ -141,27 +159,48 @@ std::optional<Profile> profile_from_string(std::string_view name) {
   return std::nullopt;
 }
 
-Verdict judge(const Connection& leg, Profile profile) {
-  const CloseFacts f = collect(leg);
+namespace {
+
+Verdict judge_facts(const CloseFacts& f, Profile profile) {
   if (!f.server_close) {
     if (f.server_fin || f.server_rst || f.client_end) {
       return abnormal("TCP closed without a Close frame from the server side");
     }
     return open_leg("no Close frame and no TCP close in the capture");
   }
-  if (f.server_error) return abnormal("server protocol error before its Close: " + f.server_error->note);
+  if (f.server_error)
+    return abnormal("server protocol error before its Close: " + f.server_error->note);
   const std::string& note = f.server_close->note;
   if (!f.server_close->code || (!note.empty() && note != close_note::no_status)) {
     return abnormal("invalid Close frame from the server side: " + note);
   }
   switch (profile) {
-    case Profile::chrome: return judge_chrome(f, false);
-    case Profile::chrome_legacy: return judge_chrome(f, true);
-    case Profile::firefox: return judge_firefox(f);
-    case Profile::safari: return received(*f.server_close, true, "Close received: transport errors ignored");
-    case Profile::rfc: return judge_rfc(f);
+    case Profile::chrome:
+      return judge_chrome(f, false);
+    case Profile::chrome_legacy:
+      return judge_chrome(f, true);
+    case Profile::firefox:
+      return judge_firefox(f);
+    case Profile::safari:
+      return received(*f.server_close, true, "Close received: transport errors ignored");
+    case Profile::rfc:
+      return judge_rfc(f);
   }
   return open_leg("unknown profile");
+}
+
+}  // namespace
+
+Verdict judge(const Connection& leg, Profile profile) {
+  return judge_facts(collect(leg), profile);
+}
+
+std::array<Verdict, kAllProfiles.size()> judge_all(const Connection& leg) {
+  const CloseFacts f = collect(leg);
+  std::array<Verdict, kAllProfiles.size()> verdicts;
+  for (std::size_t i = 0; i < kAllProfiles.size(); ++i)
+    verdicts[i] = judge_facts(f, kAllProfiles[i]);
+  return verdicts;
 }
 
 }  // namespace closewire

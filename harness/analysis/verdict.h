@@ -36,5 +36,7 @@ struct Verdict {
 // Judges `leg` from its own events only (close-semantics.md §3). The leg's client side is the
 // browser, its server side the proxy or server it talks to.
 Verdict judge(const Connection& leg, Profile profile);
+// judge() for every profile, in kAllProfiles order, reading the leg's events once.
+std::array<Verdict, kAllProfiles.size()> judge_all(const Connection& leg);
 
 }  // namespace closewire

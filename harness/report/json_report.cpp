@@ -4,6 +4,7 @@
 #include "harness/report/json_writer.h"
 
 namespace closewire::report {
+namespace {
 
 nlohmann::json event_json(const Event& e, Nanos leg_start) {
   nlohmann::json j = {
@@ -27,8 +28,10 @@ nlohmann::json event_json(const Event& e, Nanos leg_start) {
 
 nlohmann::json verdicts_json(const Connection& leg) {
   nlohmann::json all = nlohmann::json::object();
-  for (Profile p : kAllProfiles) {
-    const Verdict v = judge(leg, p);
+  const auto verdicts = judge_all(leg);
+  for (std::size_t i = 0; i < kAllProfiles.size(); ++i) {
+    const Profile p = kAllProfiles[i];
+    const Verdict& v = verdicts[i];
     all[std::string(to_string(p))] = {
         {"code", v.code ? nlohmann::json(*v.code) : nlohmann::json(nullptr)},
         {"reason", v.reason},
@@ -39,6 +42,8 @@ nlohmann::json verdicts_json(const Connection& leg) {
   }
   return all;
 }
+
+}  // namespace
 
 nlohmann::json connection_json(const Connection& leg) {
   nlohmann::json events = nlohmann::json::array();

@@ -15,8 +15,6 @@
 
 namespace closewire::report {
 
-nlohmann::json event_json(const Event& e, Nanos leg_start);
-nlohmann::json verdicts_json(const Connection& leg);
 nlohmann::json connection_json(const Connection& leg);
 nlohmann::json outcomes_json(const std::vector<Outcome>& results);
 

@@ -7,8 +7,8 @@
 #include <array>
 #include <bit>
 #include <cstring>
-#include <vector>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "harness/analysis/verdict.h"
 
@@ -27,7 +27,8 @@ class Writer {
 
   // Room for `n` more bytes at the returned pointer; commit() the end of what was written.
   char* room(std::size_t n) {
-    if (n > static_cast<std::size_t>(buf_.data() + buf_.size() - p_)) [[unlikely]] grow(n);
+    if (n > static_cast<std::size_t>(buf_.data() + buf_.size() - p_)) [[unlikely]]
+      grow(n);
     return p_;
   }
   void commit(char* end) { p_ = end; }
@@ -281,8 +282,10 @@ void append_connection_json(std::string& out, const Connection& leg) {
   }
   w.put('{');
   bool first = true;
-  for (Profile p : kAllProfiles) {
-    const Verdict v = judge(leg, p);
+  const auto verdicts = judge_all(leg);
+  for (std::size_t i = 0; i < kAllProfiles.size(); ++i) {
+    const Profile p = kAllProfiles[i];
+    const Verdict& v = verdicts[i];
     if (!first) w.put(',');
     first = false;
     w.string(to_string(p));

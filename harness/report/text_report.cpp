@@ -19,7 +19,8 @@ std::string paint(const TextStyle& s, std::string_view code, std::string_view te
 
 std::string printable(std::string_view text, std::size_t max) {
   std::string out;
-  for (char c : text.substr(0, max)) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '.' : c;
+  for (char c : text.substr(0, max))
+    out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '.' : c;
   if (text.size() > max) out += "…";
   return out;
 }
@@ -37,7 +38,8 @@ std::string describe(const Event& e, const TextStyle& style) {
     d += " " + printable(e.reason, 40);
   } else if (e.kind.starts_with("ws.") && e.kind != kind::protocol_error) {
     d += fmt::format(" {} B", e.bytes);
-    if (e.kind == kind::text && !e.reason.empty()) d += fmt::format(" \"{}\"", printable(e.reason, 20));
+    if (e.kind == kind::text && !e.reason.empty())
+      d += fmt::format(" \"{}\"", printable(e.reason, 20));
   } else if (e.kind == kind::retransmit) {
     d += fmt::format(" {} B", e.bytes);
   }
@@ -78,7 +80,8 @@ TextStyle style_for(std::FILE* out) {
 
 std::string leg_heading(const Connection& leg, std::string_view name) {
   return fmt::format("{}  {} → {}  {}{}", name, leg.client.str(), leg.server.str(),
-                     leg.websocket ? "WebSocket" : "TCP", leg.syn_seen ? "" : "  (no SYN in capture)");
+                     leg.websocket ? "WebSocket" : "TCP",
+                     leg.syn_seen ? "" : "  (no SYN in capture)");
 }
 
 std::string timeline(const Connection& leg, const LegView& names, const TextStyle& style,
@@ -89,7 +92,9 @@ std::string timeline(const Connection& leg, const LegView& names, const TextStyl
     for (std::size_t i = 0; i < leg.events.size(); ++i) shown.insert(i);
   } else {
     for (std::size_t i : only) {
-      for (std::size_t j = i >= around ? i - around : 0; j <= i + around && j < leg.events.size(); ++j) shown.insert(j);
+      for (std::size_t j = i >= around ? i - around : 0; j <= i + around && j < leg.events.size();
+           ++j)
+        shown.insert(j);
     }
   }
   const std::set<std::size_t> marked(only.begin(), only.end());
@@ -103,21 +108,27 @@ std::string timeline(const Connection& leg, const LegView& names, const TextStyl
     last = i;
     const Event& e = leg.events[i];
     const double ms = static_cast<double>(e.t - leg.start) / kNanosPerMilli;
-    const std::string who = e.from == Side::client ? fmt::format("{:<{}} ─▶", names.client_name, w + 1)
-                                                   : fmt::format("◀─ {:>{}}", names.server_name, w + 1);
-    out += fmt::format("{} {:>10.3f}  {}  {}\n", marked.contains(i) ? ">" : " ", ms, who, describe(e, style));
+    const std::string who = e.from == Side::client
+                                ? fmt::format("{:<{}} ─▶", names.client_name, w + 1)
+                                : fmt::format("◀─ {:>{}}", names.server_name, w + 1);
+    out += fmt::format("{} {:>10.3f}  {}  {}\n", marked.contains(i) ? ">" : " ", ms, who,
+                       describe(e, style));
   }
   if (!shown.empty() && last + 1 < leg.events.size()) out += fmt::format("  {:>10}\n", "…");
   return out;
 }
 
 std::string verdict_table(const Connection& leg, const TextStyle& style) {
-  std::string out = fmt::format("  {:<14} {:>5}  {:<10} {:<6} {}\n", "profile", "code", "reason", "clean", "why");
-  for (Profile p : kAllProfiles) {
-    const Verdict v = judge(leg, p);
+  std::string out =
+      fmt::format("  {:<14} {:>5}  {:<10} {:<6} {}\n", "profile", "code", "reason", "clean", "why");
+  const auto verdicts = judge_all(leg);
+  for (std::size_t i = 0; i < kAllProfiles.size(); ++i) {
+    const Profile p = kAllProfiles[i];
+    const Verdict& v = verdicts[i];
     const std::string code = !v.closed ? "open" : v.code ? std::to_string(*v.code) : "-";
     const std::string clean = !v.closed ? "-" : v.was_clean ? "yes" : "no";
-    std::string row = fmt::format("  {:<14} {:>5}  {:<10} {:<6} ", to_string(p), code, printable(v.reason, 10), clean);
+    std::string row = fmt::format("  {:<14} {:>5}  {:<10} {:<6} ", to_string(p), code,
+                                  printable(v.reason, 10), clean);
     if (v.closed && (!v.was_clean || v.code == 1006)) row = paint(style, "1;31", row);
     out += row + wrap(v.why, 42, static_cast<std::size_t>(style.width)) + "\n";
   }
@@ -135,7 +146,9 @@ std::string outcomes(const std::vector<Outcome>& results, const TextStyle& style
     }
     out += fmt::format("  {}  {}{}   ({})\n", paint(style, "1;31", "FAIL"), x.text, leg, x.where);
     out += fmt::format("        expected: {}\n        found:    {}\n", o.expected, o.found);
-    if (o.leg) out += timeline(*o.leg->connection, *o.leg, style, o.marks.empty() ? std::vector<std::size_t>{} : o.marks);
+    if (o.leg)
+      out += timeline(*o.leg->connection, *o.leg, style,
+                      o.marks.empty() ? std::vector<std::size_t>{} : o.marks);
   }
   return out;
 }

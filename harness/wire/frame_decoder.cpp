@@ -143,7 +143,6 @@ void FrameDecoder::begin_frame(const std::uint8_t* h, std::uint64_t offset) {
   // Valid control frames (<= 125 bytes) are always kept whole; the cap bounds invalid ones too.
   f.payload.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(len, kRetainedPayload)));
   payload_remaining_ = len;
-  payload_seen_ = 0;
   in_payload_ = true;
 }
 
@@ -157,7 +156,6 @@ std::size_t FrameDecoder::take_payload(const std::uint8_t* p, std::size_t n) {
     payload.append(reinterpret_cast<const char*>(p), keep);
     if (current_.masked) unmask(payload.data() + old, keep, mask_, old & 3);
   }
-  payload_seen_ += take;
   payload_remaining_ -= take;
   return take;
 }

@@ -51,7 +51,6 @@ class FrameDecoder {
   bool in_payload_ = false;
   Frame current_;
   std::uint64_t payload_remaining_ = 0;
-  std::uint64_t payload_seen_ = 0;
   std::uint8_t mask_[4] = {0, 0, 0, 0};
   bool in_fragmented_message_ = false;
 };

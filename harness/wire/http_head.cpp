@@ -33,7 +33,6 @@ class HeadParser final : public http::basic_parser<isRequest> {
   }
 
   http::verb method = http::verb::unknown;
-  std::string target;
   unsigned status = 0;
   bool upgrade_websocket = false;   // an Upgrade field lists "websocket"
   bool connection_upgrade = false;  // a Connection field lists "upgrade"
@@ -42,9 +41,8 @@ class HeadParser final : public http::basic_parser<isRequest> {
   using error_code = boost::beast::error_code;
   using string_view = boost::beast::string_view;
 
-  void on_request_impl(http::verb m, string_view, string_view t, int, error_code&) override {
+  void on_request_impl(http::verb m, string_view, string_view, int, error_code&) override {
     method = m;
-    target.assign(t.data(), t.size());
   }
   void on_response_impl(int code, string_view, int, error_code&) override {
     status = static_cast<unsigned>(code);
@@ -154,8 +152,7 @@ std::size_t HttpHeadParser::feed(std::span<const std::uint8_t> bytes) {
 // Keeps what the accessors report and frees the parser, while it is still in cache.
 void HttpHeadParser::finish_head() {
   if (kind_ == Kind::request) {
-    HeadParser<true>& req = *impl_->request;
-    target_ = std::move(req.target);
+    const HeadParser<true>& req = *impl_->request;
     websocket_upgrade_ =
         req.method == http::verb::get && req.upgrade_websocket && req.connection_upgrade;
   } else {
@@ -172,11 +169,6 @@ bool HttpHeadParser::is_websocket_upgrade_request() const {
 unsigned HttpHeadParser::status() const {
   if (state_ != State::done || kind_ != Kind::response) return 0;
   return status_;
-}
-
-std::string HttpHeadParser::target() const {
-  if (state_ != State::done || kind_ != Kind::request) return {};
-  return target_;
 }
 
 const std::string& HttpHeadParser::first_line() const {

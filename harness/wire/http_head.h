@@ -29,7 +29,6 @@ class HttpHeadParser {
   // Valid once done.
   bool is_websocket_upgrade_request() const;  // GET with Upgrade: websocket, Connection: upgrade
   unsigned status() const;                    // response status (101 for an accepted upgrade)
-  std::string target() const;                 // request target, e.g. "/chat"
   // "GET /chat HTTP/1.1" or "HTTP/1.1 101 Switching Protocols" (empty until done).
   const std::string& first_line() const;
 
@@ -45,7 +44,6 @@ class HttpHeadParser {
   State state_ = State::need_more;
   std::string error_;
   std::string first_line_;
-  std::string target_;
   unsigned status_ = 0;
   bool websocket_upgrade_ = false;  // a GET with Upgrade: websocket and Connection: upgrade
 };

@@ -14,8 +14,8 @@ Connection sample(bool websocket, std::string reason) {
   c.server = {"::1", 9800};
   c.websocket = websocket;
   c.start = 1'764'000'000'123'456'789;
-  auto add = [&](Nanos dt, Side from, std::string_view k, std::optional<std::uint16_t> code, std::string text,
-                 std::string note) {
+  auto add = [&](Nanos dt, Side from, std::string_view k, std::optional<std::uint16_t> code,
+                 std::string text, std::string note) {
     Event e;
     e.t = c.start + dt;
     e.from = from;
@@ -42,9 +42,15 @@ void expect_same(const Connection& c) {
   EXPECT_EQ(nlohmann::json::parse(fast), connection_json(c)) << fast;
 }
 
-TEST(JsonWriter, SameAsTheJsonTreeForAWebSocketLeg) { expect_same(sample(true, "test")); }
-TEST(JsonWriter, SameAsTheJsonTreeForAPlainTcpLeg) { expect_same(sample(false, "test")); }
-TEST(JsonWriter, EscapesQuotesControlAndNonAscii) { expect_same(sample(true, "a \"b\" \\ c\t ü €")); }
+TEST(JsonWriter, SameAsTheJsonTreeForAWebSocketLeg) {
+  expect_same(sample(true, "test"));
+}
+TEST(JsonWriter, SameAsTheJsonTreeForAPlainTcpLeg) {
+  expect_same(sample(false, "test"));
+}
+TEST(JsonWriter, EscapesQuotesControlAndNonAscii) {
+  expect_same(sample(true, "a \"b\" \\ c\t ü € \x01\x1f"));
+}
 
 TEST(JsonWriter, ReplacesInvalidUtf8) {
   std::string fast;

@@ -88,8 +88,10 @@ double connection_ms(const std::vector<Observation>& log, std::size_t connection
 
 std::string verdict_line(const Connection& leg) {
   std::string out;
-  for (Profile p : kAllProfiles) {
-    const Verdict v = judge(leg, p);
+  const auto verdicts = judge_all(leg);
+  for (std::size_t i = 0; i < kAllProfiles.size(); ++i) {
+    const Profile p = kAllProfiles[i];
+    const Verdict& v = verdicts[i];
     const std::string code = !v.closed ? "open" : v.code ? std::to_string(*v.code) : "none";
     out += fmt::format("{}{} {}{}", out.empty() ? "" : ", ", to_string(p), code,
                        v.closed ? (v.was_clean ? " clean" : " not clean") : "");
