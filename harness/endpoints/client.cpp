@@ -34,9 +34,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   std::string request;
   ObservationLog log;
   std::shared_ptr<Peer> peer;
-  std::function<void(const ClientOutcome&)> finished_cb;
   bool finished = false;
-  bool reported = false;
   bool timer_armed = false;
   bool stopped = false;
 
@@ -59,7 +57,6 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     socket.close(ignored);
     finished = true;
     record(K::closed, std::move(why));
-    report();
   }
 
   void start() {
@@ -131,7 +128,6 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
         break;
       case K::closed:
         timer.cancel();
-        report();
         break;
       default:
         break;
@@ -147,12 +143,6 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
       self->peer->note_timeout("close timeout " + std::to_string(self->timeout->count()) + "ms");
       self->peer->close_plain("plain close after the own close timeout");
     });
-  }
-
-  void report() {
-    if (reported || !finished_cb) return;
-    reported = true;
-    if (auto out = judge_outcome(config.profile, log.entries())) finished_cb(*out);
   }
 
   void stop() {
@@ -179,14 +169,8 @@ void Client::start() {
 void Client::stop() {
   impl_->stop();
 }
-const ClientConfig& Client::config() const {
-  return impl_->config;
-}
 ObservationLog& Client::log() {
   return impl_->log;
-}
-void Client::on_finished(std::function<void(const ClientOutcome&)> fn) {
-  impl_->finished_cb = std::move(fn);
 }
 std::shared_ptr<Peer> Client::peer() const {
   return impl_->peer;
@@ -199,9 +183,6 @@ bool Client::finished() const {
 }
 std::optional<ClientOutcome> Client::outcome() const {
   return judge_outcome(impl_->config.profile, impl_->log.entries());
-}
-std::optional<std::chrono::milliseconds> Client::close_timeout() const {
-  return impl_->timeout;
 }
 
 }  // namespace closewire::endpoints

@@ -38,17 +38,13 @@ class Client {
   void start();
   void stop();  // abandons the connection (plain close), no further callbacks
 
-  const ClientConfig& config() const;
   ObservationLog& log();  // connect, upgrade, frames, socket events, own timeout
   void subscribe(ObservationLog::Subscriber s) { log().subscribe(std::move(s)); }
-  // Runs once, when the client's socket is closed, with its outcome.
-  void on_finished(std::function<void(const ClientOutcome&)> fn);
 
   std::shared_ptr<Peer> peer() const;  // after the upgrade: send frames, close, ...
   bool upgraded() const;
   bool finished() const;  // the client's socket is closed
   std::optional<ClientOutcome> outcome() const;
-  std::optional<std::chrono::milliseconds> close_timeout() const;
 
  private:
   struct Impl;

@@ -25,8 +25,7 @@ SideClose EnvoyProxy::downstream_close(const EnvoyConfig& c) {
   return SideClose::flush_write(c.delayed_close_timeout);
 }
 
-EnvoyProxy::EnvoyProxy(boost::asio::io_context& io, EnvoyConfig config)
-    : config_(std::move(config)),
-      listener_(io, config_.host, config_.port, relay_config(config_)) {}
+EnvoyProxy::EnvoyProxy(boost::asio::io_context& io, const EnvoyConfig& config)
+    : listener_(io, config.host, config.port, relay_config(config)) {}
 
 }  // namespace closewire::endpoints

@@ -35,11 +35,10 @@ struct EnvoyConfig {
 // RST closes the upstream at once (NoFlush).
 class EnvoyProxy {
  public:
-  EnvoyProxy(boost::asio::io_context& io, EnvoyConfig config);
+  EnvoyProxy(boost::asio::io_context& io, const EnvoyConfig& config);
 
   std::uint16_t port() const { return listener_.endpoint().port(); }
   boost::asio::ip::tcp::endpoint endpoint() const { return listener_.endpoint(); }
-  const EnvoyConfig& config() const { return config_; }
   ObservationLog& log() { return listener_.log(); }
   std::size_t connections() const { return listener_.connections(); }
   void stop() { listener_.stop(); }
@@ -48,7 +47,6 @@ class EnvoyProxy {
   static SideClose downstream_close(const EnvoyConfig& config);
 
  private:
-  EnvoyConfig config_;
   ProxyListener listener_;
 };
 

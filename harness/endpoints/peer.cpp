@@ -72,7 +72,7 @@ void Peer::on_frame(const wire::Frame& frame) {
     if (!close_received_) close_received_ = ReceivedClose{payload.code, payload.reason};
   }
   bool answer_ping =
-      frame.opcode == static_cast<std::uint8_t>(wire::Opcode::ping) && auto_pong_ && !close_queued_;
+      frame.opcode == static_cast<std::uint8_t>(wire::Opcode::ping) && !close_queued_;
   add(std::move(o));
   if (answer_ping) send_pong(frame.payload);
 }

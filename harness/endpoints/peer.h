@@ -63,8 +63,6 @@ class Peer : public std::enable_shared_from_this<Peer> {
   bool close_sent() const { return close_sent_; }      // our Close frame is in the kernel
   bool is_open() const { return stream_->is_open(); }
   TcpStream& stream() { return *stream_; }
-  Role role() const { return role_; }
-  void set_auto_pong(bool on) { auto_pong_ = on; }
 
  private:
   Peer(Role role, std::size_t connection);
@@ -83,7 +81,6 @@ class Peer : public std::enable_shared_from_this<Peer> {
   std::optional<ReceivedClose> close_received_;
   bool close_queued_ = false;
   bool close_sent_ = false;
-  bool auto_pong_ = true;
 };
 
 }  // namespace closewire::endpoints

@@ -230,9 +230,6 @@ std::uint16_t Server::port() const {
 tcp::endpoint Server::endpoint() const {
   return impl_->bound;
 }
-const ServerConfig& Server::config() const {
-  return impl_->config;
-}
 ObservationLog& Server::log() {
   return impl_->log;
 }

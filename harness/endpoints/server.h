@@ -42,7 +42,6 @@ class Server {
 
   std::uint16_t port() const;
   boost::asio::ip::tcp::endpoint endpoint() const;
-  const ServerConfig& config() const;
 
   // Every connection's observations, with Observation::connection = accept order.
   ObservationLog& log();

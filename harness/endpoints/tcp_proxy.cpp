@@ -15,8 +15,7 @@ RelayConfig relay_config(const TcpProxyConfig& c) {
 }
 }  // namespace
 
-TcpProxy::TcpProxy(boost::asio::io_context& io, TcpProxyConfig config)
-    : config_(std::move(config)),
-      listener_(io, config_.host, config_.port, relay_config(config_)) {}
+TcpProxy::TcpProxy(boost::asio::io_context& io, const TcpProxyConfig& config)
+    : listener_(io, config.host, config.port, relay_config(config)) {}
 
 }  // namespace closewire::endpoints

@@ -31,17 +31,15 @@ struct TcpProxyConfig {
 
 class TcpProxy {
  public:
-  TcpProxy(boost::asio::io_context& io, TcpProxyConfig config);
+  TcpProxy(boost::asio::io_context& io, const TcpProxyConfig& config);
 
   std::uint16_t port() const { return listener_.endpoint().port(); }
   boost::asio::ip::tcp::endpoint endpoint() const { return listener_.endpoint(); }
-  const TcpProxyConfig& config() const { return config_; }
   ObservationLog& log() { return listener_.log(); }
   std::size_t connections() const { return listener_.connections(); }
   void stop() { listener_.stop(); }
 
  private:
-  TcpProxyConfig config_;
   ProxyListener listener_;
 };
 

@@ -54,12 +54,10 @@ class TcpStream : public std::enable_shared_from_this<TcpStream> {
 
   void start_reading();
   void stop_reading();  // no read() from now on; bytes that arrive stay in the kernel
-  bool read_done() const { return read_done_; }
 
   // Queued writes go out in order; `done` runs when this piece is in the kernel or failed.
   void write(std::string bytes, WriteDone done = {});
   void after_flush(std::function<void()> fn);  // at once when nothing is queued
-  bool flushed() const { return queue_.empty(); }
 
   // Closes in `mode`; `delay` is the delayed-close timeout (0: close right after the flush), or
   // how long close-unread waits for bytes to leave unread.

@@ -530,11 +530,14 @@ std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions
   }
   name_legs(s, run.ports(), r);
 
+  // The context borrows the result's legs (a vector moved keeps its elements where they are, so
+  // the outcomes' leg pointers stay valid when they go back).
   EvalContext ctx;
-  ctx.legs = r.legs;
+  ctx.legs = std::move(r.legs);
   ctx.tolerance_scale = options.tolerance_scale;
+  const std::string default_leg = s.leg_names().front();
   for (std::size_t i = 0; i < ctx.legs.size(); ++i) {
-    if (ctx.legs[i].name == s.leg_names().front()) ctx.default_legs.push_back(i);
+    if (ctx.legs[i].name == default_leg) ctx.default_legs.push_back(i);
   }
   // The client's own outcome must equal what the analyzer says its profile reports; a real
   // Chromium is judged by the `chrome` rules (current Chromium), a build up to 105 by the
@@ -565,16 +568,8 @@ std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions
     }
   }
   r.outcomes = evaluate(s.expectations, ctx);
-  std::vector<Expectation> implicit(r.implicit.begin(), r.implicit.end());
-  for (auto& o : evaluate(implicit, ctx)) {
-    // Re-point at the stable copy in r.implicit.
-    o.expectation = &r.implicit[static_cast<std::size_t>(o.expectation - implicit.data())];
-    r.outcomes.push_back(std::move(o));
-  }
-  // LegViews in ctx are copies: point outcomes at the result's own.
-  for (auto& o : r.outcomes) {
-    if (o.leg) o.leg = &r.legs[static_cast<std::size_t>(o.leg - ctx.legs.data())];
-  }
+  for (auto& o : evaluate(r.implicit, ctx)) r.outcomes.push_back(std::move(o));
+  r.legs = std::move(ctx.legs);
   bool passed = finished && r.error.empty();
   if (!finished) {
     r.error =

@@ -2,7 +2,6 @@
 // analyzer and expectations as a replay.
 #pragma once
 
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,8 +41,10 @@ struct ScenarioResult {
   Status status = Status::failed;
   std::string error;  // one line, for bad_input / environment / skipped / a run that did not finish
   std::vector<Connection> connections;
-  std::vector<LegView> legs;         // named legs, pointing into `connections`
-  std::deque<Expectation> implicit;  // checks the runner adds (client outcome = verdict)
+  std::vector<LegView> legs;  // named legs, pointing into `connections`
+  // Checks the runner adds (client outcome = verdict); filled before evaluation, never after, so
+  // outcomes may point into it.
+  std::vector<Expectation> implicit;
   std::vector<Outcome> outcomes;
   std::optional<endpoints::ClientOutcome> client_outcome;  // a real browser's close event too
   std::string client_label;  // "chrome-legacy" (a profile) or "chromium 156.0..." (real)

@@ -14,7 +14,6 @@ class TimingPriority {
   ~TimingPriority();
   TimingPriority(const TimingPriority&) = delete;
   TimingPriority& operator=(const TimingPriority&) = delete;
-  bool raised() const { return how_ != How::none; }
 
  private:
   enum class How { none, fifo, nice };
