@@ -9,14 +9,12 @@
 
 namespace closewire::endpoints {
 
-namespace {
 std::string base64(const void* data, std::size_t n) {
   namespace b64 = boost::beast::detail::base64;
   std::string out(b64::encoded_size(n), '\0');
   out.resize(b64::encode(out.data(), data, n));
   return out;
 }
-}  // namespace
 
 std::string websocket_accept(std::string_view key) {
   static constexpr std::string_view kGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";

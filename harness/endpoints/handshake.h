@@ -1,10 +1,14 @@
 // The HTTP/1.1 WebSocket upgrade (RFC 6455 §4) as closewire's own endpoints speak it.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
 namespace closewire::endpoints {
+
+// Standard base64 (RFC 4648, with '=' padding) of `n` bytes at `data`.
+std::string base64(const void* data, std::size_t n);
 
 // base64(SHA-1(key + RFC 6455 GUID)).
 std::string websocket_accept(std::string_view key);

@@ -21,10 +21,6 @@
 namespace closewire::test {
 namespace {
 
-bool is_v6(const std::string& ip) {
-  return ip.find(':') != std::string::npos;
-}
-
 std::string to_string(const Tins::PDU::serialization_type& bytes) {
   return std::string(bytes.begin(), bytes.end());
 }
@@ -32,7 +28,7 @@ std::string to_string(const Tins::PDU::serialization_type& bytes) {
 // The IP packet (with the given transport PDU inside) as bytes; libtins fills lengths and
 // checksums.
 std::string ip_packet(const Endpoint& src, const Endpoint& dst, Tins::PDU& transport) {
-  if (is_v6(src.ip)) {
+  if (src.is_v6()) {
     Tins::IPv6 ip(Tins::IPv6Address(dst.ip), Tins::IPv6Address(src.ip));
     ip /= transport;
     return to_string(ip.serialize());
@@ -137,7 +133,7 @@ void CaptureBuilder::add(const TcpPacket& p) {
   tcp.window(p.window);
   if (p.wscale) tcp.winscale(*p.wscale);
   if (!p.payload.empty()) tcp /= Tins::RawPDU(p.payload);
-  std::string bytes = frame(ip_packet(p.src, p.dst, tcp), is_v6(p.src.ip));
+  std::string bytes = frame(ip_packet(p.src, p.dst, tcp), p.src.is_v6());
   const auto size = static_cast<std::uint32_t>(bytes.size());
   records_.push_back(Record{p.t, std::move(bytes), size});
 }
@@ -146,7 +142,7 @@ void CaptureBuilder::add_udp(Nanos t, const Endpoint& src, const Endpoint& dst,
                              std::string_view payload) {
   Tins::UDP udp(dst.port, src.port);
   udp /= Tins::RawPDU(std::string(payload));
-  std::string bytes = frame(ip_packet(src, dst, udp), is_v6(src.ip));
+  std::string bytes = frame(ip_packet(src, dst, udp), src.is_v6());
   const auto size = static_cast<std::uint32_t>(bytes.size());
   records_.push_back(Record{t, std::move(bytes), size});
 }

@@ -9,18 +9,13 @@
 
 #include "harness/analysis/connection.h"
 #include "harness/analysis/event.h"
+#include "harness/analysis/packet_source.h"
 
 namespace closewire::test {
 
 enum class Link { ethernet, sll, sll2, raw, null_loopback, loop };
 
-namespace flags {
-inline constexpr std::uint16_t fin = 0x01;
-inline constexpr std::uint16_t syn = 0x02;
-inline constexpr std::uint16_t rst = 0x04;
-inline constexpr std::uint16_t psh = 0x08;
-inline constexpr std::uint16_t ack = 0x10;
-}  // namespace flags
+namespace flags = closewire::tcp_flag;
 
 inline constexpr Nanos ms(double v) {
   return static_cast<Nanos>(v * kNanosPerMilli);

@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "harness/analysis/packet_source.h"
+#include "harness/endpoints/handshake.h"
 #include "harness/wire/close_payload.h"
 #include "harness/wire/frame.h"
 #include "harness/wire/frame_encoder.h"
@@ -49,67 +51,9 @@ class Rng {
   std::uint64_t state_;
 };
 
-// --- SHA-1 and base64, for Sec-WebSocket-Key / Sec-WebSocket-Accept -------------------------
-
-std::array<std::uint8_t, 20> sha1(std::string_view text) {
-  std::uint32_t h[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
-  std::string msg(text);
-  const std::uint64_t bits = static_cast<std::uint64_t>(text.size()) * 8;
-  msg.push_back(static_cast<char>(0x80));
-  while (msg.size() % 64 != 56) msg.push_back('\0');
-  for (int i = 7; i >= 0; --i) msg.push_back(static_cast<char>((bits >> (i * 8)) & 0xFF));
-  auto rol = [](std::uint32_t v, int n) { return (v << n) | (v >> (32 - n)); };
-  for (std::size_t block = 0; block < msg.size(); block += 64) {
-    std::uint32_t w[80];
-    for (int i = 0; i < 16; ++i) {
-      const auto* p = reinterpret_cast<const std::uint8_t*>(msg.data() + block + i * 4);
-      w[i] = (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) |
-             (std::uint32_t{p[2]} << 8) | p[3];
-    }
-    for (int i = 16; i < 80; ++i) w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-    std::uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
-    for (int i = 0; i < 80; ++i) {
-      std::uint32_t f, k;
-      if (i < 20) {
-        f = (b & c) | (~b & d), k = 0x5A827999;
-      } else if (i < 40) {
-        f = b ^ c ^ d, k = 0x6ED9EBA1;
-      } else if (i < 60) {
-        f = (b & c) | (b & d) | (c & d), k = 0x8F1BBCDC;
-      } else {
-        f = b ^ c ^ d, k = 0xCA62C1D6;
-      }
-      const std::uint32_t t = rol(a, 5) + f + e + k + w[i];
-      e = d, d = c, c = rol(b, 30), b = a, a = t;
-    }
-    h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e;
-  }
-  std::array<std::uint8_t, 20> out{};
-  for (int i = 0; i < 20; ++i) out[i] = static_cast<std::uint8_t>(h[i / 4] >> (24 - 8 * (i % 4)));
-  return out;
-}
-
-std::string base64(const std::uint8_t* p, std::size_t n) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  for (std::size_t i = 0; i < n; i += 3) {
-    const std::uint32_t v = (std::uint32_t{p[i]} << 16) |
-                            (i + 1 < n ? std::uint32_t{p[i + 1]} << 8 : 0) |
-                            (i + 2 < n ? std::uint32_t{p[i + 2]} : 0);
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(i + 1 < n ? kAlphabet[(v >> 6) & 63] : '=');
-    out.push_back(i + 2 < n ? kAlphabet[v & 63] : '=');
-  }
-  return out;
-}
-
 // --- one connection's packets, planned up front -------------------------------------------
 
-namespace flag {
-constexpr std::uint8_t fin = 0x01, syn = 0x02, rst = 0x04, psh = 0x08, ack = 0x10;
-}
+namespace flag = tcp_flag;
 
 constexpr int kClient = 0, kServer = 1;
 
@@ -218,9 +162,8 @@ void build_plan(Plan& plan, std::uint64_t index, const GeneratorOptions& o, Nano
   // HTTP upgrade, as headless Chrome sends it, and the server's 101.
   std::uint8_t key_bytes[16];
   for (auto& k : key_bytes) k = static_cast<std::uint8_t>(rng.next());
-  const std::string key = base64(key_bytes, sizeof key_bytes);
-  const auto digest = sha1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
-  const std::string accept = base64(digest.data(), digest.size());
+  const std::string key = endpoints::base64(key_bytes, sizeof key_bytes);
+  const std::string accept = endpoints::websocket_accept(key);
   const char* topic = kTopics[rng.below(std::size(kTopics))];
   const std::string request = fmt::format(
       "GET /ws/{} HTTP/1.1\r\n"
