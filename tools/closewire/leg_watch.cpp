@@ -39,6 +39,13 @@ LegWatch::~LegWatch() {
 
 const std::vector<Connection>& LegWatch::legs() {
   const std::uint64_t packets = capture_.checkpoint();
+  if (const std::uint64_t dropped = capture_.dropped(); dropped > reported_drops_) {
+    reported_drops_ = dropped;
+    std::fflush(stdout);
+    std::fprintf(stderr,
+                 "closewire: the capture dropped %llu packets: verdicts from it may be wrong\n",
+                 static_cast<unsigned long long>(dropped));
+  }
   if (packets == analysed_packets_) return legs_;
   analysed_packets_ = packets;
   legs_.clear();

@@ -41,7 +41,6 @@ class LegWatch {
                      Done done);
   // Ends every pending wait now with the capture as it is (shutdown).
   void finish_all();
-  std::size_t pending() const { return waits_.size(); }
 
  private:
   struct Wait {
@@ -60,6 +59,7 @@ class LegWatch {
   StandaloneCapture& capture_;
   std::string snapshot_path_;
   std::uint64_t analysed_packets_ = ~std::uint64_t{0};
+  std::uint64_t reported_drops_ = 0;  // drops already reported on stderr
   std::vector<Connection> legs_;
   std::list<std::shared_ptr<Wait>> waits_;
 };

@@ -104,7 +104,9 @@ void StandaloneCapture::run() {
     if (asked > done_ || stopping || !error.empty()) {
       pcap_dump_flush(handles_->dumper);
       const long size = pcap_dump_ftell(handles_->dumper);
+      const CaptureRing::Drops drops = ring_->drops_since_filter();
       std::lock_guard lock(mutex_);
+      dropped_ = drops.kernel + drops.interface;
       if (size > 0) flushed_bytes_ = static_cast<std::uint64_t>(size);
       done_ = asked;
       checkpointed_ = packets_;
@@ -129,6 +131,11 @@ std::uint64_t StandaloneCapture::checkpoint() {
   }
   if (!thread_error_.empty()) throw std::runtime_error(thread_error_);
   return checkpointed_;
+}
+
+std::uint64_t StandaloneCapture::dropped() const {
+  std::lock_guard lock(mutex_);
+  return dropped_;
 }
 
 void StandaloneCapture::snapshot(const std::string& to) const {

@@ -42,6 +42,8 @@ class StandaloneCapture {
 
   // Drains the ring into the file and flushes it; returns how many packets the file holds.
   std::uint64_t checkpoint();
+  // Packets the kernel dropped, as of the last checkpoint: a verdict from such a file may be wrong.
+  std::uint64_t dropped() const;
   // Copies the file as of the last checkpoint (whole records only) to `to`.
   void snapshot(const std::string& to) const;
   // Last checkpoint, flush, close. Throws std::runtime_error when the kernel dropped packets.
@@ -68,6 +70,7 @@ class StandaloneCapture {
   std::uint64_t packets_ = 0;        // written so far (capture thread only)
   std::uint64_t checkpointed_ = 0;   // packets in the file at the last checkpoint (under mutex_)
   std::uint64_t flushed_bytes_ = 0;  // file size at the last checkpoint
+  std::uint64_t dropped_ = 0;        // at the last checkpoint (under mutex_)
   LiveCaptureStats stats_;           // as stop() found them
   bool stopped_ = false;
 };

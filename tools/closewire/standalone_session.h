@@ -27,7 +27,6 @@ class StandaloneSession {
   ~StandaloneSession();
 
   boost::asio::io_context& io() { return io_; }
-  bool capturing() const { return capture_ != nullptr; }
 
   // With --capture: starts it on `ports` (packets to or from `host` only, off loopback).
   // Returns kOk, or an exit status after printing one line.
