@@ -9,16 +9,6 @@ namespace closewire::endpoints {
 namespace {
 using K = ObservationKind;
 
-// Bytes from a frame's first byte to its last (header, mask key, payload).
-std::uint64_t frame_size(const wire::Frame& f) {
-  std::uint64_t header = 2 +
-                         (f.payload_length > 0xFFFF ? 8
-                          : f.payload_length > 125  ? 2
-                                                    : 0) +
-                         (f.masked ? 4 : 0);
-  return header + f.payload_length;
-}
-
 constexpr std::string_view kBadGateway =
     "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
 }  // namespace
@@ -157,7 +147,7 @@ void Relay::ingest(Direction& d, std::span<const std::uint8_t> bytes) {
       }
       add(std::move(o));
       if (is_close && d.faults.reset_behind_close && !cut_at)
-        cut_at = head_used + static_cast<std::size_t>(f.stream_offset + frame_size(f) - base);
+        cut_at = head_used + static_cast<std::size_t>(f.stream_offset + f.wire_size() - base);
     }
   }
   bool behind_close = cut_at.has_value();

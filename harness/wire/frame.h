@@ -35,6 +35,9 @@ struct Frame {
   std::string
       payload;  // unmasked; whole for control frames, first kRetainedPayload bytes otherwise
   std::uint64_t stream_offset = 0;  // offset of the frame's first byte in the decoded stream
+  std::uint8_t header_length = 0;   // as sent: 2, plus 2 or 8 of extended length, plus 4 of mask
+  // Bytes from the frame's first byte to its last, as on the wire.
+  std::uint64_t wire_size() const { return header_length + payload_length; }
   // RFC 6455 violations found in this frame, one short phrase each ("control frame longer than
   // 125 bytes", "fragmented control frame", "reserved opcode 0x3", "RSV bits set without
   // extension").

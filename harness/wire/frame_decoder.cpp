@@ -116,6 +116,7 @@ void FrameDecoder::begin_frame(const std::uint8_t* h, std::uint64_t offset) {
   }
   f.payload_length = len;
   if (f.masked) std::memcpy(mask_, q, 4);
+  f.header_length = static_cast<std::uint8_t>(header_size(b1));
 
   // Checks in wire order of the fields they concern.
   if (f.rsv != 0) f.problems.emplace_back("RSV bits set without extension");

@@ -317,6 +317,9 @@ TEST(FrameDecoder, NonMinimalLengthsAreProblems) {
   EXPECT_EQ(frames[1].payload, "vwxyz");
   EXPECT_EQ(frames[1].stream_offset, 9u);
   EXPECT_TRUE(has_problem(frames[1], "non-minimal 64-bit length"));
+  // Sizes as sent, not as the minimal encoding would be: what a relay cuts a stream at.
+  EXPECT_EQ(frames[0].wire_size(), 9u);
+  EXPECT_EQ(frames[1].wire_size(), 15u);
 }
 
 TEST(FrameDecoder, SixtyFourBitLengthWithTopBitSetIsAProblem) {
