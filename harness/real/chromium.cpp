@@ -56,10 +56,6 @@ std::vector<std::string> chromium_command(const std::string& build, const std::s
           "--remote-debugging-port=0"};
 }
 
-std::shared_ptr<Chromium> Chromium::launch(std::chrono::milliseconds timeout) {
-  return launch("", timeout);
-}
-
 std::shared_ptr<Chromium> Chromium::launch(const std::string& build,
                                            std::chrono::milliseconds timeout) {
   const std::string binary = chromium_binary(build);
@@ -80,8 +76,8 @@ std::shared_ptr<Chromium> Chromium::launch(const std::string& build,
   if (!mkdtemp(dir.data()))
     throw EnvironmentError("chromium: cannot create a profile folder in " + dir);
   c->user_data_dir_ = dir;
-  c->process_ = std::make_unique<ChildProcess>(
-      build.empty() ? "chromium" : "chromium-" + build, chromium_command(build, binary, dir));
+  c->process_ = std::make_unique<ChildProcess>(build.empty() ? "chromium" : "chromium-" + build,
+                                               chromium_command(build, binary, dir));
   const std::string prefix = "DevTools listening on ";
   const std::string line = c->process_->wait_for_line(
       [&](const std::string& l) { return l.starts_with(prefix); }, timeout);
@@ -96,9 +92,10 @@ std::shared_ptr<Chromium> Chromium::launch(const std::string& build,
     const auto slash = c->version_.find('/');
     const std::string version = slash == std::string::npos ? "" : c->version_.substr(slash + 1);
     if (!version.starts_with(build + ".")) {
-      throw EnvironmentError(fmt::format("{} reports '{}', not Chromium {}: run tools/legacy-chromium/fetch {} again after removing {}",
-                                         binary, c->version_, build, build,
-                                         std::filesystem::path(binary).parent_path().string()));
+      throw EnvironmentError(fmt::format(
+          "{} reports '{}', not Chromium {}: run tools/legacy-chromium/fetch {} again after "
+          "removing {}",
+          binary, c->version_, build, build, std::filesystem::path(binary).parent_path().string()));
     }
   }
   return c;

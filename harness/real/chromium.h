@@ -42,9 +42,7 @@ class Chromium {
   // Starts the browser and connects to its DevTools endpoint (the port it announces on stderr);
   // needs no /json endpoint (old builds have no /json/protocol). Throws EnvironmentError naming
   // the Debian package, or the fetch script for a build not in the cache, or a build whose
-  // version is not the one asked for.
-  static std::shared_ptr<Chromium> launch(
-      std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // version is not the one asked for. `build`: "" for Debian's, or a major version ("105").
   static std::shared_ptr<Chromium> launch(
       const std::string& build, std::chrono::milliseconds timeout = std::chrono::seconds(30));
   ~Chromium();  // stops the browser, removes its profile folder

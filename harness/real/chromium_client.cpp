@@ -163,8 +163,5 @@ bool ChromiumClient::finished() const {
 std::optional<BrowserOutcome> ChromiumClient::outcome() const {
   return impl_->outcome;
 }
-const std::string& ChromiumClient::url() const {
-  return impl_->url;
-}
 
 }  // namespace closewire::real

@@ -49,7 +49,6 @@ class ChromiumClient {
 
   bool finished() const;
   std::optional<BrowserOutcome> outcome() const;
-  const std::string& url() const;
 
  private:
   struct Impl;

@@ -1,8 +1,6 @@
 #include "harness/real/net_probe.h"
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -13,36 +11,23 @@
 #include <sstream>
 #include <thread>
 
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
 #include "harness/real/process.h"
 
 namespace closewire::real {
 namespace {
 
-struct Address {
-  sockaddr_storage storage{};
-  socklen_t size = 0;
-  int family = AF_INET;
-};
+using boost::asio::ip::tcp;
 
-Address address_of(const std::string& host, std::uint16_t port) {
-  Address a;
-  if (host.find(':') != std::string::npos) {
-    auto* in6 = reinterpret_cast<sockaddr_in6*>(&a.storage);
-    in6->sin6_family = AF_INET6;
-    in6->sin6_port = htons(port);
-    if (inet_pton(AF_INET6, host.c_str(), &in6->sin6_addr) != 1)
-      throw EnvironmentError("bad address " + host);
-    a.size = sizeof(sockaddr_in6);
-    a.family = AF_INET6;
-  } else {
-    auto* in = reinterpret_cast<sockaddr_in*>(&a.storage);
-    in->sin_family = AF_INET;
-    in->sin_port = htons(port);
-    if (inet_pton(AF_INET, host.c_str(), &in->sin_addr) != 1)
-      throw EnvironmentError("bad address " + host);
-    a.size = sizeof(sockaddr_in);
-  }
-  return a;
+// host:port as a socket address (IPv4 or IPv6, as the host is written) for the plain socket
+// calls below: ep.data(), ep.size(), ep.protocol().family().
+tcp::endpoint address_of(const std::string& host, std::uint16_t port) {
+  boost::system::error_code ec;
+  const auto addr = boost::asio::ip::make_address(host, ec);
+  if (ec) throw EnvironmentError("bad address " + host);
+  return {addr, port};
 }
 
 }  // namespace
@@ -60,10 +45,10 @@ std::uint16_t pick_free_port(const std::string& host) {
   for (int attempt = 0; attempt < 200; ++attempt) {
     seed = seed * 1664525u + 1013904223u;
     const auto port = static_cast<std::uint16_t>(first + (seed >> 8) % (last - first + 1));
-    Address a = address_of(host, port);
-    const int fd = socket(a.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const tcp::endpoint a = address_of(host, port);
+    const int fd = socket(a.protocol().family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) break;
-    const bool free = bind(fd, reinterpret_cast<sockaddr*>(&a.storage), a.size) == 0;
+    const bool free = bind(fd, a.data(), static_cast<socklen_t>(a.size())) == 0;
     close(fd);
     if (free) return port;
   }
@@ -72,13 +57,12 @@ std::uint16_t pick_free_port(const std::string& host) {
 
 void wait_until_listening(const std::string& host, std::uint16_t port, ChildProcess& process,
                           std::chrono::milliseconds timeout) {
-  const Address a = address_of(host, port);
+  const tcp::endpoint a = address_of(host, port);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   auto pause = std::chrono::milliseconds(1);
   for (;;) {
-    const int fd = socket(a.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    const bool up =
-        fd >= 0 && connect(fd, reinterpret_cast<const sockaddr*>(&a.storage), a.size) == 0;
+    const int fd = socket(a.protocol().family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const bool up = fd >= 0 && connect(fd, a.data(), static_cast<socklen_t>(a.size())) == 0;
     if (up) {
       // End the probe completely before returning: the program's FIN must not reach the capture
       // that starts next, where it would look like a leg of the scenario.

@@ -73,10 +73,6 @@ const std::map<std::string, std::string>& allowed_options(const std::string& kin
   return kind == "nginx" ? nginx : kind == "haproxy" ? haproxy : none;
 }
 
-std::string package_of(const std::string& kind) {
-  return kind == "exec" ? "" : kind;
-}
-
 RealProxy::RealProxy(const RealProxyConfig& c) {
   std::error_code ec;
   fs::create_directories(c.work_dir, ec);
@@ -90,7 +86,7 @@ RealProxy::RealProxy(const RealProxyConfig& c) {
     if (find_program(program).empty()) {
       throw EnvironmentError(
           fmt::format("{} not found: install Debian's package '{}' (tools/setup)", program,
-                      package_of(c.kind)));
+                      c.kind));  // the package is named as the program
     }
     const fs::path tmpl = fs::path(c.tools_dir) / (c.kind + ".conf.in");
     const fs::path conf = fs::path(c.work_dir) / (c.kind + ".conf");

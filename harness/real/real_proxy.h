@@ -27,8 +27,6 @@ struct RealProxyConfig {
 
 // The knobs a scenario may set for `kind`, with the value a template gets when unset.
 const std::map<std::string, std::string>& allowed_options(const std::string& kind);
-// The Debian package that provides `kind`'s program ("" for exec).
-std::string package_of(const std::string& kind);
 
 class RealProxy {
  public:

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <stdexcept>
+
 namespace closewire::real {
 namespace {
 
@@ -34,10 +36,7 @@ std::optional<std::pair<std::string, std::string>> parse_real_client(const std::
   const std::string prefix = "chromium-";
   if (!name.starts_with(prefix)) return std::nullopt;
   const std::string build = name.substr(prefix.size());
-  if (build.empty() || build.size() > 4) return std::nullopt;
-  for (char ch : build) {
-    if (ch < '0' || ch > '9') return std::nullopt;
-  }
+  if (chromium_build_major(build) == 0) return std::nullopt;
   return std::pair<std::string, std::string>{"chromium", build};
 }
 
@@ -46,8 +45,9 @@ Scenario make_variant(const Scenario& s, const VariantRequest& r) {
   std::string label;
   if (!r.client.empty()) {
     const auto real_client = parse_real_client(r.client);
-    v.client.real = real_client ? real_client->first : r.client;
-    v.client.build = real_client ? real_client->second : "";
+    if (!real_client) throw std::invalid_argument("not a real client: " + r.client);
+    v.client.real = real_client->first;
+    v.client.build = real_client->second;
     label = r.client;
   }
   if (!r.server.empty()) {

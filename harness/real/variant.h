@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "harness/real/chromium.h"  // chromium_build_major: what a build name is
 #include "harness/scenario/scenario.h"
 
 namespace closewire::real {
@@ -13,12 +14,12 @@ namespace closewire::real {
 struct VariantRequest {
   std::string client;  // "", "chromium" (Debian's) or "chromium-105" (a build from the cache)
   std::string server;  // "" or "node-ws"
-  bool empty() const { return client.empty() && server.empty(); }
 };
 
 // The scenario with the requested real peers in its slots; its name gains "@chromium",
 // "@chromium-105", "@node-ws" or "@chromium+node-ws". The scenario's own real peers stay where
-// none is requested.
+// none is requested. A client that parse_real_client rejects throws std::invalid_argument
+// (callers validate it first, as `closewire run --client` does).
 Scenario make_variant(const Scenario& s, const VariantRequest& request);
 
 // "chromium" -> {"chromium", ""}, "chromium-105" -> {"chromium", "105"}; nullopt for anything

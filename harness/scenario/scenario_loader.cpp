@@ -19,7 +19,8 @@ using endpoints::CloseMode;
 
 Millis millis(const YAML::Node& n, const std::string& file, std::string_view what) {
   const Nanos d = yaml::duration(n, file, what);
-  if (d % kNanosPerMilli != 0) throw_spec_error(file, n, fmt::format("{} is counted in whole milliseconds", what));
+  if (d % kNanosPerMilli != 0)
+    throw_spec_error(file, n, fmt::format("{} is counted in whole milliseconds", what));
   return Millis(d / kNanosPerMilli);
 }
 
@@ -27,12 +28,16 @@ CloseMode close_mode(const YAML::Node& n, const std::string& file) {
   const std::string name = yaml::scalar(n, file, "close mode");
   auto mode = endpoints::close_mode_from_string(name);
   if (!mode) {
-    throw_spec_error(file, n, fmt::format("unknown close mode '{}' (fin, half-close, rst, close-unread, delayed)", name));
+    throw_spec_error(
+        file, n,
+        fmt::format("unknown close mode '{}' (fin, half-close, rst, close-unread, delayed)", name));
   }
   return *mode;
 }
 
-std::string text_of(const YAML::Node& n) { return YAML::Dump(n); }
+std::string text_of(const YAML::Node& n) {
+  return YAML::Dump(n);
+}
 
 // One action: {close: {code, reason}} | close | {close: {}} | {text: S} | {binary: S} | ping |
 // {ping: S} | pong | {close_socket: MODE} | {close_socket: {mode, delay}} | stop_reading |
@@ -48,9 +53,13 @@ Action parse_action(const YAML::Node& n, const std::string& file) {
     verb = n.begin()->first.as<std::string>();
     arg = n.begin()->second;
   } else {
-    throw_spec_error(file, n, "an action is one of close, text, binary, ping, pong, close_socket, stop_reading, wait");
+    throw_spec_error(
+        file, n,
+        "an action is one of close, text, binary, ping, pong, close_socket, stop_reading, wait");
   }
-  auto payload = [&] { return arg && !arg.IsNull() ? yaml::scalar(arg, file, verb) : std::string(); };
+  auto payload = [&] {
+    return arg && !arg.IsNull() ? yaml::scalar(arg, file, verb) : std::string();
+  };
   if (verb == "close") {
     a.kind = Action::Kind::close;
     if (arg && arg.IsMap()) {
@@ -61,11 +70,14 @@ Action parse_action(const YAML::Node& n, const std::string& file) {
         a.reason = yaml::scalar(arg["reason"], file, "reason");
       }
     } else if (arg && !arg.IsNull()) {
-      throw_spec_error(file, arg, "close takes {code, reason}, or nothing for a Close without a code");
+      throw_spec_error(file, arg,
+                       "close takes {code, reason}, or nothing for a Close without a code");
     }
   } else if (verb == "text" || verb == "binary" || verb == "ping" || verb == "pong") {
-    a.kind = verb == "text" ? Action::Kind::text : verb == "binary" ? Action::Kind::binary
-           : verb == "ping" ? Action::Kind::ping : Action::Kind::pong;
+    a.kind = verb == "text"     ? Action::Kind::text
+             : verb == "binary" ? Action::Kind::binary
+             : verb == "ping"   ? Action::Kind::ping
+                                : Action::Kind::pong;
     a.payload = payload();
     if ((a.kind == Action::Kind::ping || a.kind == Action::Kind::pong) && a.payload.size() > 125) {
       throw_spec_error(file, arg, "a control frame carries at most 125 bytes");
@@ -73,7 +85,9 @@ Action parse_action(const YAML::Node& n, const std::string& file) {
   } else if (verb == "close_socket") {
     a.kind = Action::Kind::close_socket;
     a.duration = endpoints::kDefaultCloseDelay;
-    if (!arg) throw_spec_error(file, n, "close_socket needs a mode: fin, half-close, rst, close-unread, delayed");
+    if (!arg)
+      throw_spec_error(file, n,
+                       "close_socket needs a mode: fin, half-close, rst, close-unread, delayed");
     if (arg.IsMap()) {
       yaml::check_keys(arg, {"mode", "delay"}, file, "close_socket");
       if (!arg["mode"]) throw_spec_error(file, arg, "close_socket needs 'mode'");
@@ -89,31 +103,44 @@ Action parse_action(const YAML::Node& n, const std::string& file) {
     if (!arg) throw_spec_error(file, n, "wait needs a duration");
     a.duration = millis(arg, file, "wait");
   } else {
-    throw_spec_error(file, n, fmt::format("unknown action '{}' (close, text, binary, ping, pong, close_socket, "
-                                          "stop_reading, wait)", verb));
+    throw_spec_error(
+        file, n,
+        fmt::format("unknown action '{}' (close, text, binary, ping, pong, close_socket, "
+                    "stop_reading, wait)",
+                    verb));
   }
   return a;
 }
 
 ClientSpec parse_client(const YAML::Node& n, const std::string& file) {
   ClientSpec c;
-  if (!n.IsMap()) throw_spec_error(file, n, "client must be a map {profile, close_timeout, target} or {real: chromium, build: 105}");
+  if (!n.IsMap())
+    throw_spec_error(
+        file, n,
+        "client must be a map {profile, close_timeout, target} or {real: chromium, build: 105}");
   yaml::check_keys(n, {"real", "build", "profile", "close_timeout", "target"}, file, "client");
   if (n["real"]) {
     c.real = yaml::scalar(n["real"], file, "real");
-    if (c.real != "chromium") throw_spec_error(file, n["real"], fmt::format("unknown real client '{}' (chromium)", c.real));
+    if (c.real != "chromium")
+      throw_spec_error(file, n["real"], fmt::format("unknown real client '{}' (chromium)", c.real));
   }
   if (n["build"]) {
-    if (c.real != "chromium") throw_spec_error(file, n["build"], "build goes with real: chromium (a Chromium major version, e.g. 105)");
+    if (c.real != "chromium")
+      throw_spec_error(file, n["build"],
+                       "build goes with real: chromium (a Chromium major version, e.g. 105)");
     c.build = yaml::scalar(n["build"], file, "build");
-    const bool digits = !c.build.empty() && c.build.size() <= 4 &&
-                        std::all_of(c.build.begin(), c.build.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
-    if (!digits) throw_spec_error(file, n["build"], fmt::format("build '{}' is not a Chromium major version (e.g. 105)", c.build));
+    if (real::chromium_build_major(c.build) == 0)
+      throw_spec_error(
+          file, n["build"],
+          fmt::format("build '{}' is not a Chromium major version (e.g. 105)", c.build));
   }
   if (n["profile"]) {
     const std::string name = yaml::scalar(n["profile"], file, "profile");
     auto p = endpoints::client_profile_from_string(name);
-    if (!p) throw_spec_error(file, n["profile"], fmt::format("unknown profile '{}' (chrome, chrome-legacy, firefox, safari, rfc)", name));
+    if (!p)
+      throw_spec_error(
+          file, n["profile"],
+          fmt::format("unknown profile '{}' (chrome, chrome-legacy, firefox, safari, rfc)", name));
     c.profile = *p;
   }
   if (n["close_timeout"]) c.close_timeout = millis(n["close_timeout"], file, "close_timeout");
@@ -121,13 +148,19 @@ ClientSpec parse_client(const YAML::Node& n, const std::string& file) {
   return c;
 }
 
-endpoints::DirectionFaults parse_faults(const YAML::Node& n, const std::string& file, std::string_view what) {
+endpoints::DirectionFaults parse_faults(const YAML::Node& n, const std::string& file,
+                                        std::string_view what) {
   endpoints::DirectionFaults f;
-  if (!n.IsMap()) throw_spec_error(file, n, fmt::format("{} must be a map {{latency, reset_after_bytes, reset_behind_close}}", what));
+  if (!n.IsMap())
+    throw_spec_error(
+        file, n,
+        fmt::format("{} must be a map {{latency, reset_after_bytes, reset_behind_close}}", what));
   yaml::check_keys(n, {"latency", "reset_after_bytes", "reset_behind_close"}, file, what);
   if (n["latency"]) f.latency = millis(n["latency"], file, "latency");
-  if (n["reset_after_bytes"]) f.reset_after_bytes = yaml::count(n["reset_after_bytes"], file, "reset_after_bytes");
-  if (n["reset_behind_close"]) f.reset_behind_close = yaml::boolean(n["reset_behind_close"], file, "reset_behind_close");
+  if (n["reset_after_bytes"])
+    f.reset_after_bytes = yaml::count(n["reset_after_bytes"], file, "reset_after_bytes");
+  if (n["reset_behind_close"])
+    f.reset_behind_close = yaml::boolean(n["reset_behind_close"], file, "reset_behind_close");
   return f;
 }
 
@@ -135,7 +168,9 @@ endpoints::DirectionFaults parse_faults(const YAML::Node& n, const std::string& 
 ProxySpec parse_real_proxy(const YAML::Node& n, const std::string& file) {
   ProxySpec p;
   p.model = ProxySpec::Model::real;
-  if (n["model"]) throw_spec_error(file, n["model"], "a real proxy has no model: 'real: nginx|haproxy' or 'exec'");
+  if (n["model"])
+    throw_spec_error(file, n["model"],
+                     "a real proxy has no model: 'real: nginx|haproxy' or 'exec'");
   if (n["real"] && n["exec"]) throw_spec_error(file, n, "a proxy is 'real' or 'exec', not both");
   if (n["exec"]) {
     p.real = "exec";
@@ -144,34 +179,43 @@ ProxySpec parse_real_proxy(const YAML::Node& n, const std::string& file) {
     if (n["config"]) p.exec_config = yaml::scalar(n["config"], file, "config");
     if (n["vars"]) {
       if (!n["vars"].IsMap()) throw_spec_error(file, n["vars"], "vars is a map of template values");
-      for (const auto& kv : n["vars"]) p.options[kv.first.as<std::string>()] = yaml::scalar(kv.second, file, "a var");
+      for (const auto& kv : n["vars"])
+        p.options[kv.first.as<std::string>()] = yaml::scalar(kv.second, file, "a var");
     }
     if (n["ready"] && yaml::scalar(n["ready"], file, "ready") != "tcp") {
-      throw_spec_error(file, n["ready"], "ready: tcp (a connect probe on {listen_port}) is the only readiness check");
+      throw_spec_error(file, n["ready"],
+                       "ready: tcp (a connect probe on {listen_port}) is the only readiness check");
     }
   } else {
     p.real = yaml::scalar(n["real"], file, "real");
     const auto& knobs = real::allowed_options(p.real);
-    if (knobs.empty()) throw_spec_error(file, n["real"], fmt::format("unknown real proxy '{}' (nginx, haproxy; or exec)", p.real));
+    if (knobs.empty())
+      throw_spec_error(file, n["real"],
+                       fmt::format("unknown real proxy '{}' (nginx, haproxy; or exec)", p.real));
     std::vector<std::string> keys{"name", "real"};
     for (const auto& [k, v] : knobs) keys.push_back(k);
     for (const auto& kv : n) {
       const std::string key = kv.first.as<std::string>();
       if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
-        throw_spec_error(file, kv.first, fmt::format("unknown key '{}' in a {} proxy (allowed: {})", key, p.real, fmt::join(keys, ", ")));
+        throw_spec_error(file, kv.first,
+                         fmt::format("unknown key '{}' in a {} proxy (allowed: {})", key, p.real,
+                                     fmt::join(keys, ", ")));
       }
     }
     for (const auto& [k, v] : knobs) {
       if (!n[k]) continue;
       const std::string value = yaml::scalar(n[k], file, k);
-      const bool ok = k == "nolinger"          ? (value == "true" || value == "false")
-                      : k == "lingering_close" ? (value == "on" || value == "off" || value == "always")
-                                               : value.find_first_not_of("0123456789") != 0 &&
-                                                     value.find_first_not_of("0123456789mshd") == std::string::npos;
+      const bool ok = k == "nolinger" ? (value == "true" || value == "false")
+                      : k == "lingering_close"
+                          ? (value == "on" || value == "off" || value == "always")
+                          : value.find_first_not_of("0123456789") != 0 &&
+                                value.find_first_not_of("0123456789mshd") == std::string::npos;
       if (!ok) {
-        throw_spec_error(file, n[k], fmt::format("{}: '{}' is not {}", k, value,
-                                                 k == "nolinger" ? "true or false" : k == "lingering_close" ? "on, off or always"
-                                                                                                           : "a duration like 100ms or 5s"));
+        throw_spec_error(file, n[k],
+                         fmt::format("{}: '{}' is not {}", k, value,
+                                     k == "nolinger"          ? "true or false"
+                                     : k == "lingering_close" ? "on, off or always"
+                                                              : "a duration like 100ms or 5s"));
       }
       p.options[k] = value;
     }
@@ -185,24 +229,32 @@ ProxySpec parse_proxy(const YAML::Node& n, const std::string& file) {
   if (!n.IsMap()) throw_spec_error(file, n, "a proxy is a map {name, model, ...}");
   if (n["real"] || n["exec"]) return parse_real_proxy(n, file);
   if (!n["name"]) throw_spec_error(file, n, "a proxy needs a 'name'");
-  if (!n["model"]) throw_spec_error(file, n, "a proxy needs a 'model' (envoy or tcp), or 'real' (nginx, haproxy) or 'exec'");
+  if (!n["model"])
+    throw_spec_error(
+        file, n, "a proxy needs a 'model' (envoy or tcp), or 'real' (nginx, haproxy) or 'exec'");
   p.name = yaml::scalar(n["name"], file, "name");
   const std::string model = yaml::scalar(n["model"], file, "model");
   if (model == "envoy") {
     p.model = ProxySpec::Model::envoy;
-    yaml::check_keys(n, {"name", "model", "delayed_close_timeout", "no_delay_close_for_upgrades", "latency"}, file,
-                     "an envoy proxy");
-    if (n["delayed_close_timeout"]) p.delayed_close_timeout = millis(n["delayed_close_timeout"], file, "delayed_close_timeout");
+    yaml::check_keys(
+        n, {"name", "model", "delayed_close_timeout", "no_delay_close_for_upgrades", "latency"},
+        file, "an envoy proxy");
+    if (n["delayed_close_timeout"])
+      p.delayed_close_timeout = millis(n["delayed_close_timeout"], file, "delayed_close_timeout");
     if (n["no_delay_close_for_upgrades"]) {
-      p.no_delay_close_for_upgrades = yaml::boolean(n["no_delay_close_for_upgrades"], file, "no_delay_close_for_upgrades");
+      p.no_delay_close_for_upgrades =
+          yaml::boolean(n["no_delay_close_for_upgrades"], file, "no_delay_close_for_upgrades");
     }
     if (n["latency"]) p.latency = millis(n["latency"], file, "latency");
   } else if (model == "tcp") {
     p.model = ProxySpec::Model::tcp;
-    yaml::check_keys(n, {"name", "model", "on_upstream_close", "on_downstream_close", "close_delay", "to_client", "to_server"},
+    yaml::check_keys(n,
+                     {"name", "model", "on_upstream_close", "on_downstream_close", "close_delay",
+                      "to_client", "to_server"},
                      file, "a tcp proxy");
     if (n["on_upstream_close"]) p.on_upstream_close = close_mode(n["on_upstream_close"], file);
-    if (n["on_downstream_close"]) p.on_downstream_close = close_mode(n["on_downstream_close"], file);
+    if (n["on_downstream_close"])
+      p.on_downstream_close = close_mode(n["on_downstream_close"], file);
     if (n["close_delay"]) p.close_delay = millis(n["close_delay"], file, "close_delay");
     if (n["to_client"]) p.to_client = parse_faults(n["to_client"], file, "to_client");
     if (n["to_server"]) p.to_server = parse_faults(n["to_server"], file, "to_server");
@@ -214,16 +266,23 @@ ProxySpec parse_proxy(const YAML::Node& n, const std::string& file) {
 
 ServerSpec parse_server(const YAML::Node& n, const std::string& file) {
   ServerSpec s;
-  s.on_open = {Action{Action::Kind::close, {}, 4321, "test", CloseMode::fin, Millis(0), "close 4321 test"}};
+  s.on_open = {
+      Action{Action::Kind::close, {}, 4321, "test", CloseMode::fin, Millis(0), "close 4321 test"}};
   if (n.IsNull()) return s;
-  if (!n.IsMap()) throw_spec_error(file, n, "server must be a map {on_open, after_closing_handshake, close_timeout}");
-  yaml::check_keys(n, {"real", "close", "on_open", "after_closing_handshake", "close_timeout"}, file, "server");
+  if (!n.IsMap())
+    throw_spec_error(file, n,
+                     "server must be a map {on_open, after_closing_handshake, close_timeout}");
+  yaml::check_keys(n, {"real", "close", "on_open", "after_closing_handshake", "close_timeout"},
+                   file, "server");
   if (n["real"]) {
     s.real = yaml::scalar(n["real"], file, "real");
-    if (s.real != "node-ws") throw_spec_error(file, n["real"], fmt::format("unknown real server '{}' (node-ws)", s.real));
-    if (n["on_open"] && n["close"]) throw_spec_error(file, n["close"], "give 'close' or 'on_open', not both");
+    if (s.real != "node-ws")
+      throw_spec_error(file, n["real"], fmt::format("unknown real server '{}' (node-ws)", s.real));
+    if (n["on_open"] && n["close"])
+      throw_spec_error(file, n["close"], "give 'close' or 'on_open', not both");
   } else if (n["close"]) {
-    throw_spec_error(file, n["close"], "'close' belongs to a real server (real: node-ws); the model takes on_open");
+    throw_spec_error(file, n["close"],
+                     "'close' belongs to a real server (real: node-ws); the model takes on_open");
   }
   if (n["close"]) {
     // close: 4321 | close: {code, reason} | close: null (conn.close() without a code)
@@ -243,7 +302,8 @@ ServerSpec parse_server(const YAML::Node& n, const std::string& file) {
     if (!list.IsSequence()) throw_spec_error(file, list, "on_open is a list of actions");
     for (const auto& a : list) s.on_open.push_back(parse_action(a, file));
   }
-  if (n["after_closing_handshake"]) s.after_closing_handshake = close_mode(n["after_closing_handshake"], file);
+  if (n["after_closing_handshake"])
+    s.after_closing_handshake = close_mode(n["after_closing_handshake"], file);
   if (n["close_timeout"]) s.close_timeout = millis(n["close_timeout"], file, "close_timeout");
   if (!s.real.empty()) {
     if (auto why = real::node_ws_unsupported(s); !why.empty()) throw_spec_error(file, n, why);
@@ -252,12 +312,14 @@ ServerSpec parse_server(const YAML::Node& n, const std::string& file) {
 }
 
 const std::set<std::string, std::less<>> kTriggerWhats = {
-    "receives ws.text", "receives ws.binary", "receives ws.ping", "receives ws.pong", "receives ws.close",
-    "sends ws.close",   "sees fin",           "sees rst",         "times out",        "is upgraded"};
+    "receives ws.text",  "receives ws.binary", "receives ws.ping", "receives ws.pong",
+    "receives ws.close", "sends ws.close",     "sees fin",         "sees rst",
+    "times out",         "is upgraded"};
 
 StepTrigger parse_trigger(const YAML::Node& step, const std::string& file) {
   StepTrigger t;
-  if (step["at"] && step["after"]) throw_spec_error(file, step, "a step has 'at' or 'after', not both");
+  if (step["at"] && step["after"])
+    throw_spec_error(file, step, "a step has 'at' or 'after', not both");
   if (step["at"]) {
     t.at = millis(step["at"], file, "at");
     t.text = "at " + step["at"].Scalar();
@@ -266,14 +328,18 @@ StepTrigger parse_trigger(const YAML::Node& step, const std::string& file) {
     const auto space = text.find(' ');
     t.after_endpoint = text.substr(0, space);
     t.after_what = space == std::string::npos ? "" : text.substr(space + 1);
-    if ((t.after_endpoint != "client" && t.after_endpoint != "server") || !kTriggerWhats.contains(t.after_what)) {
-      throw_spec_error(file, step["after"],
-                       fmt::format("cannot read 'after: {}': write '<client|server> <receives ws.KIND | sends "
-                                   "ws.close | sees fin | sees rst | times out | is upgraded>'", text));
+    if ((t.after_endpoint != "client" && t.after_endpoint != "server") ||
+        !kTriggerWhats.contains(t.after_what)) {
+      throw_spec_error(
+          file, step["after"],
+          fmt::format("cannot read 'after: {}': write '<client|server> <receives ws.KIND | sends "
+                      "ws.close | sees fin | sees rst | times out | is upgraded>'",
+                      text));
     }
     t.text = "after " + text;
   } else {
-    throw_spec_error(file, step, "a step needs 'at' (after the WebSocket opened) or 'after' (an event)");
+    throw_spec_error(file, step,
+                     "a step needs 'at' (after the WebSocket opened) or 'after' (an event)");
   }
   if (step["delay"]) {
     t.delay = millis(step["delay"], file, "delay");
@@ -283,16 +349,20 @@ StepTrigger parse_trigger(const YAML::Node& step, const std::string& file) {
 }
 
 Step parse_step(const YAML::Node& n, const std::string& file) {
-  if (!n.IsMap()) throw_spec_error(file, n, "a step is a map {at|after, delay, client|server: ACTION}");
+  if (!n.IsMap())
+    throw_spec_error(file, n, "a step is a map {at|after, delay, client|server: ACTION}");
   yaml::check_keys(n, {"at", "after", "delay", "client", "server"}, file, "a step");
   Step s;
   s.where = fmt::format("{}:{}", file, n.Mark().line + 1);
   s.when = parse_trigger(n, file);
-  if (n["client"] && n["server"]) throw_spec_error(file, n, "a step acts on one endpoint: client or server");
-  if (!n["client"] && !n["server"]) throw_spec_error(file, n, "a step needs 'client: ACTION' or 'server: ACTION'");
+  if (n["client"] && n["server"])
+    throw_spec_error(file, n, "a step acts on one endpoint: client or server");
+  if (!n["client"] && !n["server"])
+    throw_spec_error(file, n, "a step needs 'client: ACTION' or 'server: ACTION'");
   s.endpoint = n["client"] ? "client" : "server";
   s.action = parse_action(n[s.endpoint], file);
-  if (s.action.kind == Action::Kind::wait) throw_spec_error(file, n[s.endpoint], "use 'delay' on a step rather than 'wait'");
+  if (s.action.kind == Action::Kind::wait)
+    throw_spec_error(file, n[s.endpoint], "use 'delay' on a step rather than 'wait'");
   return s;
 }
 
@@ -314,9 +384,13 @@ std::vector<std::string> Scenario::leg_names() const {
 
 Scenario load_scenario(const std::string& path) {
   const YAML::Node root = yaml::load_file(path);
-  if (!root.IsMap()) throw_spec_error(path, root, "a scenario is a YAML map (name, about, client, proxies, server, steps, expect)");
-  yaml::check_keys(root, {"name", "about", "ipv6", "client", "proxies", "server", "steps", "run_for", "timeout", "expect",
-                          "variants"},
+  if (!root.IsMap())
+    throw_spec_error(
+        path, root,
+        "a scenario is a YAML map (name, about, client, proxies, server, steps, expect)");
+  yaml::check_keys(root,
+                   {"name", "about", "ipv6", "client", "proxies", "server", "steps", "run_for",
+                    "timeout", "expect", "variants"},
                    path, "a scenario");
   Scenario s;
   s.file = path;
@@ -325,22 +399,26 @@ Scenario load_scenario(const std::string& path) {
   const std::string folder = fp.parent_path().filename().string();
   s.name = root["name"] ? yaml::scalar(root["name"], path, "name")
                         : (folder.empty() ? "" : folder + "-") + fp.stem().string();
-  if (!root["about"]) throw_spec_error(path, root, "a scenario needs 'about': one sentence saying what it shows");
+  if (!root["about"])
+    throw_spec_error(path, root, "a scenario needs 'about': one sentence saying what it shows");
   s.about = yaml::scalar(root["about"], path, "about");
   if (root["ipv6"]) s.ipv6 = yaml::boolean(root["ipv6"], path, "ipv6");
   if (!root["client"]) throw_spec_error(path, root, "a scenario needs a 'client'");
   s.client = parse_client(root["client"], path);
   if (root["proxies"]) {
-    if (!root["proxies"].IsSequence()) throw_spec_error(path, root["proxies"], "proxies is a list, client side first");
+    if (!root["proxies"].IsSequence())
+      throw_spec_error(path, root["proxies"], "proxies is a list, client side first");
     std::set<std::string> names{"client", "server"};
     for (const auto& p : root["proxies"]) {
       s.proxies.push_back(parse_proxy(p, path));
       if (!names.insert(s.proxies.back().name).second) {
-        throw_spec_error(path, p["name"], fmt::format("the name '{}' is taken", s.proxies.back().name));
+        throw_spec_error(path, p["name"],
+                         fmt::format("the name '{}' is taken", s.proxies.back().name));
       }
     }
   }
-  if (!root["server"]) throw_spec_error(path, root, "a scenario needs a 'server' ({} for the seed's ws server)");
+  if (!root["server"])
+    throw_spec_error(path, root, "a scenario needs a 'server' ({} for the seed's ws server)");
   s.server = parse_server(root["server"], path);
   if (root["steps"]) {
     if (!root["steps"].IsSequence()) throw_spec_error(path, root["steps"], "steps is a list");
@@ -348,18 +426,22 @@ Scenario load_scenario(const std::string& path) {
   }
   if (root["run_for"]) s.run_for = millis(root["run_for"], path, "run_for");
   if (root["timeout"]) s.timeout = millis(root["timeout"], path, "timeout");
-  if (!root["expect"]) throw_spec_error(path, root, "a scenario needs 'expect': what must hold on the wire");
+  if (!root["expect"])
+    throw_spec_error(path, root, "a scenario needs 'expect': what must hold on the wire");
   s.expectations = parse_expectations(root["expect"], path);
   if (s.expectations.empty()) throw_spec_error(path, root["expect"], "'expect' is empty");
   if (root["variants"]) {
     const YAML::Node& v = root["variants"];
-    if (!v.IsMap()) throw_spec_error(path, v, "variants is a map {chromium: {skip: WHY}, node-ws: {skip: WHY}}");
+    if (!v.IsMap())
+      throw_spec_error(path, v, "variants is a map {chromium: {skip: WHY}, node-ws: {skip: WHY}}");
     for (const auto& kv : v) {
       const std::string name = kv.first.as<std::string>();
       if (name != "chromium" && name != "node-ws") {
-        throw_spec_error(path, kv.first, fmt::format("unknown variant '{}' (chromium, node-ws)", name));
+        throw_spec_error(path, kv.first,
+                         fmt::format("unknown variant '{}' (chromium, node-ws)", name));
       }
-      if (!kv.second.IsMap() || !kv.second["skip"]) throw_spec_error(path, kv.second, "a variant takes {skip: \"why\"}");
+      if (!kv.second.IsMap() || !kv.second["skip"])
+        throw_spec_error(path, kv.second, "a variant takes {skip: \"why\"}");
       yaml::check_keys(kv.second, {"skip"}, path, "a variant");
       s.variant_skips[name] = yaml::scalar(kv.second["skip"], path, "skip");
     }
@@ -368,12 +450,15 @@ Scenario load_scenario(const std::string& path) {
   const auto legs = s.leg_names();
   const auto names = s.chain();
   for (const auto& x : s.expectations) {
-    if (x.on.by == LegSelector::By::name && std::find(legs.begin(), legs.end(), x.on.name) == legs.end()) {
-      throw SpecError(fmt::format("{}: no leg '{}' in this scenario (legs: {})", x.where, x.on.name, fmt::join(legs, ", ")));
+    if (x.on.by == LegSelector::By::name &&
+        std::find(legs.begin(), legs.end(), x.on.name) == legs.end()) {
+      throw SpecError(fmt::format("{}: no leg '{}' in this scenario (legs: {})", x.where, x.on.name,
+                                  fmt::join(legs, ", ")));
     }
     for (const auto& m : x.events) {
       if (!m.side.empty() && std::find(names.begin(), names.end(), m.side) == names.end()) {
-        throw SpecError(fmt::format("{}: no endpoint '{}' in this scenario ({})", x.where, m.side, fmt::join(names, ", ")));
+        throw SpecError(fmt::format("{}: no endpoint '{}' in this scenario ({})", x.where, m.side,
+                                    fmt::join(names, ", ")));
       }
     }
   }

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 namespace closewire::real {
 namespace {
@@ -29,6 +30,19 @@ int running_in_group(int group) {
   return n;
 }
 
+// running_in_group once it is 0, or after `limit`. A SIGKILL takes effect when the process next
+// leaves the kernel: one still inside execve (the `sleep` a shell just forked) runs on for a
+// millisecond or two after kill() returned, and stop() reaps only the leader.
+int running_in_group_within(int group, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  int n = running_in_group(group);
+  while (n > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(1ms);
+    n = running_in_group(group);
+  }
+  return n;
+}
+
 TEST(ChildProcess_WaitForLine, ReturnsTheMatchingLine) {
   ChildProcess p("sh", {"/bin/sh", "-c", "echo starting; echo 'listening 1234' >&2; sleep 30"});
   EXPECT_EQ(p.wait_for_line([](const std::string& l) { return l.starts_with("listening "); }, 5s),
@@ -48,7 +62,32 @@ TEST(ChildProcess_Stop, KillsTheWholeProcessGroup) {
   p.wait_for_line([](const std::string& l) { return l.starts_with("child "); }, 5s);
   const int group = p.pid();
   p.stop(100ms);
-  EXPECT_EQ(running_in_group(group), 0);
+  EXPECT_EQ(running_in_group_within(group, 2s), 0);
+}
+
+TEST(ChildProcess_Stop, ReturnsAsSoonAsTheProgramExits) {
+  // sh dies of SIGTERM at once: stop() must not sit out the grace period.
+  ChildProcess p("sh", {"/bin/sh", "-c", "echo up; while :; do sleep 0.05; done"});
+  p.wait_for_line([](const std::string& l) { return l == "up"; }, 5s);
+  const int group = p.pid();
+  const auto start = std::chrono::steady_clock::now();
+  p.stop(10s);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+  EXPECT_FALSE(p.running());
+  EXPECT_EQ(running_in_group_within(group, 2s), 0);
+}
+
+TEST(ChildProcess_Stop, WaitsTheGraceThenKills) {
+  // The leader ignores SIGTERM: stop() waits out the grace, then SIGKILL.
+  ChildProcess p("sh", {"/bin/sh", "-c", "trap '' TERM; echo up; while :; do sleep 0.05; done"});
+  p.wait_for_line([](const std::string& l) { return l == "up"; }, 5s);
+  const int group = p.pid();
+  const auto start = std::chrono::steady_clock::now();
+  p.stop(300ms);
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(took, 300ms);
+  EXPECT_LT(took, 5s);
+  EXPECT_EQ(running_in_group_within(group, 2s), 0);
 }
 
 TEST(ChildProcess_Start, MissingProgramIsAnEnvironmentError) {

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 
 #include "harness/expect/spec_error.h"
 #include "harness/real/chromium.h"
@@ -127,7 +128,14 @@ TEST(Variant_LegacyChromium, ABuildIsAVariantOfItsOwn) {
   EXPECT_EQ(parse_real_client("chromium-106")->second, "106");
   EXPECT_FALSE(parse_real_client("chromium-"));
   EXPECT_FALSE(parse_real_client("chromium-x"));
+  EXPECT_FALSE(parse_real_client("chromium-12345"));  // 1-4 digits (chromium_build_major)
   EXPECT_FALSE(parse_real_client("firefox"));
+}
+
+TEST(Variant_Make, AClientThatIsNotRealThrows) {
+  // Callers validate --client first; make_variant does not guess.
+  const Scenario s = load("seedbad", kSeed);
+  EXPECT_THROW(make_variant(s, {"firefox", ""}), std::invalid_argument);
 }
 
 TEST(Variant_LegacyChromium, TheChromiumRuleCoversEveryBuild) {
@@ -143,6 +151,9 @@ TEST(Variant_LegacyChromium, BuildsUpTo105AreLegacy) {
   EXPECT_FALSE(chromium_build_is_legacy("106"));
   EXPECT_FALSE(chromium_build_is_legacy(""));  // Debian's
   EXPECT_FALSE(chromium_build_is_legacy("x"));
+  EXPECT_EQ(chromium_build_major("105"), 105);
+  EXPECT_EQ(chromium_build_major("12345"), 0);
+  EXPECT_EQ(chromium_build_major("10a"), 0);
 }
 
 TEST(Variant_LegacyChromium, OldBuildsRunTheOldHeadlessModeFromTheCache) {
@@ -183,6 +194,19 @@ expect:
   - verdict: { profile: chrome, code: 4321 }
 )"),
                SpecError);
+  try {
+    load("buildlong", R"(about: bad
+client: { real: chromium, build: 10500 }
+server: {}
+expect:
+  - verdict: { profile: chrome, code: 4321 }
+)");
+    ADD_FAILURE() << "a 5-digit build was accepted";
+  } catch (const SpecError& e) {
+    EXPECT_NE(std::string(e.what()).find("build '10500' is not a Chromium major version"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace
