@@ -8,12 +8,9 @@
 #include <string_view>
 #include <vector>
 
-namespace closewire {
+#include "harness/spec/duration.h"  // Nanos
 
-// Capture time in nanoseconds since the Unix epoch.
-using Nanos = std::int64_t;
-inline constexpr Nanos kNanosPerMilli = 1'000'000;
-inline constexpr Nanos kNanosPerSecond = 1'000'000'000;
+namespace closewire {
 
 // The client side of a leg is the side that sent the SYN.
 enum class Side : std::uint8_t { client, server };

@@ -134,33 +134,6 @@ Verdict judge_rfc(const CloseFacts& f) {
   return received(s, true, "closing handshake completed");
 }
 
-}  // namespace
-
-std::string_view to_string(Profile p) {
-  switch (p) {
-    case Profile::chrome:
-      return "chrome";
-    case Profile::chrome_legacy:
-      return "chrome-legacy";
-    case Profile::firefox:
-      return "firefox";
-    case Profile::safari:
-      return "safari";
-    case Profile::rfc:
-      return "rfc";
-  }
-  return "?";
-}
-
-std::optional<Profile> profile_from_string(std::string_view name) {
-  for (Profile p : kAllProfiles) {
-    if (to_string(p) == name) return p;
-  }
-  return std::nullopt;
-}
-
-namespace {
-
 Verdict judge_facts(const CloseFacts& f, Profile profile) {
   if (!f.server_close) {
     if (f.server_fin || f.server_rst || f.client_end) {

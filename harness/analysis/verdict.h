@@ -8,19 +8,10 @@
 #include <string_view>
 
 #include "harness/analysis/connection.h"
+#include "harness/analysis/profile.h"
 
 namespace closewire {
 
-enum class Profile : std::uint8_t { chrome, chrome_legacy, firefox, safari, rfc };
-inline constexpr std::array<Profile, 5> kAllProfiles = {
-    Profile::chrome, Profile::chrome_legacy, Profile::firefox, Profile::safari, Profile::rfc};
-
-std::string_view to_string(Profile p);  // "chrome", "chrome-legacy", ...
-std::optional<Profile> profile_from_string(std::string_view name);
-
-// Chromium's kUnderlyingConnectionCloseTimeoutSeconds: after the closing handshake it waits this
-// long for the server to close TCP, then closes itself.
-inline constexpr Nanos kChromeCloseTimeout = 2 * kNanosPerSecond;
 // A client FIN/RST this close to the 2 s mark is the real client's own close timeout firing
 // (Chromium fires at ~2003 ms): then the packets' order, not the nominal mark, decides.
 inline constexpr Nanos kClientTimeoutSlack = 50 * kNanosPerMilli;

@@ -8,7 +8,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 
-#include "harness/endpoints/handshake.h"
+#include "harness/wire/handshake.h"
 #include "harness/wire/close_payload.h"
 
 namespace closewire::endpoints {
@@ -30,7 +30,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   std::optional<std::chrono::milliseconds> timeout;
   boost::beast::flat_buffer buffer;
   http::response_parser<http::empty_body> parser;
-  std::string key = make_websocket_key();
+  std::string key = wire::make_websocket_key();
   std::string request;
   ObservationLog log;
   std::shared_ptr<Peer> peer;
@@ -74,7 +74,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
 
   void send_request() {
     auto self = shared_from_this();
-    request = upgrade_request(config.host + ":" + std::to_string(config.port), config.target, key);
+    request = wire::upgrade_request(config.host + ":" + std::to_string(config.port), config.target, key);
     asio::async_write(socket, asio::buffer(request), [self](const error_code& ec, std::size_t) {
       if (self->stopped) return;
       if (ec) return self->fail("upgrade request write failed", ec);
@@ -87,7 +87,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     if (stopped) return;
     if (ec) return fail("no upgrade response", ec);
     const auto& res = parser.get();
-    if (res.result_int() != 101 || res["Sec-WebSocket-Accept"] != websocket_accept(key)) {
+    if (res.result_int() != 101 || res["Sec-WebSocket-Accept"] != wire::websocket_accept(key)) {
       return close_and_finish("upgrade refused: status " + std::to_string(res.result_int()));
     }
     record(K::upgraded, "101");

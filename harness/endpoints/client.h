@@ -17,7 +17,7 @@
 namespace closewire::endpoints {
 
 struct ClientConfig {
-  ClientProfile profile = ClientProfile::chrome;
+  Profile profile = Profile::chrome;
   std::string host = "127.0.0.1";  // where to connect (a proxy or the server)
   std::uint16_t port = 0;
   std::string target = "/";

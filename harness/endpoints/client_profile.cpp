@@ -1,6 +1,5 @@
 #include "harness/endpoints/client_profile.h"
 
-#include <array>
 #include <utility>
 
 #include "harness/wire/close_payload.h"
@@ -9,14 +8,6 @@
 namespace closewire::endpoints {
 
 namespace {
-constexpr std::array<std::pair<ClientProfile, std::string_view>, 5> kNames = {{
-    {ClientProfile::chrome, "chrome"},
-    {ClientProfile::chrome_legacy, "chrome-legacy"},
-    {ClientProfile::firefox, "firefox"},
-    {ClientProfile::safari, "safari"},
-    {ClientProfile::rfc, "rfc"},
-}};
-
 using K = ObservationKind;
 
 // The facts the rules look at, pulled from the log once.
@@ -129,43 +120,25 @@ std::optional<ClientOutcome> judge_rfc(const Facts& f) {
 }
 }  // namespace
 
-std::string_view to_string(ClientProfile p) {
-  for (const auto& [v, name] : kNames)
-    if (v == p) return name;
-  return "unknown";
+std::optional<std::chrono::milliseconds> default_close_timeout(Profile p) {
+  const auto timeout = info(p).close_timeout;
+  if (!timeout) return std::nullopt;
+  return std::chrono::milliseconds(*timeout / kNanosPerMilli);
 }
 
-std::optional<ClientProfile> client_profile_from_string(std::string_view name) {
-  for (const auto& [v, n] : kNames)
-    if (n == name) return v;
-  return std::nullopt;
-}
-
-std::optional<std::chrono::milliseconds> default_close_timeout(ClientProfile p) {
-  switch (p) {
-    case ClientProfile::chrome:
-    case ClientProfile::chrome_legacy:
-      return std::chrono::milliseconds(2000);
-    case ClientProfile::firefox:
-      return std::chrono::milliseconds(1000);
-    default:
-      return std::nullopt;
-  }
-}
-
-std::optional<ClientOutcome> judge_outcome(ClientProfile profile,
+std::optional<ClientOutcome> judge_outcome(Profile profile,
                                            const std::vector<Observation>& log) {
   Facts f = collect(log);
   switch (profile) {
-    case ClientProfile::chrome:
+    case Profile::chrome:
       return judge_chrome(f, false);
-    case ClientProfile::chrome_legacy:
+    case Profile::chrome_legacy:
       return judge_chrome(f, true);
-    case ClientProfile::firefox:
+    case Profile::firefox:
       return judge_firefox(f);
-    case ClientProfile::safari:
+    case Profile::safari:
       return judge_safari(f);
-    case ClientProfile::rfc:
+    case Profile::rfc:
       return judge_rfc(f);
   }
   return std::nullopt;

@@ -6,23 +6,16 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
+#include "harness/analysis/profile.h"
 #include "harness/endpoints/observation.h"
 
 namespace closewire::endpoints {
 
-// Same names as the analyzer's verdict profiles.
-enum class ClientProfile : std::uint8_t { chrome, chrome_legacy, firefox, safari, rfc };
-
-std::string_view to_string(ClientProfile p);  // "chrome", "chrome-legacy", "firefox", ...
-std::optional<ClientProfile> client_profile_from_string(std::string_view name);
-
 // How long the client waits, after its Close reply, for the server to close TCP before closing it
-// itself: Chromium kUnderlyingConnectionCloseTimeoutSeconds = 2 s, Gecko kLingeringCloseTimeout =
-// 1 s; Safari and a plain RFC 6455 client wait for the server (nullopt).
-std::optional<std::chrono::milliseconds> default_close_timeout(ClientProfile p);
+// itself (the profile's close_timeout, analysis/profile.h); nullopt: it waits for the server.
+std::optional<std::chrono::milliseconds> default_close_timeout(Profile p);
 
 // What the client's close event says.
 struct ClientOutcome {
@@ -34,7 +27,7 @@ struct ClientOutcome {
 
 // Judges a client's own observations (its log, in order) under `profile`; nullopt while the
 // client has not reached its close event yet.
-std::optional<ClientOutcome> judge_outcome(ClientProfile profile,
+std::optional<ClientOutcome> judge_outcome(Profile profile,
                                            const std::vector<Observation>& log);
 
 }  // namespace closewire::endpoints

@@ -1,4 +1,5 @@
-// Accept loop shared by the proxy models: one Relay per accepted downstream connection.
+// A proxy: an accept loop with one Relay per accepted downstream connection, configured by a
+// proxy model (proxy_model.h).
 #pragma once
 
 #include <cstdint>
@@ -23,6 +24,7 @@ class ProxyListener {
   ProxyListener& operator=(const ProxyListener&) = delete;
 
   boost::asio::ip::tcp::endpoint endpoint() const;
+  std::uint16_t port() const { return endpoint().port(); }
   ObservationLog& log();  // all relays; Observation::side is "downstream" or "upstream"
   std::size_t connections() const;
   void stop();

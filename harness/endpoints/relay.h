@@ -1,6 +1,6 @@
 // One proxied connection: a downstream and an upstream socket with a byte pipe each way, per-hop
 // latency, HTTP head and frame tracking, faults, and how each side closes once the other is gone.
-// The proxy models (envoy_proxy.h, tcp_proxy.h) are configurations of this.
+// The proxy models (proxy_model.h) are configurations of this.
 #pragma once
 
 #include <chrono>

@@ -10,7 +10,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
-#include "harness/endpoints/handshake.h"
+#include "harness/wire/handshake.h"
 #include "harness/endpoints/listener.h"
 #include "harness/wire/close_payload.h"
 
@@ -24,7 +24,7 @@ struct Session {
   Session(asio::io_context& io, std::size_t i) : index(i), step_timer(io), close_timer(io) {}
   std::size_t index;
   std::shared_ptr<Peer> peer;
-  std::deque<ServerStep> steps;
+  std::deque<Action> steps;
   asio::steady_timer step_timer;
   bool waiting = false;
   asio::steady_timer close_timer;
@@ -113,7 +113,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
       if (self && session) self->on_peer(session, o);
     });
     sessions.push_back(s);
-    s->peer->send_raw(upgrade_response(std::string(req["Sec-WebSocket-Key"])));
+    s->peer->send_raw(wire::upgrade_response(std::string(req["Sec-WebSocket-Key"])));
     record(p.index, K::upgraded, "101");
     s->peer->start(leftover);
     s->steps.assign(config.on_open.begin(), config.on_open.end());
@@ -167,37 +167,18 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
 
   void run_next(const std::shared_ptr<Session>& s) {
     while (!s->waiting && !s->steps.empty() && !stopped) {
-      ServerStep step = std::move(s->steps.front());
+      Action action = std::move(s->steps.front());
       s->steps.pop_front();
-      Peer& peer = *s->peer;
-      switch (step.kind) {
-        case ServerStep::Kind::text:
-          peer.send_text(std::move(step.payload));
-          break;
-        case ServerStep::Kind::binary:
-          peer.send_binary(std::move(step.payload));
-          break;
-        case ServerStep::Kind::ping:
-          peer.send_ping(std::move(step.payload));
-          break;
-        case ServerStep::Kind::pong:
-          peer.send_pong(std::move(step.payload));
-          break;
-        case ServerStep::Kind::close:
-          peer.send_close(step.code, std::move(step.reason));
-          break;
-        case ServerStep::Kind::close_tcp:
-          peer.close_socket(step.mode, step.duration);
-          break;
-        case ServerStep::Kind::wait:
-          s->waiting = true;
-          s->step_timer.expires_after(step.duration);
-          s->step_timer.async_wait([self = shared_from_this(), s](const error_code& ec) {
-            s->waiting = false;
-            if (!ec) self->run_next(s);
-          });
-          break;
+      if (action.kind != Action::Kind::wait) {
+        perform(*s->peer, action);
+        continue;
       }
+      s->waiting = true;
+      s->step_timer.expires_after(action.duration);
+      s->step_timer.async_wait([self = shared_from_this(), s](const error_code& ec) {
+        s->waiting = false;
+        if (!ec) self->run_next(s);
+      });
     }
   }
 
@@ -239,7 +220,7 @@ std::size_t Server::connections() const {
 std::shared_ptr<Peer> Server::peer(std::size_t i) const {
   return i < impl_->sessions.size() ? impl_->sessions[i]->peer : nullptr;
 }
-void Server::run_steps(std::size_t i, std::vector<ServerStep> steps) {
+void Server::run_steps(std::size_t i, std::vector<Action> steps) {
   if (i >= impl_->sessions.size()) return;
   auto& s = impl_->sessions[i];
   s->steps.insert(s->steps.end(), steps.begin(), steps.end());

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -14,21 +15,25 @@
 #include "harness/endpoints/close_mode.h"
 #include "harness/endpoints/observation.h"
 #include "harness/endpoints/peer.h"
-#include "harness/endpoints/server_step.h"
+#include "harness/endpoints/action.h"
 
 namespace closewire::endpoints {
+
+// The seed's server (Node ws 8): conn.close(4321, "test") as soon as the connection opens.
+inline constexpr std::uint16_t kSeedCloseCode = 4321;
+inline constexpr std::string_view kSeedCloseReason = "test";
+// ws 8's closeTimeout: socket.destroy() when the closing handshake has not ended 30 s after its
+// Close; the timer runs until the socket is closed.
+inline constexpr std::chrono::milliseconds kWsCloseTimeout{30000};
 
 struct ServerConfig {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;  // 0: the kernel picks one; see Server::port()
-  // The seed: conn.close(4321, "test") as soon as the connection opens.
-  std::vector<ServerStep> on_open = {ServerStep::close(4321, "test")};
+  std::vector<Action> on_open = {Action::close(kSeedCloseCode, std::string(kSeedCloseReason))};
   // ws 8 ends the socket (socket.end(): FIN, keep reading, close at the client's FIN) once its
   // Close was sent and the client's Close received.
   CloseMode after_closing_handshake = CloseMode::half_close;
-  // ws 8 closeTimeout: socket.destroy() when the closing handshake has not ended 30 s after its
-  // Close; the timer runs until the socket is closed.
-  std::chrono::milliseconds close_timeout{30000};
+  std::chrono::milliseconds close_timeout = kWsCloseTimeout;
 };
 
 // Accepts any number of connections; each does the HTTP upgrade (Sec-WebSocket-Accept from the
@@ -50,7 +55,7 @@ class Server {
   std::size_t connections() const;                  // upgraded so far
   std::shared_ptr<Peer> peer(std::size_t i) const;  // null when out of range
   // Runs steps on connection `i` after whatever runs there now.
-  void run_steps(std::size_t i, std::vector<ServerStep> steps);
+  void run_steps(std::size_t i, std::vector<Action> steps);
 
   void stop();  // stops accepting and closes every connection (plain close)
 

@@ -8,8 +8,8 @@
 #include <set>
 #include <sstream>
 
-#include "harness/expect/spec_error.h"
-#include "harness/expect/yaml_fields.h"
+#include "harness/spec/spec_error.h"
+#include "harness/spec/yaml_fields.h"
 
 namespace closewire {
 namespace {
@@ -135,17 +135,16 @@ void parse_verdict(const YAML::Node& v, const std::string& file, Expectation& e)
   } else {
     names.push_back(v["profile"]);
   }
-  std::vector<std::string> profile_names;
+  std::vector<std::string> written;
   for (const auto& p : names) {
     auto profile = profile_from_string(scalar(p, file, "profile"));
     if (!profile) {
       throw_spec_error(
           file, p,
-          fmt::format("unknown profile '{}' (chrome, chrome-legacy, firefox, safari, rfc)",
-                      p.Scalar()));
+          fmt::format("unknown profile '{}' ({})", p.Scalar(), profile_names()));
     }
     e.profiles.push_back(*profile);
-    profile_names.push_back(p.Scalar());
+    written.push_back(p.Scalar());
   }
   std::string want;
   if (v["code"]) {
@@ -163,7 +162,7 @@ void parse_verdict(const YAML::Node& v, const std::string& file, Expectation& e)
   }
   if (want.empty())
     throw_spec_error(file, v, "verdict needs at least one of code, reason, was_clean");
-  e.text = fmt::format("verdict {}:{}", fmt::join(profile_names, ", "), want);
+  e.text = fmt::format("verdict {}:{}", fmt::join(written, ", "), want);
 }
 
 std::string join_texts(const std::vector<EventMatcher>& ms, std::string_view sep) {
@@ -259,15 +258,20 @@ std::vector<Expectation> parse_expectations(const YAML::Node& list, const std::s
 
 std::vector<Expectation> load_expectations(const std::string& path) {
   const YAML::Node root = yaml::load_file(path);
-  if (root.IsMap()) {
-    check_keys(root, {"expect", "about"}, path, "an expectation file");
-    if (!root["expect"])
-      throw_spec_error(path, root, "an expectation file is a list, or a map with 'expect'");
-    return parse_expectations(root["expect"], path);
+  try {
+    if (root.IsMap()) {
+      check_keys(root, {"expect", "about"}, path, "an expectation file");
+      if (!root["expect"])
+        throw_spec_error(path, root, "an expectation file is a list, or a map with 'expect'");
+      return parse_expectations(root["expect"], path);
+    }
+    if (!root.IsDefined() || root.IsNull())
+      throw SpecError(fmt::format("{}: the file is empty", path));
+    return parse_expectations(root, path);
+  } catch (const YAML::Exception& e) {
+    // Every read goes through a check that names the place; this is the net under them.
+    throw_spec_error(path, e.mark, e.msg);
   }
-  if (!root.IsDefined() || root.IsNull())
-    throw SpecError(fmt::format("{}: the file is empty", path));
-  return parse_expectations(root, path);
 }
 
 }  // namespace closewire

@@ -10,7 +10,7 @@
 
 #include "harness/analysis/event.h"
 #include "harness/analysis/verdict.h"
-#include "harness/expect/duration.h"
+#include "harness/spec/duration.h"
 
 namespace closewire {
 

@@ -6,14 +6,16 @@
 #include <optional>
 #include <string>
 
+#include "harness/endpoints/server.h"
 #include "harness/real/process.h"
 
 namespace closewire::real {
 
 struct NodeWsServerConfig {
   std::string host = "127.0.0.1";
-  std::optional<std::uint16_t> code = 4321;  // absent: conn.close() without a code
-  std::string reason = "test";
+  // The seed's close; absent code: conn.close() without one.
+  std::optional<std::uint16_t> code = endpoints::kSeedCloseCode;
+  std::string reason{endpoints::kSeedCloseReason};
   std::string tools_dir;  // tools/real
 };
 

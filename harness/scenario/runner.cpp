@@ -6,24 +6,21 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <list>
 
 #include "harness/analysis/analyzer.h"
 #include "harness/analysis/verdict.h"
 #include "harness/capture/live_capture.h"
 #include "harness/endpoints/client.h"
-#include "harness/endpoints/envoy_proxy.h"
+#include "harness/endpoints/proxy_model.h"
 #include "harness/endpoints/server.h"
-#include "harness/endpoints/tcp_proxy.h"
-#include "harness/expect/spec_error.h"
+#include "harness/spec/spec_error.h"
 #include "harness/real/chromium_client.h"
 #include "harness/real/config_template.h"
 #include "harness/real/net_probe.h"
 #include "harness/real/node_ws_server.h"
 #include "harness/real/real_proxy.h"
-#include "harness/real/variant.h"
-#include "harness/report/json_report.h"
+#include "harness/scenario/variant.h"
 #include "harness/scenario/timing_priority.h"
 
 namespace closewire {
@@ -32,80 +29,6 @@ namespace {
 namespace asio = boost::asio;
 using endpoints::Observation;
 using endpoints::ObservationKind;
-
-endpoints::ServerStep to_server_step(const Action& a) {
-  using endpoints::ServerStep;
-  switch (a.kind) {
-    case Action::Kind::text:
-      return ServerStep::text(a.payload);
-    case Action::Kind::binary:
-      return ServerStep::binary(a.payload);
-    case Action::Kind::ping:
-      return ServerStep::ping(a.payload);
-    case Action::Kind::pong:
-      return ServerStep::pong(a.payload);
-    case Action::Kind::close:
-      return ServerStep::close(a.code, a.reason);
-    case Action::Kind::close_socket:
-      return ServerStep::close_tcp(a.mode, a.duration);
-    case Action::Kind::wait:
-      return ServerStep::wait(a.duration);
-    case Action::Kind::stop_reading:
-      break;
-  }
-  throw SpecError("stop_reading cannot run on open; use a step");
-}
-
-void perform(endpoints::Peer& peer, const Action& a) {
-  switch (a.kind) {
-    case Action::Kind::text:
-      peer.send_text(a.payload);
-      break;
-    case Action::Kind::binary:
-      peer.send_binary(a.payload);
-      break;
-    case Action::Kind::ping:
-      peer.send_ping(a.payload);
-      break;
-    case Action::Kind::pong:
-      peer.send_pong(a.payload);
-      break;
-    case Action::Kind::close:
-      peer.send_close(a.code, a.reason);
-      break;
-    case Action::Kind::close_socket:
-      peer.close_socket(a.mode, a.duration);
-      break;
-    case Action::Kind::stop_reading:
-      peer.stop_reading();
-      break;
-    case Action::Kind::wait:
-      break;
-  }
-}
-
-bool trigger_matches(const StepTrigger& t, const Observation& o) {
-  const std::string& w = t.after_what;
-  if (w.starts_with("receives ws.") || w == "sends ws.close") {
-    const auto kind =
-        w == "sends ws.close" ? ObservationKind::frame_sent : ObservationKind::frame_received;
-    if (o.kind != kind) return false;
-    const std::string frame =
-        w == "sends ws.close" ? "close" : w.substr(std::string("receives ws.").size());
-    const std::uint8_t opcode = frame == "text"     ? 1
-                                : frame == "binary" ? 2
-                                : frame == "close"  ? 8
-                                : frame == "ping"   ? 9
-                                                    : 10;
-    return o.opcode == opcode;
-  }
-  if (w == "sees fin") return o.kind == ObservationKind::eof;
-  if (w == "sees rst")
-    return o.kind == ObservationKind::read_error || o.kind == ObservationKind::write_failed;
-  if (w == "times out") return o.kind == ObservationKind::timeout;
-  if (w == "is upgraded") return o.kind == ObservationKind::upgraded;
-  return false;
-}
 
 // Everything one run owns; lives on the stack of run_scenario.
 class Run {
@@ -146,10 +69,7 @@ class Run {
   std::vector<std::unique_ptr<real::RealProxy>> real_proxies_;
   std::unique_ptr<asio::steady_timer> external_poll_;
   std::unique_ptr<endpoints::Server> server_;  // null with a real server
-  std::vector<std::unique_ptr<endpoints::EnvoyProxy>> envoys_;
-  std::vector<std::unique_ptr<endpoints::TcpProxy>> tcps_;
-  std::vector<endpoints::ObservationLog*> proxy_logs_;  // chain order
-  std::vector<std::function<std::size_t()>> proxy_connections_;
+  std::vector<std::unique_ptr<endpoints::ProxyListener>> proxies_;  // chain order; null: real
   std::vector<std::uint16_t> hop_ports_;       // chain order: proxies..., server
   std::unique_ptr<endpoints::Client> client_;  // null with a real client
   std::list<asio::steady_timer> timers_;
@@ -175,8 +95,7 @@ void Run::build() {
   } else {
     endpoints::ServerConfig sc;
     sc.host = host;
-    sc.on_open.clear();
-    for (const auto& a : s_.server.on_open) sc.on_open.push_back(to_server_step(a));
+    sc.on_open = s_.server.on_open;
     sc.after_closing_handshake = s_.server.after_closing_handshake;
     sc.close_timeout = s_.server.close_timeout;
     server_ = std::make_unique<endpoints::Server>(io_, sc);
@@ -184,40 +103,16 @@ void Run::build() {
   }
   // Proxies from the server side out: each needs its upstream's address.
   hop_ports_.assign(s_.proxies.size(), 0);
-  proxy_logs_.resize(s_.proxies.size());
-  proxy_connections_.resize(s_.proxies.size());
-  // A model proxy of either kind: keep it, watch its log, and make it the next one's upstream.
-  auto adopt = [&](std::size_t i, auto& owned, auto proxy) {
-    auto* raw = proxy.get();
-    owned.push_back(std::move(proxy));
-    upstream = raw->endpoint();
-    proxy_logs_[i] = &raw->log();
-    proxy_connections_[i] = [raw] { return raw->connections(); };
-  };
+  proxies_.resize(s_.proxies.size());
   for (std::size_t i = s_.proxies.size(); i-- > 0;) {
     const ProxySpec& p = s_.proxies[i];
-    if (p.model == ProxySpec::Model::real) {
+    if (const auto model = p.model()) {
+      proxies_[i] = endpoints::start_proxy(io_, *model, upstream, host);
+      upstream = proxies_[i]->endpoint();
+    } else {
       build_real_proxy(i, upstream, host);
       upstream =
           asio::ip::tcp::endpoint(asio::ip::make_address(host), real_proxies_.back()->port());
-    } else if (p.model == ProxySpec::Model::envoy) {
-      endpoints::EnvoyConfig c;
-      c.host = host;
-      c.upstream = upstream;
-      c.delayed_close_timeout = p.delayed_close_timeout;
-      c.no_delay_close_for_upgrades = p.no_delay_close_for_upgrades;
-      c.added_latency = p.latency;
-      adopt(i, envoys_, std::make_unique<endpoints::EnvoyProxy>(io_, c));
-    } else {
-      endpoints::TcpProxyConfig c;
-      c.host = host;
-      c.upstream = upstream;
-      c.on_upstream_close = p.on_upstream_close;
-      c.on_downstream_close = p.on_downstream_close;
-      c.close_delay = p.close_delay;
-      c.to_downstream = p.to_client;
-      c.to_upstream = p.to_server;
-      adopt(i, tcps_, std::make_unique<endpoints::TcpProxy>(io_, c));
     }
     hop_ports_[i] = upstream.port();
   }
@@ -247,17 +142,18 @@ void Run::build() {
 void Run::build_real_proxy(std::size_t i, asio::ip::tcp::endpoint upstream,
                            const std::string& host) {
   namespace fs = std::filesystem;
-  const ProxySpec& p = s_.proxies[i];
+  const ProxySpec& spec = s_.proxies[i];
+  const RealProxySpec& p = *spec.real();
   real::RealProxyConfig c;
-  c.kind = p.real;
-  c.name = p.name;
+  c.kind = p.kind;
+  c.name = spec.name;
   c.host = host;
   c.upstream_host = upstream.address().to_string();
   c.upstream_port = upstream.port();
   c.options = p.options;
   c.command = p.exec;
   // Config, pid, temp files and logs beside the run's pcap: out/NAME.PROXY/
-  c.work_dir = (fs::path(options_.out_dir) / (s_.name + "." + p.name)).string();
+  c.work_dir = (fs::path(options_.out_dir) / (s_.name + "." + spec.name)).string();
   c.tools_dir = real::real_tools_dir(s_.file);
   if (!p.exec_config.empty()) {
     // As written, else beside the scenario, else in tools/real (envoy.yaml.in).
@@ -289,7 +185,7 @@ void Run::execute(const Step& step) {
                                 step.when.text, step.endpoint);
     return;
   }
-  perform(*peer, step.action);
+  endpoints::perform(*peer, step.action);
 }
 
 void Run::start() {
@@ -302,7 +198,7 @@ void Run::start() {
         const bool at_open =
             st.when.at && endpoint == "client" && o.kind == ObservationKind::upgraded;
         const bool after =
-            !st.when.at && st.when.after_endpoint == endpoint && trigger_matches(st.when, o);
+            !st.when.at && st.when.after_endpoint == endpoint && matches(st.when.after, o);
         if (at_open || after) {
           fired_[i] = true;
           schedule(st, (st.when.at ? *st.when.at : Millis(0)) + st.when.delay);
@@ -313,8 +209,8 @@ void Run::start() {
   };
   if (client_) client_->subscribe(watch("client"));
   if (server_) server_->subscribe(watch("server"));
-  for (auto* log : proxy_logs_) {
-    if (log) log->subscribe([this](const Observation&) { on_observation(); });
+  for (auto& proxy : proxies_) {
+    if (proxy) proxy->log().subscribe([this](const Observation&) { on_observation(); });
   }
   origin_ = endpoints::Clock::now();
   if (has_external()) poll_external();
@@ -343,11 +239,11 @@ bool Run::quiescent() const {
   for (std::size_t i = 0; server_ && i < server_->connections(); ++i) {
     if (auto p = server_->peer(i); p && p->is_open()) return false;
   }
-  for (std::size_t i = 0; i < proxy_logs_.size(); ++i) {
-    if (!proxy_logs_[i]) continue;  // a real proxy: see below
-    const std::size_t n = proxy_connections_[i]();
-    if (proxy_logs_[i]->count(ObservationKind::closed, "downstream") < n ||
-        proxy_logs_[i]->count(ObservationKind::closed, "upstream") < n) {
+  for (const auto& proxy : proxies_) {
+    if (!proxy) continue;  // a real proxy: see below
+    const std::size_t n = proxy->connections();
+    if (proxy->log().count(ObservationKind::closed, "downstream") < n ||
+        proxy->log().count(ObservationKind::closed, "upstream") < n) {
       return false;
     }
   }
@@ -388,8 +284,9 @@ void Run::stop_endpoints() {
   if (external_poll_) external_poll_->cancel();
   if (client_) client_->stop();
   if (real_client_) real_client_->stop();
-  for (auto& p : envoys_) p->stop();
-  for (auto& p : tcps_) p->stop();
+  for (auto& p : proxies_) {
+    if (p) p->stop();
+  }
   for (auto& p : real_proxies_) p->stop();
   if (server_) server_->stop();
   if (node_server_) node_server_->stop();
@@ -408,12 +305,12 @@ std::string Run::observations() const {
                        o ? real::describe(*o) : "no close event");
   }
   const auto names = s_.chain();
-  for (std::size_t i = 0; i < proxy_logs_.size(); ++i) {
-    out +=
-        names[i + 1] + ":\n" +
-        (proxy_logs_[i] ? proxy_logs_[i]->dump(origin_)
-                        : fmt::format("  real {}: see its logs in {}/{}.{}/\n", s_.proxies[i].real,
-                                      options_.out_dir, s_.name, s_.proxies[i].name));
+  for (std::size_t i = 0; i < proxies_.size(); ++i) {
+    out += names[i + 1] + ":\n" +
+           (proxies_[i] ? proxies_[i]->log().dump(origin_)
+                        : fmt::format("  real {}: see its logs in {}/{}.{}/\n",
+                                      s_.proxies[i].real()->kind, options_.out_dir, s_.name,
+                                      s_.proxies[i].name));
   }
   out += "server:\n" + (server_ ? server_->log().dump(origin_) : "  real " + s_.server.real + "\n");
   return out;
@@ -428,7 +325,7 @@ std::optional<endpoints::ClientOutcome> Run::client_outcome() const {
 }
 
 std::string Run::client_label() const {
-  return client_ ? std::string(endpoints::to_string(s_.client.profile))
+  return client_ ? std::string(to_string(s_.client.profile))
                  : s_.client.real + " " + chromium_->version();
 }
 
@@ -463,7 +360,7 @@ std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions
   r.pcap_path = (std::filesystem::path(options.out_dir) / (s.name + ".pcap")).string();
   r.json_path = (std::filesystem::path(options.out_dir) / (s.name + ".json")).string();
 
-  if (std::string why = real::skip_reason(s); !why.empty()) {
+  if (std::string why = skip_reason(s); !why.empty()) {
     r.status = ScenarioResult::Status::skipped;
     r.error = why;
     return result;
@@ -546,7 +443,7 @@ std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions
                            ? std::optional<Profile>(real::chromium_build_is_legacy(s.client.build)
                                                         ? Profile::chrome_legacy
                                                         : Profile::chrome)
-                           : profile_from_string(endpoints::to_string(s.client.profile));
+                           : std::optional<Profile>(s.client.profile);
   if (profile && (s.client.real.empty() || r.client_outcome)) {
     Expectation& x = r.implicit.emplace_back();
     x.type = Expectation::Type::verdict;
@@ -578,34 +475,9 @@ std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions
   for (const auto& o : r.outcomes) passed = passed && o.passed;
   r.status = passed ? ScenarioResult::Status::passed : ScenarioResult::Status::failed;
 
-  nlohmann::json j = {
-      {"scenario", s.name}, {"file", s.file}, {"about", s.about}, {"pcap", r.pcap_path}};
-  j["legs"] = nlohmann::json::array();
-  for (const auto& leg : r.legs) {
-    auto c = report::connection_json(*leg.connection);
-    c["name"] = leg.name;
-    c["client_side"] = leg.client_name;
-    c["server_side"] = leg.server_name;
-    j["legs"].push_back(std::move(c));
-  }
-  j["expectations"] = report::outcomes_json(r.outcomes);
-  j["client"] = r.client_label;
-  if (!s.variant.empty()) j["variant"] = s.variant;
-  if (r.client_outcome) {
-    j["client_outcome"] = {{"code", r.client_outcome->code ? nlohmann::json(*r.client_outcome->code)
-                                                           : nlohmann::json(nullptr)},
-                           {"reason", r.client_outcome->reason},
-                           {"was_clean", r.client_outcome->was_clean},
-                           {"why", r.client_outcome->why}};
-  }
-  j["passed"] = passed;
   r.wall_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - wall_start)
           .count();
-  j["wall_ms"] = r.wall_ms;
-  j["run_ms"] = r.run_ms;
-  std::ofstream(r.json_path) << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
-                             << "\n";
   return result;
 }
 

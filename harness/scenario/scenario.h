@@ -6,28 +6,23 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
-#include "harness/endpoints/client_profile.h"
+#include "harness/analysis/profile.h"
+#include "harness/endpoints/action.h"
 #include "harness/endpoints/close_mode.h"
-#include "harness/endpoints/relay.h"
+#include "harness/endpoints/observation.h"
+#include "harness/endpoints/proxy_model.h"
+#include "harness/endpoints/server.h"
 #include "harness/expect/expectation.h"
+#include "harness/wire/frame.h"
 
 namespace closewire {
 
 using Millis = std::chrono::milliseconds;
 
-// Something an endpoint does: on open (server) or as a timed step.
-struct Action {
-  enum class Kind { text, binary, ping, pong, close, close_socket, stop_reading, wait };
-  Kind kind = Kind::close;
-  std::string payload;                // text, binary, ping, pong
-  std::optional<std::uint16_t> code;  // close: absent = no payload (the peer sees 1005)
-  std::string reason;                 // close
-  endpoints::CloseMode mode = endpoints::CloseMode::fin;  // close_socket
-  Millis duration{0};                 // wait; close_socket: delay for delayed / close-unread
-  std::string text;                   // as written, for reports
-};
+using endpoints::Action;
 
 struct ClientSpec {
   // "chromium": Debian's headless Chromium instead of the profile's model (harness/real); its
@@ -36,50 +31,69 @@ struct ClientSpec {
   // With real: chromium, an old build from the cache instead of Debian's ("105": CACHE/105/
   // chromium, tools/legacy-chromium/fetch); builds <= 105 are judged by `chrome-legacy`.
   std::string build;
-  endpoints::ClientProfile profile = endpoints::ClientProfile::chrome;
+  Profile profile = Profile::chrome;
   std::optional<Millis> close_timeout;  // overrides the profile's
   std::string target = "/";
 };
 
-struct ProxySpec {
-  enum class Model { envoy, tcp, real };
-  std::string name;
-  Model model = Model::envoy;
-  // real: "nginx", "haproxy" (config from tools/real/KIND.conf.in) or "exec" (any command)
-  std::string real;
-  std::map<std::string, std::string> options;  // real: template knobs; exec: `vars`
+// A real program in a proxy slot (harness/real): nginx or HAProxy from a config template with
+// knobs, or any command.
+struct RealProxySpec {
+  std::string kind;                            // "nginx", "haproxy" or "exec"
+  std::map<std::string, std::string> options;  // nginx/haproxy: template knobs; exec: `vars`
   std::string exec;         // exec: the command, with {listen_port}, {upstream_port}, {config}, ...
   std::string exec_config;  // exec: a template rendered into the run's folder as {config}
-  // envoy
-  Millis delayed_close_timeout{1000};
-  bool no_delay_close_for_upgrades = true;  // Envoy >= 1.23's default
-  Millis latency{0};
-  // tcp
-  endpoints::CloseMode on_upstream_close = endpoints::CloseMode::fin;
-  endpoints::CloseMode on_downstream_close = endpoints::CloseMode::fin;
-  Millis close_delay{1000};
-  endpoints::DirectionFaults to_client;  // server -> client direction
-  endpoints::DirectionFaults to_server;  // client -> server direction
+};
+
+struct ProxySpec {
+  std::string name;
+  // A model (endpoints/proxy_model.h) or a real program.
+  std::variant<endpoints::EnvoyModel, endpoints::TcpModel, RealProxySpec> kind;
+
+  const RealProxySpec* real() const { return std::get_if<RealProxySpec>(&kind); }
+  // The model, when it is one.
+  std::optional<endpoints::ProxyModel> model() const;
 };
 
 struct ServerSpec {
   // "node-ws": the seed's Node ws 8 server (tools/real/node-ws-server); on_open must then be one
   // close, with or without a code.
   std::string real;
-  std::vector<Action> on_open;  // default: the seed's close(4321, "test")
+  std::vector<Action> on_open = {
+      Action::close(endpoints::kSeedCloseCode, std::string(endpoints::kSeedCloseReason))};
   endpoints::CloseMode after_closing_handshake = endpoints::CloseMode::half_close;
-  Millis close_timeout{30000};
+  Millis close_timeout = endpoints::kWsCloseTimeout;
+};
+
+// What an endpoint observes that can trigger a step ("client receives ws.close").
+struct StepEvent {
+  enum class What : std::uint8_t {
+    receives_frame,  // a frame of `opcode` arrived
+    sends_close,     // its own Close frame went out
+    sees_fin,
+    sees_rst,
+    times_out,  // its own close timeout fired
+    is_upgraded,
+  };
+  What what = What::receives_frame;
+  wire::Opcode opcode = wire::Opcode::close;  // receives_frame
 };
 
 // When a step runs: `at` after the client's WebSocket opened, or after an endpoint observed
-// something ("client receives ws.close"), plus `delay`.
+// something, plus `delay`.
 struct StepTrigger {
   std::optional<Millis> at;
   std::string after_endpoint;  // "client" or "server"
-  std::string after_what;      // "receives ws.close", "sees fin", "sees rst", "times out", ...
+  StepEvent after;
   Millis delay{0};
-  std::string text;
+  std::string text;  // as written: "after client receives ws.close + 200ms"
 };
+
+// "receives ws.close", "sends ws.close", "sees fin", "sees rst", "times out", "is upgraded".
+std::optional<StepEvent> step_event_from_string(std::string_view text);
+std::string_view to_string(const StepEvent& e);
+// Whether `o` is the observation `e` waits for.
+bool matches(const StepEvent& e, const endpoints::Observation& o);
 
 struct Step {
   StepTrigger when;

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "harness/expect/spec_error.h"
+#include "harness/spec/spec_error.h"
 
 namespace closewire {
 

@@ -6,10 +6,10 @@
 #include <filesystem>
 #include <set>
 
-#include "harness/expect/spec_error.h"
-#include "harness/expect/yaml_fields.h"
+#include "harness/spec/spec_error.h"
+#include "harness/spec/yaml_fields.h"
 #include "harness/real/real_proxy.h"
-#include "harness/real/variant.h"
+#include "harness/scenario/variant.h"
 #include "harness/scenario/scenario.h"
 
 namespace closewire {
@@ -35,22 +35,32 @@ CloseMode close_mode(const YAML::Node& n, const std::string& file) {
   return *mode;
 }
 
-std::string text_of(const YAML::Node& n) {
-  return YAML::Dump(n);
+// The argument of `close`: {code, reason}, or nothing for a Close without a code.
+Action parse_close(const YAML::Node& arg, const std::string& file) {
+  Action a = Action::close();
+  if (arg && arg.IsMap()) {
+    yaml::check_keys(arg, {"code", "reason"}, file, "close");
+    if (arg["code"] && !arg["code"].IsNull()) a.code = yaml::code(arg["code"], file);
+    if (arg["reason"]) {
+      if (!a.code) throw_spec_error(file, arg["reason"], "a close reason needs a code");
+      a.reason = yaml::scalar(arg["reason"], file, "reason");
+    }
+  } else if (arg && !arg.IsNull()) {
+    throw_spec_error(file, arg, "close takes {code, reason}, or nothing for a Close without a code");
+  }
+  return a;
 }
 
 // One action: {close: {code, reason}} | close | {close: {}} | {text: S} | {binary: S} | ping |
 // {ping: S} | pong | {close_socket: MODE} | {close_socket: {mode, delay}} | stop_reading |
 // {wait: D}.
 Action parse_action(const YAML::Node& n, const std::string& file) {
-  Action a;
-  a.text = text_of(n);
   std::string verb;
   YAML::Node arg;
   if (n.IsScalar()) {
     verb = n.Scalar();
   } else if (n.IsMap() && n.size() == 1) {
-    verb = n.begin()->first.as<std::string>();
+    verb = yaml::key(n.begin()->first, file);
     arg = n.begin()->second;
   } else {
     throw_spec_error(
@@ -60,48 +70,35 @@ Action parse_action(const YAML::Node& n, const std::string& file) {
   auto payload = [&] {
     return arg && !arg.IsNull() ? yaml::scalar(arg, file, verb) : std::string();
   };
+  Action a;
   if (verb == "close") {
-    a.kind = Action::Kind::close;
-    if (arg && arg.IsMap()) {
-      yaml::check_keys(arg, {"code", "reason"}, file, "close");
-      if (arg["code"] && !arg["code"].IsNull()) a.code = yaml::code(arg["code"], file);
-      if (arg["reason"]) {
-        if (!a.code) throw_spec_error(file, arg["reason"], "a close reason needs a code");
-        a.reason = yaml::scalar(arg["reason"], file, "reason");
-      }
-    } else if (arg && !arg.IsNull()) {
-      throw_spec_error(file, arg,
-                       "close takes {code, reason}, or nothing for a Close without a code");
-    }
+    a = parse_close(arg, file);
   } else if (verb == "text" || verb == "binary" || verb == "ping" || verb == "pong") {
-    a.kind = verb == "text"     ? Action::Kind::text
-             : verb == "binary" ? Action::Kind::binary
-             : verb == "ping"   ? Action::Kind::ping
-                                : Action::Kind::pong;
-    a.payload = payload();
+    a = Action::frame(verb == "text"     ? Action::Kind::text
+                      : verb == "binary" ? Action::Kind::binary
+                      : verb == "ping"   ? Action::Kind::ping
+                                         : Action::Kind::pong,
+                      payload());
     if ((a.kind == Action::Kind::ping || a.kind == Action::Kind::pong) && a.payload.size() > 125) {
       throw_spec_error(file, arg, "a control frame carries at most 125 bytes");
     }
   } else if (verb == "close_socket") {
-    a.kind = Action::Kind::close_socket;
-    a.duration = endpoints::kDefaultCloseDelay;
     if (!arg)
       throw_spec_error(file, n,
                        "close_socket needs a mode: fin, half-close, rst, close-unread, delayed");
     if (arg.IsMap()) {
       yaml::check_keys(arg, {"mode", "delay"}, file, "close_socket");
       if (!arg["mode"]) throw_spec_error(file, arg, "close_socket needs 'mode'");
-      a.mode = close_mode(arg["mode"], file);
+      a = Action::close_socket(close_mode(arg["mode"], file));
       if (arg["delay"]) a.duration = millis(arg["delay"], file, "delay");
     } else {
-      a.mode = close_mode(arg, file);
+      a = Action::close_socket(close_mode(arg, file));
     }
   } else if (verb == "stop_reading") {
     a.kind = Action::Kind::stop_reading;
   } else if (verb == "wait") {
-    a.kind = Action::Kind::wait;
     if (!arg) throw_spec_error(file, n, "wait needs a duration");
-    a.duration = millis(arg, file, "wait");
+    a = Action::wait(millis(arg, file, "wait"));
   } else {
     throw_spec_error(
         file, n,
@@ -136,11 +133,11 @@ ClientSpec parse_client(const YAML::Node& n, const std::string& file) {
   }
   if (n["profile"]) {
     const std::string name = yaml::scalar(n["profile"], file, "profile");
-    auto p = endpoints::client_profile_from_string(name);
+    auto p = profile_from_string(name);
     if (!p)
       throw_spec_error(
           file, n["profile"],
-          fmt::format("unknown profile '{}' (chrome, chrome-legacy, firefox, safari, rfc)", name));
+          fmt::format("unknown profile '{}' ({})", name, profile_names()));
     c.profile = *p;
   }
   if (n["close_timeout"]) c.close_timeout = millis(n["close_timeout"], file, "close_timeout");
@@ -167,38 +164,38 @@ endpoints::DirectionFaults parse_faults(const YAML::Node& n, const std::string& 
 // {name, real: nginx|haproxy, KNOB: VALUE...} or {name, exec: COMMAND, config, vars, ready: tcp}
 ProxySpec parse_real_proxy(const YAML::Node& n, const std::string& file) {
   ProxySpec p;
-  p.model = ProxySpec::Model::real;
+  RealProxySpec& r = p.kind.emplace<RealProxySpec>();
   if (n["model"])
     throw_spec_error(file, n["model"],
                      "a real proxy has no model: 'real: nginx|haproxy' or 'exec'");
   if (n["real"] && n["exec"]) throw_spec_error(file, n, "a proxy is 'real' or 'exec', not both");
   if (n["exec"]) {
-    p.real = "exec";
+    r.kind = "exec";
     yaml::check_keys(n, {"name", "exec", "config", "vars", "ready"}, file, "an exec proxy");
-    p.exec = yaml::scalar(n["exec"], file, "exec");
-    if (n["config"]) p.exec_config = yaml::scalar(n["config"], file, "config");
+    r.exec = yaml::scalar(n["exec"], file, "exec");
+    if (n["config"]) r.exec_config = yaml::scalar(n["config"], file, "config");
     if (n["vars"]) {
       if (!n["vars"].IsMap()) throw_spec_error(file, n["vars"], "vars is a map of template values");
       for (const auto& kv : n["vars"])
-        p.options[kv.first.as<std::string>()] = yaml::scalar(kv.second, file, "a var");
+        r.options[yaml::key(kv.first, file)] = yaml::scalar(kv.second, file, "a var");
     }
     if (n["ready"] && yaml::scalar(n["ready"], file, "ready") != "tcp") {
       throw_spec_error(file, n["ready"],
                        "ready: tcp (a connect probe on {listen_port}) is the only readiness check");
     }
   } else {
-    p.real = yaml::scalar(n["real"], file, "real");
-    const auto& knobs = real::allowed_options(p.real);
+    r.kind = yaml::scalar(n["real"], file, "real");
+    const auto& knobs = real::allowed_options(r.kind);
     if (knobs.empty())
       throw_spec_error(file, n["real"],
-                       fmt::format("unknown real proxy '{}' (nginx, haproxy; or exec)", p.real));
+                       fmt::format("unknown real proxy '{}' (nginx, haproxy; or exec)", r.kind));
     std::vector<std::string> keys{"name", "real"};
     for (const auto& [k, v] : knobs) keys.push_back(k);
     for (const auto& kv : n) {
-      const std::string key = kv.first.as<std::string>();
+      const std::string key = yaml::key(kv.first, file);
       if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
         throw_spec_error(file, kv.first,
-                         fmt::format("unknown key '{}' in a {} proxy (allowed: {})", key, p.real,
+                         fmt::format("unknown key '{}' in a {} proxy (allowed: {})", key, r.kind,
                                      fmt::join(keys, ", ")));
       }
     }
@@ -217,10 +214,10 @@ ProxySpec parse_real_proxy(const YAML::Node& n, const std::string& file) {
                                      : k == "lingering_close" ? "on, off or always"
                                                               : "a duration like 100ms or 5s"));
       }
-      p.options[k] = value;
+      r.options[k] = value;
     }
   }
-  p.name = n["name"] ? yaml::scalar(n["name"], file, "name") : p.real == "exec" ? "proxy" : p.real;
+  p.name = n["name"] ? yaml::scalar(n["name"], file, "name") : r.kind == "exec" ? "proxy" : r.kind;
   return p;
 }
 
@@ -235,29 +232,29 @@ ProxySpec parse_proxy(const YAML::Node& n, const std::string& file) {
   p.name = yaml::scalar(n["name"], file, "name");
   const std::string model = yaml::scalar(n["model"], file, "model");
   if (model == "envoy") {
-    p.model = ProxySpec::Model::envoy;
+    auto& m = p.kind.emplace<endpoints::EnvoyModel>();
     yaml::check_keys(
         n, {"name", "model", "delayed_close_timeout", "no_delay_close_for_upgrades", "latency"},
         file, "an envoy proxy");
     if (n["delayed_close_timeout"])
-      p.delayed_close_timeout = millis(n["delayed_close_timeout"], file, "delayed_close_timeout");
+      m.delayed_close_timeout = millis(n["delayed_close_timeout"], file, "delayed_close_timeout");
     if (n["no_delay_close_for_upgrades"]) {
-      p.no_delay_close_for_upgrades =
+      m.no_delay_close_for_upgrades =
           yaml::boolean(n["no_delay_close_for_upgrades"], file, "no_delay_close_for_upgrades");
     }
-    if (n["latency"]) p.latency = millis(n["latency"], file, "latency");
+    if (n["latency"]) m.latency = millis(n["latency"], file, "latency");
   } else if (model == "tcp") {
-    p.model = ProxySpec::Model::tcp;
+    auto& m = p.kind.emplace<endpoints::TcpModel>();
     yaml::check_keys(n,
                      {"name", "model", "on_upstream_close", "on_downstream_close", "close_delay",
                       "to_client", "to_server"},
                      file, "a tcp proxy");
-    if (n["on_upstream_close"]) p.on_upstream_close = close_mode(n["on_upstream_close"], file);
+    if (n["on_upstream_close"]) m.on_upstream_close = close_mode(n["on_upstream_close"], file);
     if (n["on_downstream_close"])
-      p.on_downstream_close = close_mode(n["on_downstream_close"], file);
-    if (n["close_delay"]) p.close_delay = millis(n["close_delay"], file, "close_delay");
-    if (n["to_client"]) p.to_client = parse_faults(n["to_client"], file, "to_client");
-    if (n["to_server"]) p.to_server = parse_faults(n["to_server"], file, "to_server");
+      m.on_downstream_close = close_mode(n["on_downstream_close"], file);
+    if (n["close_delay"]) m.close_delay = millis(n["close_delay"], file, "close_delay");
+    if (n["to_client"]) m.to_client = parse_faults(n["to_client"], file, "to_client");
+    if (n["to_server"]) m.to_server = parse_faults(n["to_server"], file, "to_server");
   } else {
     throw_spec_error(file, n["model"], fmt::format("unknown proxy model '{}' (envoy, tcp)", model));
   }
@@ -265,9 +262,7 @@ ProxySpec parse_proxy(const YAML::Node& n, const std::string& file) {
 }
 
 ServerSpec parse_server(const YAML::Node& n, const std::string& file) {
-  ServerSpec s;
-  s.on_open = {
-      Action{Action::Kind::close, {}, 4321, "test", CloseMode::fin, Millis(0), "close 4321 test"}};
+  ServerSpec s;  // the seed's server by default
   if (n.IsNull()) return s;
   if (!n.IsMap())
     throw_spec_error(file, n,
@@ -287,12 +282,11 @@ ServerSpec parse_server(const YAML::Node& n, const std::string& file) {
   if (n["close"]) {
     // close: 4321 | close: {code, reason} | close: null (conn.close() without a code)
     const YAML::Node& c = n["close"];
-    Action a{Action::Kind::close, {}, std::nullopt, "", CloseMode::fin, Millis(0), text_of(c)};
+    Action a = Action::close();
     if (c.IsScalar() && c.Scalar() != "none") {
-      a.code = yaml::code(c, file);
-      a.reason = "test";
+      a = Action::close(yaml::code(c, file), std::string(endpoints::kSeedCloseReason));
     } else if (c.IsMap()) {
-      a = parse_action(YAML::Load("{close: " + YAML::Dump(c) + "}"), file);
+      a = parse_close(c, file);
     }
     s.on_open = {a};
   }
@@ -306,15 +300,10 @@ ServerSpec parse_server(const YAML::Node& n, const std::string& file) {
     s.after_closing_handshake = close_mode(n["after_closing_handshake"], file);
   if (n["close_timeout"]) s.close_timeout = millis(n["close_timeout"], file, "close_timeout");
   if (!s.real.empty()) {
-    if (auto why = real::node_ws_unsupported(s); !why.empty()) throw_spec_error(file, n, why);
+    if (auto why = node_ws_unsupported(s); !why.empty()) throw_spec_error(file, n, why);
   }
   return s;
 }
-
-const std::set<std::string, std::less<>> kTriggerWhats = {
-    "receives ws.text",  "receives ws.binary", "receives ws.ping", "receives ws.pong",
-    "receives ws.close", "sends ws.close",     "sees fin",         "sees rst",
-    "times out",         "is upgraded"};
 
 StepTrigger parse_trigger(const YAML::Node& step, const std::string& file) {
   StepTrigger t;
@@ -327,15 +316,16 @@ StepTrigger parse_trigger(const YAML::Node& step, const std::string& file) {
     const std::string text = yaml::scalar(step["after"], file, "after");
     const auto space = text.find(' ');
     t.after_endpoint = text.substr(0, space);
-    t.after_what = space == std::string::npos ? "" : text.substr(space + 1);
-    if ((t.after_endpoint != "client" && t.after_endpoint != "server") ||
-        !kTriggerWhats.contains(t.after_what)) {
+    const auto event =
+        step_event_from_string(space == std::string::npos ? "" : std::string_view(text).substr(space + 1));
+    if ((t.after_endpoint != "client" && t.after_endpoint != "server") || !event) {
       throw_spec_error(
           file, step["after"],
           fmt::format("cannot read 'after: {}': write '<client|server> <receives ws.KIND | sends "
                       "ws.close | sees fin | sees rst | times out | is upgraded>'",
                       text));
     }
+    t.after = *event;
     t.text = "after " + text;
   } else {
     throw_spec_error(file, step,
@@ -366,24 +356,7 @@ Step parse_step(const YAML::Node& n, const std::string& file) {
   return s;
 }
 
-}  // namespace
-
-std::vector<std::string> Scenario::chain() const {
-  std::vector<std::string> names{"client"};
-  for (const auto& p : proxies) names.push_back(p.name);
-  names.push_back("server");
-  return names;
-}
-
-std::vector<std::string> Scenario::leg_names() const {
-  const auto names = chain();
-  std::vector<std::string> legs;
-  for (std::size_t i = 0; i + 1 < names.size(); ++i) legs.push_back(names[i] + "-" + names[i + 1]);
-  return legs;
-}
-
-Scenario load_scenario(const std::string& path) {
-  const YAML::Node root = yaml::load_file(path);
+Scenario parse_scenario(const YAML::Node& root, const std::string& path) {
   if (!root.IsMap())
     throw_spec_error(
         path, root,
@@ -435,7 +408,7 @@ Scenario load_scenario(const std::string& path) {
     if (!v.IsMap())
       throw_spec_error(path, v, "variants is a map {chromium: {skip: WHY}, node-ws: {skip: WHY}}");
     for (const auto& kv : v) {
-      const std::string name = kv.first.as<std::string>();
+      const std::string name = yaml::key(kv.first, path);
       if (name != "chromium" && name != "node-ws") {
         throw_spec_error(path, kv.first,
                          fmt::format("unknown variant '{}' (chromium, node-ws)", name));
@@ -463,6 +436,18 @@ Scenario load_scenario(const std::string& path) {
     }
   }
   return s;
+}
+
+}  // namespace
+
+Scenario load_scenario(const std::string& path) {
+  const YAML::Node root = yaml::load_file(path);
+  try {
+    return parse_scenario(root, path);
+  } catch (const YAML::Exception& e) {
+    // Every read above goes through a check that names the place; this is the net under them.
+    throw_spec_error(path, e.mark, e.msg);
+  }
 }
 
 }  // namespace closewire

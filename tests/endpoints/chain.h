@@ -31,7 +31,7 @@ inline const Observation* find_close_frame(const ObservationLog& log, Observatio
 }
 
 inline std::unique_ptr<Client> start_client(boost::asio::io_context& io, std::uint16_t port,
-                                            ClientProfile profile = ClientProfile::chrome) {
+                                            Profile profile = Profile::chrome) {
   ClientConfig cc;
   cc.profile = profile;
   cc.port = port;

@@ -37,100 +37,100 @@ struct Expected {
   bool clean;
 };
 
-void expect_outcome(ClientProfile p, const std::vector<Observation>& log, Expected e) {
+void expect_outcome(Profile p, const std::vector<Observation>& log, Expected e) {
   auto out = judge_outcome(p, log);
   ASSERT_TRUE(out.has_value()) << to_string(p);
   EXPECT_EQ(out->code, e.code) << to_string(p) << ": " << out->why;
   EXPECT_EQ(out->was_clean, e.clean) << to_string(p) << ": " << out->why;
 }
 
-TEST(ClientProfile, NamesRoundTrip) {
-  for (auto p : {ClientProfile::chrome, ClientProfile::chrome_legacy, ClientProfile::firefox,
-                 ClientProfile::safari, ClientProfile::rfc})
-    EXPECT_EQ(client_profile_from_string(to_string(p)), p);
-  EXPECT_EQ(to_string(ClientProfile::chrome_legacy), "chrome-legacy");
-  EXPECT_FALSE(client_profile_from_string("opera"));
+TEST(Profile, NamesRoundTrip) {
+  for (auto p : {Profile::chrome, Profile::chrome_legacy, Profile::firefox,
+                 Profile::safari, Profile::rfc})
+    EXPECT_EQ(profile_from_string(to_string(p)), p);
+  EXPECT_EQ(to_string(Profile::chrome_legacy), "chrome-legacy");
+  EXPECT_FALSE(profile_from_string("opera"));
 }
 
-TEST(ClientProfile, CloseTimeouts) {
-  EXPECT_EQ(default_close_timeout(ClientProfile::chrome), std::chrono::milliseconds(2000));
-  EXPECT_EQ(default_close_timeout(ClientProfile::chrome_legacy), std::chrono::milliseconds(2000));
-  EXPECT_EQ(default_close_timeout(ClientProfile::firefox), std::chrono::milliseconds(1000));
-  EXPECT_FALSE(default_close_timeout(ClientProfile::safari));
-  EXPECT_FALSE(default_close_timeout(ClientProfile::rfc));
+TEST(Profile, CloseTimeouts) {
+  EXPECT_EQ(default_close_timeout(Profile::chrome), std::chrono::milliseconds(2000));
+  EXPECT_EQ(default_close_timeout(Profile::chrome_legacy), std::chrono::milliseconds(2000));
+  EXPECT_EQ(default_close_timeout(Profile::firefox), std::chrono::milliseconds(1000));
+  EXPECT_FALSE(default_close_timeout(Profile::safari));
+  EXPECT_FALSE(default_close_timeout(Profile::rfc));
 }
 
-TEST(ClientProfile, FinAfterReplyIsCleanEverywhere) {
+TEST(Profile, FinAfterReplyIsCleanEverywhere) {
   std::vector<Observation> log = {received_close(), sent_close(), obs(K::eof), obs(K::closed)};
-  for (auto p : {ClientProfile::chrome, ClientProfile::chrome_legacy, ClientProfile::firefox,
-                 ClientProfile::safari, ClientProfile::rfc})
+  for (auto p : {Profile::chrome, Profile::chrome_legacy, Profile::firefox,
+                 Profile::safari, Profile::rfc})
     expect_outcome(p, log, {4321, true});
 }
 
-TEST(ClientProfile, OwnTimeoutIs1006OnlyForLegacyChrome) {
+TEST(Profile, OwnTimeoutIs1006OnlyForLegacyChrome) {
   std::vector<Observation> log = {received_close(), sent_close(), obs(K::timeout), obs(K::closed)};
-  expect_outcome(ClientProfile::chrome, log, {4321, true});
-  expect_outcome(ClientProfile::chrome_legacy, log, {1006, false});
-  expect_outcome(ClientProfile::firefox, log, {4321, true});
-  expect_outcome(ClientProfile::safari, log, {4321, true});
-  expect_outcome(ClientProfile::rfc, log, {4321, true});
+  expect_outcome(Profile::chrome, log, {4321, true});
+  expect_outcome(Profile::chrome_legacy, log, {1006, false});
+  expect_outcome(Profile::firefox, log, {4321, true});
+  expect_outcome(Profile::safari, log, {4321, true});
+  expect_outcome(Profile::rfc, log, {4321, true});
 }
 
-TEST(ClientProfile, RstAfterReplyWritten) {
+TEST(Profile, RstAfterReplyWritten) {
   std::vector<Observation> log = {received_close(), sent_close(), obs(K::read_error),
                                   obs(K::closed)};
-  expect_outcome(ClientProfile::chrome, log, {4321, false});
-  expect_outcome(ClientProfile::chrome_legacy, log, {4321, false});
-  expect_outcome(ClientProfile::firefox, log, {4321, true});
-  expect_outcome(ClientProfile::safari, log, {4321, true});
-  expect_outcome(ClientProfile::rfc, log, {4321, true});
+  expect_outcome(Profile::chrome, log, {4321, false});
+  expect_outcome(Profile::chrome_legacy, log, {4321, false});
+  expect_outcome(Profile::firefox, log, {4321, true});
+  expect_outcome(Profile::safari, log, {4321, true});
+  expect_outcome(Profile::rfc, log, {4321, true});
 }
 
-TEST(ClientProfile, RstBeforeReplyMakesTheWriteFail) {
+TEST(Profile, RstBeforeReplyMakesTheWriteFail) {
   std::vector<Observation> log = {received_close(), obs(K::peer_gone_before_reply, "rst"),
                                   obs(K::write_failed), obs(K::closed)};
-  expect_outcome(ClientProfile::chrome, log, {1006, false});
-  expect_outcome(ClientProfile::chrome_legacy, log, {1006, false});
-  expect_outcome(ClientProfile::firefox, log, {4321, false});
-  expect_outcome(ClientProfile::safari, log, {4321, true});
-  expect_outcome(ClientProfile::rfc, log, {4321, false});
+  expect_outcome(Profile::chrome, log, {1006, false});
+  expect_outcome(Profile::chrome_legacy, log, {1006, false});
+  expect_outcome(Profile::firefox, log, {4321, false});
+  expect_outcome(Profile::safari, log, {4321, true});
+  expect_outcome(Profile::rfc, log, {4321, false});
 }
 
-TEST(ClientProfile, FinRightBehindTheCloseFrame) {
+TEST(Profile, FinRightBehindTheCloseFrame) {
   std::vector<Observation> log = {received_close(), obs(K::peer_gone_before_reply, "fin"),
                                   sent_close(), obs(K::eof), obs(K::closed)};
-  expect_outcome(ClientProfile::chrome, log, {4321, true});
-  expect_outcome(ClientProfile::chrome_legacy, log, {4321, true});
-  expect_outcome(ClientProfile::firefox, log, {4321, false});
-  expect_outcome(ClientProfile::safari, log, {4321, true});
-  expect_outcome(ClientProfile::rfc, log, {4321, true});
+  expect_outcome(Profile::chrome, log, {4321, true});
+  expect_outcome(Profile::chrome_legacy, log, {4321, true});
+  expect_outcome(Profile::firefox, log, {4321, false});
+  expect_outcome(Profile::safari, log, {4321, true});
+  expect_outcome(Profile::rfc, log, {4321, true});
 }
 
-TEST(ClientProfile, FrameAfterCloseFailsChrome) {
+TEST(Profile, FrameAfterCloseFailsChrome) {
   Observation text = obs(K::frame_received);
   text.opcode = static_cast<std::uint8_t>(wire::Opcode::text);
   std::vector<Observation> log = {received_close(), text, sent_close(), obs(K::eof),
                                   obs(K::closed)};
-  expect_outcome(ClientProfile::chrome, log, {1006, false});
+  expect_outcome(Profile::chrome, log, {1006, false});
 }
 
-TEST(ClientProfile, NoCloseFrameIs1006) {
+TEST(Profile, NoCloseFrameIs1006) {
   std::vector<Observation> log = {obs(K::eof), obs(K::closed)};
   for (auto p :
-       {ClientProfile::chrome, ClientProfile::firefox, ClientProfile::safari, ClientProfile::rfc})
+       {Profile::chrome, Profile::firefox, Profile::safari, Profile::rfc})
     expect_outcome(p, log, {1006, false});
 }
 
-TEST(ClientProfile, EmptyClosePayloadReports1005) {
+TEST(Profile, EmptyClosePayloadReports1005) {
   std::vector<Observation> log = {received_close(1005, ""), sent_close(), obs(K::eof),
                                   obs(K::closed)};
-  expect_outcome(ClientProfile::chrome, log, {1005, true});
+  expect_outcome(Profile::chrome, log, {1005, true});
 }
 
-TEST(ClientProfile, NoOutcomeWhileChromeWaits) {
+TEST(Profile, NoOutcomeWhileChromeWaits) {
   std::vector<Observation> log = {received_close(), sent_close()};
-  EXPECT_FALSE(judge_outcome(ClientProfile::chrome, log).has_value());
-  EXPECT_FALSE(judge_outcome(ClientProfile::chrome, {}).has_value());
+  EXPECT_FALSE(judge_outcome(Profile::chrome, log).has_value());
+  EXPECT_FALSE(judge_outcome(Profile::chrome, {}).has_value());
 }
 
 }  // namespace

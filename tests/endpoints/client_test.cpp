@@ -25,7 +25,7 @@ const Observation* first_frame(const ObservationLog& log, K kind, std::uint8_t o
   return nullptr;
 }
 
-class DirectTest : public ::testing::TestWithParam<ClientProfile> {
+class DirectTest : public ::testing::TestWithParam<Profile> {
  protected:
   std::string dump(Server& s, Client& c) {
     return "server:\n" + s.log().dump(origin) + "client:\n" + c.log().dump(origin);
@@ -64,9 +64,9 @@ TEST_P(DirectTest, SeedServerGives4321Clean) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Profiles, DirectTest,
-                         ::testing::Values(ClientProfile::chrome, ClientProfile::chrome_legacy,
-                                           ClientProfile::firefox, ClientProfile::safari,
-                                           ClientProfile::rfc),
+                         ::testing::Values(Profile::chrome, Profile::chrome_legacy,
+                                           Profile::firefox, Profile::safari,
+                                           Profile::rfc),
                          [](const auto& info) {
                            std::string n(to_string(info.param));
                            std::erase(n, '-');
@@ -75,7 +75,7 @@ INSTANTIATE_TEST_SUITE_P(Profiles, DirectTest,
 
 class ClientServerTest : public ::testing::Test {
  protected:
-  std::optional<ClientOutcome> run(ServerConfig sc, ClientProfile profile,
+  std::optional<ClientOutcome> run(ServerConfig sc, Profile profile,
                                    std::string host = "127.0.0.1") {
     sc.host = host;
     server = std::make_unique<Server>(io, sc);
@@ -101,8 +101,8 @@ class ClientServerTest : public ::testing::Test {
 
 TEST_F(ClientServerTest, CloseWithoutCodeReports1005) {
   ServerConfig sc;
-  sc.on_open = {ServerStep::close()};
-  auto out = run(sc, ClientProfile::chrome);
+  sc.on_open = {Action::close()};
+  auto out = run(sc, Profile::chrome);
   ASSERT_TRUE(out);
   EXPECT_EQ(out->code, 1005);
   EXPECT_TRUE(out->was_clean);
@@ -136,8 +136,8 @@ TEST_F(ClientServerTest, ClientInitiatedCloseIsEchoedThenEnded) {
 
 TEST_F(ClientServerTest, PingIsAnsweredWithPong) {
   ServerConfig sc;
-  sc.on_open = {ServerStep::ping("hi"), ServerStep::close(4321, "test")};
-  auto out = run(sc, ClientProfile::chrome);
+  sc.on_open = {Action::ping("hi"), Action::close(4321, "test")};
+  auto out = run(sc, Profile::chrome);
   ASSERT_TRUE(out);
   EXPECT_EQ(out->code, 4321);
   EXPECT_NE(
@@ -150,15 +150,15 @@ TEST_F(ClientServerTest, FinRightBehindTheCloseFrame) {
   // "closefin": Close frame and FIN back to back. Chrome: clean; Firefox: not clean, because the
   // FIN was there before its reply went out.
   ServerConfig sc;
-  sc.on_open = {ServerStep::close(4321, "test"), ServerStep::close_tcp(CloseMode::fin)};
-  auto chrome = run(sc, ClientProfile::chrome);
+  sc.on_open = {Action::close(4321, "test"), Action::close_socket(CloseMode::fin)};
+  auto chrome = run(sc, Profile::chrome);
   ASSERT_TRUE(chrome);
   EXPECT_EQ(chrome->code, 4321);
   EXPECT_TRUE(chrome->was_clean) << chrome->why << "\n" << dump();
 
   client.reset();
   server.reset();
-  auto firefox = run(sc, ClientProfile::firefox);
+  auto firefox = run(sc, Profile::firefox);
   ASSERT_TRUE(firefox);
   EXPECT_EQ(firefox->code, 4321);
   EXPECT_NE(client->log().first(K::peer_gone_before_reply), nullptr) << dump();
@@ -172,14 +172,14 @@ TEST_F(ClientServerTest, ServerDestroysTheSocketAfterItsCloseTimeout) {
   sc.on_open = {};
   server = std::make_unique<Server>(io, sc);
   ClientConfig cc;
-  cc.profile = ClientProfile::rfc;
+  cc.profile = Profile::rfc;
   cc.port = server->port();
   client = std::make_unique<Client>(io, cc);
   client->start();
   ASSERT_TRUE(run_until(
       io, [&] { return server->connections() == 1 && client->upgraded(); }, 1000ms));
   client->peer()->stop_reading();  // never sees the Close, never replies
-  server->run_steps(0, {ServerStep::close(4321, "test")});
+  server->run_steps(0, {Action::close(4321, "test")});
   ASSERT_TRUE(run_until(
       io, [&] { return server->log().first(K::closed) != nullptr; }, 1000ms))
       << dump();
@@ -200,7 +200,7 @@ TEST_F(ClientServerTest, WorksOverIpv6Loopback) {
     if (ci && std::string(ci) == "true") FAIL() << "CI=true and no ::1 here: " << e.what();
     GTEST_SKIP() << "no ::1 here";
   }
-  auto out = run({}, ClientProfile::chrome, "::1");
+  auto out = run({}, Profile::chrome, "::1");
   ASSERT_TRUE(out);
   EXPECT_EQ(out->code, 4321);
   EXPECT_TRUE(server->endpoint().address().is_v6());

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "harness/expect/spec_error.h"
+#include "harness/spec/spec_error.h"
 
 namespace closewire {
 namespace {

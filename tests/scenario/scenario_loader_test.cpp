@@ -3,7 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "harness/expect/spec_error.h"
+#include "harness/spec/spec_error.h"
 #include "harness/scenario/scenario.h"
 
 namespace closewire {
@@ -51,15 +51,17 @@ TEST(ScenarioLoader, ReadsEveryPart) {
   const Scenario s = load_scenario(write("seed.yaml", kSeed));
   EXPECT_EQ(s.name, "scenarios-seed");
   EXPECT_EQ(s.about, "the seed");
-  EXPECT_EQ(s.client.profile, endpoints::ClientProfile::chrome_legacy);
+  EXPECT_EQ(s.client.profile, Profile::chrome_legacy);
   ASSERT_EQ(s.proxies.size(), 2u);
-  EXPECT_EQ(s.proxies[0].model, ProxySpec::Model::envoy);
-  EXPECT_EQ(s.proxies[0].delayed_close_timeout, Millis(1000));
-  EXPECT_FALSE(s.proxies[0].no_delay_close_for_upgrades);
-  EXPECT_EQ(s.proxies[0].latency, Millis(10));
-  EXPECT_EQ(s.proxies[1].model, ProxySpec::Model::tcp);
-  EXPECT_EQ(s.proxies[1].on_upstream_close, endpoints::CloseMode::rst);
-  EXPECT_TRUE(s.proxies[1].to_client.reset_behind_close);
+  const auto* envoy = std::get_if<endpoints::EnvoyModel>(&s.proxies[0].kind);
+  ASSERT_NE(envoy, nullptr);
+  EXPECT_EQ(envoy->delayed_close_timeout, Millis(1000));
+  EXPECT_FALSE(envoy->no_delay_close_for_upgrades);
+  EXPECT_EQ(envoy->latency, Millis(10));
+  const auto* tcp = std::get_if<endpoints::TcpModel>(&s.proxies[1].kind);
+  ASSERT_NE(tcp, nullptr);
+  EXPECT_EQ(tcp->on_upstream_close, endpoints::CloseMode::rst);
+  EXPECT_TRUE(tcp->to_client.reset_behind_close);
   ASSERT_EQ(s.server.on_open.size(), 3u);
   EXPECT_EQ(s.server.on_open[0].code, 4321);
   EXPECT_EQ(s.server.on_open[1].duration, Millis(5));
@@ -69,7 +71,9 @@ TEST(ScenarioLoader, ReadsEveryPart) {
   EXPECT_EQ(s.steps[0].when.at, Millis(100));
   EXPECT_EQ(s.steps[0].action.kind, Action::Kind::ping);
   EXPECT_EQ(s.steps[1].when.after_endpoint, "client");
-  EXPECT_EQ(s.steps[1].when.after_what, "receives ws.close");
+  EXPECT_EQ(s.steps[1].when.after.what, StepEvent::What::receives_frame);
+  EXPECT_EQ(s.steps[1].when.after.opcode, wire::Opcode::close);
+  EXPECT_EQ(to_string(s.steps[1].when.after), "receives ws.close");
   EXPECT_EQ(s.steps[1].when.delay, Millis(20));
   EXPECT_EQ(s.leg_names(), (std::vector<std::string>{"client-gateway", "gateway-sidecar", "sidecar-server"}));
 }
@@ -81,9 +85,10 @@ proxies: [ { name: p, model: envoy } ]
 server: {}
 expect: [ { never: tcp.rst } ]
 )"));
-  EXPECT_EQ(s.client.profile, endpoints::ClientProfile::chrome);
-  EXPECT_TRUE(s.proxies[0].no_delay_close_for_upgrades);
-  EXPECT_EQ(s.proxies[0].delayed_close_timeout, Millis(1000));
+  EXPECT_EQ(s.client.profile, Profile::chrome);
+  const auto& envoy = std::get<endpoints::EnvoyModel>(s.proxies[0].kind);
+  EXPECT_TRUE(envoy.no_delay_close_for_upgrades);
+  EXPECT_EQ(envoy.delayed_close_timeout, Millis(1000));
   ASSERT_EQ(s.server.on_open.size(), 1u);
   EXPECT_EQ(s.server.on_open[0].code, 4321);
   EXPECT_EQ(s.server.on_open[0].reason, "test");

@@ -12,7 +12,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "harness/expect/duration.h"
+#include "harness/spec/duration.h"
 #include "tests/standalone/process.h"
 #include "tests/support/capture_rights.h"
 

@@ -47,7 +47,7 @@ std::string describe(const Verdict& v) {
 struct Settings {
   HostPort remote;
   std::string target;
-  ep::ClientProfile profile;
+  Profile profile;
   Profile verdict_profile;
   unsigned count;
   std::chrono::milliseconds interval, timeout;
@@ -156,7 +156,7 @@ void Probe::judge(std::vector<Connection> legs) {
         worst(status_, failed && failed->note.starts_with("connect failed") ? kBadInput
                                                                             : kExpectationFailed);
   } else {
-    out += fmt::format("#{} {} observed: {}{}\n", n, ep::to_string(s_.profile),
+    out += fmt::format("#{} {} observed: {}{}\n", n, to_string(s_.profile),
                        outcome ? describe(*outcome) : "no close event",
                        outcome ? fmt::format(" ({})", outcome->why) : "");
   }
@@ -223,9 +223,14 @@ CLI::App* add_probe_command(CLI::App& app, ProbeOptions& opt) {
       "Exit status: 0 the observed outcome equals the verdict for the profile on every\n"
       "connection, 1 otherwise, 2 bad usage or no connection, 3 cannot capture.");
   cmd->add_option("url", opt.url, "ws://HOST[:PORT][/PATH]")->required();
-  cmd->add_option("--profile", opt.profile, "chrome, chrome-legacy, firefox, safari or rfc")
+  cmd->add_option("--profile", opt.profile, profile_names())
       ->required()
-      ->check(CLI::IsMember({"chrome", "chrome-legacy", "firefox", "safari", "rfc"}));
+      ->check(CLI::Validator(
+          [](std::string& v) {
+            return profile_from_string(v) ? std::string()
+                                          : v + " not in {" + profile_names() + "}";
+          },
+          "PROFILE"));
   cmd->add_option("--count", opt.count, "Connections, one after the other")
       ->capture_default_str()
       ->check(CLI::Range(1u, 100000u));
@@ -259,7 +264,7 @@ int run_probe(const ProbeOptions& opt) {
     std::fprintf(stderr, "closewire probe: %s\n", error.c_str());
     return kBadInput;
   }
-  s.profile = *ep::client_profile_from_string(opt.profile);
+  s.profile = *profile_from_string(opt.profile);
   s.verdict_profile = *profile_from_string(opt.profile);
   s.count = opt.count;
   s.interval = *interval;

@@ -7,8 +7,7 @@
 #include <map>
 #include <memory>
 
-#include "harness/endpoints/envoy_proxy.h"
-#include "harness/endpoints/tcp_proxy.h"
+#include "harness/endpoints/proxy_model.h"
 #include "tools/closewire/connection_summary.h"
 #include "tools/closewire/exit_status.h"
 #include "tools/closewire/standalone_session.h"
@@ -20,19 +19,9 @@ namespace asio = boost::asio;
 
 namespace {
 
-// Either model behind one face: its log, connection count and stop.
-struct ProxyModel {
-  std::unique_ptr<ep::EnvoyProxy> envoy;
-  std::unique_ptr<ep::TcpProxy> tcp;
-  ep::ObservationLog& log() { return envoy ? envoy->log() : tcp->log(); }
-  std::uint16_t port() const { return envoy ? envoy->port() : tcp->port(); }
-  void stop() { envoy ? envoy->stop() : tcp->stop(); }
-};
-
 struct Parsed {
   HostPort listen, upstream;
-  ep::EnvoyConfig envoy;
-  ep::TcpProxyConfig tcp;
+  ep::ProxyModel model;
 };
 
 // Checks and converts the flags; returns the one-line error, or empty.
@@ -47,7 +36,6 @@ std::string parse(const ProxyOptions& o, Parsed& p) {
   if (upstream->port == 0) return "--upstream: the port must not be 0";
   p.listen = *listen;
   p.upstream = *upstream;
-  const asio::ip::tcp::endpoint up(asio::ip::make_address(upstream->host), upstream->port);
   const auto latency = parse_millis(o.latency);
   if (!latency) return fmt::format("--latency '{}': expected a duration such as 10ms", o.latency);
   const bool envoy = o.model == "envoy";
@@ -59,31 +47,27 @@ std::string parse(const ProxyOptions& o, Parsed& p) {
     return "--delayed-close-timeout and --no-delay-close-for-upgrades need --model envoy";
   }
   if (envoy) {
-    p.envoy.host = listen->host;
-    p.envoy.port = listen->port;
-    p.envoy.upstream = up;
-    p.envoy.added_latency = *latency;
+    auto& m = p.model.emplace<ep::EnvoyModel>();
+    m.latency = *latency;
     if (o.delayed_close_timeout) {
       const auto t = parse_millis(*o.delayed_close_timeout);
       if (!t)
         return fmt::format("--delayed-close-timeout '{}': expected a duration such as 1s or 0s",
                            *o.delayed_close_timeout);
-      p.envoy.delayed_close_timeout = *t;
+      m.delayed_close_timeout = *t;
     }
     if (o.no_delay_close_for_upgrades) {
       const std::string& v = *o.no_delay_close_for_upgrades;
       if (v != "true" && v != "false") {
         return fmt::format("--no-delay-close-for-upgrades '{}': expected true or false", v);
       }
-      p.envoy.no_delay_close_for_upgrades = v == "true";
+      m.no_delay_close_for_upgrades = v == "true";
     }
     return {};
   }
-  p.tcp.host = listen->host;
-  p.tcp.port = listen->port;
-  p.tcp.upstream = up;
-  p.tcp.to_downstream.latency = *latency;
-  p.tcp.to_upstream.latency = *latency;
+  auto& m = p.model.emplace<ep::TcpModel>();
+  m.to_client.latency = *latency;
+  m.to_server.latency = *latency;
   if (o.close_mode) {
     const auto mode = ep::close_mode_from_string(*o.close_mode);
     if (!mode) {
@@ -91,16 +75,16 @@ std::string parse(const ProxyOptions& o, Parsed& p) {
           "--close-mode '{}': expected fin, half-close, rst, close-unread or delayed",
           *o.close_mode);
     }
-    p.tcp.on_upstream_close = *mode;
+    m.on_upstream_close = *mode;
   }
   if (o.close_delay) {
     const auto d = parse_millis(*o.close_delay);
     if (!d)
       return fmt::format("--close-delay '{}': expected a duration such as 1s", *o.close_delay);
-    p.tcp.close_delay = *d;
+    m.close_delay = *d;
   }
-  p.tcp.to_downstream.reset_behind_close = o.reset_behind_close;
-  p.tcp.to_downstream.reset_after_bytes = o.reset_after_bytes;
+  m.to_client.reset_behind_close = o.reset_behind_close;
+  m.to_client.reset_after_bytes = o.reset_after_bytes;
   return {};
 }
 
@@ -166,19 +150,16 @@ int run_proxy(const ProxyOptions& opt) {
     return kBadInput;
   }
   StandaloneSession session("proxy", opt.common);
-  ProxyModel model;
+  std::unique_ptr<ep::ProxyListener> proxy;
   try {
-    if (opt.model == "envoy") {
-      model.envoy = std::make_unique<ep::EnvoyProxy>(session.io(), p.envoy);
-    } else {
-      model.tcp = std::make_unique<ep::TcpProxy>(session.io(), p.tcp);
-    }
+    const asio::ip::tcp::endpoint up(asio::ip::make_address(p.upstream.host), p.upstream.port);
+    proxy = ep::start_proxy(session.io(), p.model, up, p.listen.host, p.listen.port);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "closewire proxy: cannot listen on %s: %s\n", p.listen.str().c_str(),
                  e.what());
     return kBadInput;
   }
-  const HostPort bound{p.listen.host, model.port()};
+  const HostPort bound{p.listen.host, proxy->port()};
   if (const int s = session.start_capture({bound.port, p.upstream.port}, p.upstream.host);
       s != kOk) {
     return s;
@@ -190,7 +171,7 @@ int run_proxy(const ProxyOptions& opt) {
     Relayed& r = relayed[i];
     if (r.reported) return;
     r.reported = true;
-    const auto& log = model.log().entries();
+    const auto& log = proxy->log().entries();
     const std::string down = connection_summary(log, i, "downstream");
     const std::string up =
         r.up_connected ? connection_summary(log, i, "upstream") : "not connected";
@@ -218,7 +199,7 @@ int run_proxy(const ProxyOptions& opt) {
       return line;
     });
   };
-  model.log().subscribe([&](const ep::Observation& o) {
+  proxy->log().subscribe([&](const ep::Observation& o) {
     Relayed& r = relayed[o.connection];
     const bool up = o.side == "upstream";
     if (o.kind == ep::ObservationKind::connected && up) {
@@ -236,7 +217,7 @@ int run_proxy(const ProxyOptions& opt) {
   return session.run(
       [&] {
         // The relays log nothing once stopped: account for the connections closed here.
-        model.stop();
+        proxy->stop();
         for (auto& [i, r] : relayed) {
           if (!r.reported) report(i, "\n  closed by the stop");
         }

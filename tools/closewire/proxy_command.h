@@ -1,5 +1,5 @@
 // `closewire proxy --listen ADDR:PORT --upstream ADDR:PORT --model envoy|tcp ...`: the proxy models
-// (harness/endpoints envoy_proxy.h, tcp_proxy.h) standalone; chain two for gateway -> sidecar.
+// (harness/endpoints/proxy_model.h) standalone; chain two for gateway -> sidecar.
 #pragma once
 
 #include <cstdint>

@@ -8,7 +8,7 @@
 #include "harness/analysis/analyzer.h"
 #include "harness/expect/evaluate.h"
 #include "harness/expect/expectation.h"
-#include "harness/expect/spec_error.h"
+#include "harness/spec/spec_error.h"
 #include "harness/report/json_report.h"
 #include "harness/report/text_report.h"
 #include "tools/closewire/exit_status.h"

@@ -12,10 +12,10 @@
 #include <thread>
 
 #include "harness/capture/live_capture.h"
-#include "harness/expect/spec_error.h"
+#include "harness/spec/spec_error.h"
 #include "harness/real/chromium.h"
-#include "harness/real/variant.h"
-#include "harness/report/text_report.h"
+#include "harness/scenario/variant.h"
+#include "harness/report/scenario_report.h"
 #include "harness/scenario/runner.h"
 #include "harness/scenario/scenario_files.h"
 #include "tools/closewire/exit_status.h"
@@ -24,10 +24,10 @@ namespace closewire::cli {
 namespace {
 
 std::vector<Scenario> load_all(const std::vector<std::string>& paths,
-                               const real::VariantRequest& variant) {
+                               const VariantRequest& variant) {
   std::vector<Scenario> scenarios;
   for (const auto& f : find_scenario_files(paths))
-    scenarios.push_back(real::make_variant(load_scenario(f), variant));
+    scenarios.push_back(make_variant(load_scenario(f), variant));
   // Output files are named after scenarios: two of one name would overwrite each other.
   for (std::size_t i = 0; i < scenarios.size(); ++i) {
     for (std::size_t j = 0; j < i; ++j) {
@@ -40,55 +40,11 @@ std::vector<Scenario> load_all(const std::vector<std::string>& paths,
   return scenarios;
 }
 
-void print_result(const ScenarioResult& r, const report::TextStyle& style, bool verbose) {
-  const Scenario& s = *r.scenario;
-  if (r.status == ScenarioResult::Status::skipped) {
-    std::printf("%s  %-40s %8s     %s\n      %s\n", style.color ? "\x1b[33mSKIP\x1b[0m" : "SKIP",
-                s.name.c_str(), "", s.file.c_str(), r.error.c_str());
+// NAME.json beside NAME.pcap, for a run that got as far as its verdicts.
+void write_json(const ScenarioResult& r) {
+  if (r.status != ScenarioResult::Status::passed && r.status != ScenarioResult::Status::failed)
     return;
-  }
-  const char* label = r.status == ScenarioResult::Status::passed ? "PASS" : "FAIL";
-  std::printf("%s  %-40s %8.0f ms  %s\n",
-              style.color ? (r.status == ScenarioResult::Status::passed ? "\x1b[32mPASS\x1b[0m"
-                                                                        : "\x1b[1;31mFAIL\x1b[0m")
-                          : label,
-              s.name.c_str(), r.run_ms, s.file.c_str());
-  if (r.status == ScenarioResult::Status::passed && !verbose) return;
-  if (!r.error.empty()) std::printf("      %s\n", r.error.c_str());
-  std::vector<Outcome> shown;
-  for (const auto& o : r.outcomes) {
-    if (!o.passed || verbose) shown.push_back(o);
-  }
-  std::printf("%s", report::outcomes(shown, style).c_str());
-  if (r.status != ScenarioResult::Status::passed) {
-    std::printf("      capture: %s   report: %s\n", r.pcap_path.c_str(), r.json_path.c_str());
-    if (verbose) std::printf("%s", r.endpoint_log.c_str());
-  }
-}
-
-// The full account of one run: every leg's timeline and verdicts, every expectation.
-std::string full_report(const ScenarioResult& r) {
-  const Scenario& s = *r.scenario;
-  std::string out = fmt::format("━━ {}  ({})\n{}\n", s.name, s.file, s.about);
-  if (r.status == ScenarioResult::Status::skipped) return out + "SKIP  " + r.error + "\n\n";
-  if (!r.error.empty()) out += "error: " + r.error + "\n";
-  const report::TextStyle plain;
-  for (const auto& leg : r.legs) {
-    out += "\n" + report::leg_heading(*leg.connection, leg.name) + "\n" +
-           report::timeline(*leg.connection, leg, plain);
-    if (leg.connection->websocket) out += "\n" + report::verdict_table(*leg.connection, plain);
-  }
-  if (r.client_outcome) {
-    out += fmt::format("\nthe client ({}) reported: {} '{}' {} ({})\n", r.client_label,
-                       r.client_outcome->code ? std::to_string(*r.client_outcome->code) : "none",
-                       r.client_outcome->reason,
-                       r.client_outcome->was_clean ? "clean" : "not clean", r.client_outcome->why);
-  }
-  out += "\nexpectations\n" + report::outcomes(r.outcomes, plain);
-  out += fmt::format("{}  (capture {}, {:.0f} ms)\n\n",
-                     r.status == ScenarioResult::Status::passed ? "PASS" : "FAIL", r.pcap_path,
-                     r.run_ms);
-  return out;
+  std::ofstream(r.json_path) << report::scenario_json_text(r);
 }
 
 }  // namespace
@@ -116,7 +72,7 @@ CLI::App* add_run_command(CLI::App& app, RunCommandOptions& opt) {
          "NAME@chromium-105")
       ->check(CLI::Validator(
           [](std::string& v) {
-            return real::parse_real_client(v)
+            return parse_real_client(v)
                        ? std::string()
                        : "not chromium or chromium-BUILD (e.g. chromium-105): " + v;
           },
@@ -139,7 +95,7 @@ int run_run(const RunCommandOptions& opt) {
   RunOptions run_options;
   run_options.out_dir = opt.out_dir;
   try {
-    scenarios = load_all(opt.paths, real::VariantRequest{opt.client, opt.server});
+    scenarios = load_all(opt.paths, VariantRequest{opt.client, opt.server});
     run_options.tolerance_scale =
         opt.tolerance_scale ? opt.tolerance_scale : tolerance_scale_from_env();
   } catch (const std::exception& e) {
@@ -153,7 +109,7 @@ int run_run(const RunCommandOptions& opt) {
   // this machine may capture at all.
   const auto capturing = static_cast<std::size_t>(
       std::count_if(scenarios.begin(), scenarios.end(),
-                    [](const Scenario& s) { return real::skip_reason(s).empty(); }));
+                    [](const Scenario& s) { return skip_reason(s).empty(); }));
   if (capturing > 0) {
     run_options.capture_rings =
         std::make_shared<CaptureRingPool>(std::min<std::size_t>(capturing, jobs), "lo");
@@ -170,7 +126,7 @@ int run_run(const RunCommandOptions& opt) {
   // scenario of another build starts its own).
   const auto needs_browser =
       std::find_if(scenarios.begin(), scenarios.end(), [](const Scenario& s) {
-        return s.client.real == "chromium" && real::skip_reason(s).empty();
+        return s.client.real == "chromium" && skip_reason(s).empty();
       });
   if (needs_browser != scenarios.end()) {
     try {
@@ -186,7 +142,10 @@ int run_run(const RunCommandOptions& opt) {
   for (unsigned w = 0; w < std::min<std::size_t>(jobs, scenarios.size()); ++w) {
     workers.emplace_back([&] {
       for (std::size_t i; (i = next++) < scenarios.size();)
+        {
         results[i] = run_scenario(scenarios[i], run_options);
+        write_json(*results[i]);
+      }
     });
   }
   for (auto& t : workers) t.join();
@@ -207,27 +166,24 @@ int run_run(const RunCommandOptions& opt) {
                            : r.status == ScenarioResult::Status::environment ? kEnvironment
                                                                              : kExpectationFailed);
     if (opt.json) {
-      std::ifstream in(r.json_path);
-      std::stringstream body;
-      body << in.rdbuf();
-      const std::string text = body.str();
+      const bool judged = r.status == ScenarioResult::Status::passed ||
+                          r.status == ScenarioResult::Status::failed;
       const auto stub = r.status == ScenarioResult::Status::skipped
                             ? nlohmann::json({{"scenario", r.scenario->name}, {"skipped", r.error}})
                             : nlohmann::json({{"scenario", r.scenario->name}, {"error", r.error}});
       std::printf("%s%s", i ? "," : "",
-                  text.empty() || r.status == ScenarioResult::Status::skipped
-                      ? stub.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str()
-                      : text.c_str());
+                  judged ? report::scenario_json_text(r).c_str()
+                         : stub.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     } else if (r.status == ScenarioResult::Status::environment ||
                r.status == ScenarioResult::Status::bad_input) {
       std::fprintf(stderr, "closewire: %s\n", r.error.c_str());
     } else {
-      print_result(r, style, opt.verbose);
+      std::fputs(report::scenario_line(r, style, opt.verbose).c_str(), stdout);
     }
   }
   if (!opt.report_file.empty()) {
     std::ofstream report_out(opt.report_file);
-    for (const auto& r : results) report_out << full_report(*r);
+    for (const auto& r : results) report_out << report::scenario_account(*r);
     if (!report_out) {
       std::fprintf(stderr, "closewire: %s: cannot write the report\n", opt.report_file.c_str());
       status = worst(status, kEnvironment);

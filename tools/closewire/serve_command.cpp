@@ -18,17 +18,17 @@ namespace ep = endpoints;
 namespace {
 
 // The server's on-open steps from --close, --reason and --after; nullopt on a bad value.
-std::optional<std::vector<ep::ServerStep>> on_open(const ServeOptions& o, std::string& error) {
-  std::vector<ep::ServerStep> steps;
+std::optional<std::vector<ep::Action>> on_open(const ServeOptions& o, std::string& error) {
+  std::vector<ep::Action> steps;
   const auto after = parse_millis(o.after);
   if (!after) {
     error = fmt::format("--after '{}': expected a duration such as 500ms or 1s", o.after);
     return std::nullopt;
   }
-  if (after->count() > 0) steps.push_back(ep::ServerStep::wait(*after));
+  if (after->count() > 0) steps.push_back(ep::Action::wait(*after));
   if (o.close == "none") return steps;  // no Close frame: the client decides
   if (o.close == "empty") {
-    steps.push_back(ep::ServerStep::close());  // a Close without a status: the client sees 1005
+    steps.push_back(ep::Action::close());  // a Close without a status: the client sees 1005
     return steps;
   }
   unsigned code = 0;
@@ -38,7 +38,7 @@ std::optional<std::vector<ep::ServerStep>> on_open(const ServeOptions& o, std::s
         fmt::format("--close '{}': expected a close code (e.g. 4321), 'empty' or 'none'", o.close);
     return std::nullopt;
   }
-  steps.push_back(ep::ServerStep::close(static_cast<std::uint16_t>(code), o.reason));
+  steps.push_back(ep::Action::close(static_cast<std::uint16_t>(code), o.reason));
   return steps;
 }
 
@@ -68,7 +68,7 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& opt) {
 int run_serve(const ServeOptions& opt) {
   std::string error;
   const auto listen = parse_host_port(opt.listen, error);
-  std::optional<std::vector<ep::ServerStep>> steps;
+  std::optional<std::vector<ep::Action>> steps;
   if (listen) {
     error = remote_refusal(*listen, opt.common.allow_remote, "--listen");
     if (error.empty()) steps = on_open(opt, error);

@@ -6,14 +6,15 @@
 
 #include <CLI/CLI.hpp>
 
+#include "harness/endpoints/server.h"
 #include "tools/closewire/standalone_options.h"
 
 namespace closewire::cli {
 
 struct ServeOptions {
   std::string listen;
-  std::string close = "4321";
-  std::string reason = "test";
+  std::string close = std::to_string(endpoints::kSeedCloseCode);
+  std::string reason{endpoints::kSeedCloseReason};
   std::string after = "0";
   StandaloneOptions common;
 };

@@ -7,7 +7,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <charconv>
 
-#include "harness/expect/duration.h"
+#include "harness/spec/duration.h"
 
 namespace closewire::cli {
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "harness/analysis/packet_source.h"
-#include "harness/endpoints/handshake.h"
+#include "harness/wire/handshake.h"
 #include "harness/wire/close_payload.h"
 #include "harness/wire/frame.h"
 #include "harness/wire/frame_encoder.h"
@@ -162,8 +162,8 @@ void build_plan(Plan& plan, std::uint64_t index, const GeneratorOptions& o, Nano
   // HTTP upgrade, as headless Chrome sends it, and the server's 101.
   std::uint8_t key_bytes[16];
   for (auto& k : key_bytes) k = static_cast<std::uint8_t>(rng.next());
-  const std::string key = endpoints::base64(key_bytes, sizeof key_bytes);
-  const std::string accept = endpoints::websocket_accept(key);
+  const std::string key = wire::base64(key_bytes, sizeof key_bytes);
+  const std::string accept = wire::websocket_accept(key);
   const char* topic = kTopics[rng.below(std::size(kTopics))];
   const std::string request = fmt::format(
       "GET /ws/{} HTTP/1.1\r\n"

@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "harness/expect/duration.h"
+#include "harness/spec/duration.h"
 #include "tools/gen_capture/generator.h"
 
 int main(int argc, char** argv) {

@@ -1,4 +1,4 @@
-#include "harness/real/variant.h"
+#include "harness/scenario/variant.h"
 
 #include <gtest/gtest.h>
 
@@ -6,10 +6,9 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "harness/expect/spec_error.h"
-#include "harness/real/chromium.h"
+#include "harness/spec/spec_error.h"
 
-namespace closewire::real {
+namespace closewire {
 namespace {
 
 Scenario load(const std::string& name, const std::string& text) {
@@ -79,11 +78,11 @@ expect:
   EXPECT_EQ(s.client.real, "chromium");
   ASSERT_EQ(s.proxies.size(), 3u);
   EXPECT_EQ(s.proxies[0].name, "nginx");
-  EXPECT_EQ(s.proxies[0].options.at("lingering_close"), "always");
+  EXPECT_EQ(s.proxies[0].real()->options.at("lingering_close"), "always");
   EXPECT_EQ(s.proxies[1].name, "haproxy");
-  EXPECT_EQ(s.proxies[1].options.at("nolinger"), "true");
-  EXPECT_EQ(s.proxies[2].real, "exec");
-  EXPECT_EQ(s.proxies[2].options.at("delayed_close_timeout"), "1s");
+  EXPECT_EQ(s.proxies[1].real()->options.at("nolinger"), "true");
+  EXPECT_EQ(s.proxies[2].real()->kind, "exec");
+  EXPECT_EQ(s.proxies[2].real()->options.at("delayed_close_timeout"), "1s");
   EXPECT_EQ(s.server.real, "node-ws");
   ASSERT_EQ(s.server.on_open.size(), 1u);
   EXPECT_FALSE(s.server.on_open[0].code.has_value());
@@ -145,28 +144,6 @@ TEST(Variant_LegacyChromium, TheChromiumRuleCoversEveryBuild) {
             "skipped for chromium by the scenario: model only");
 }
 
-TEST(Variant_LegacyChromium, BuildsUpTo105AreLegacy) {
-  EXPECT_TRUE(chromium_build_is_legacy("92"));
-  EXPECT_TRUE(chromium_build_is_legacy("105"));
-  EXPECT_FALSE(chromium_build_is_legacy("106"));
-  EXPECT_FALSE(chromium_build_is_legacy(""));  // Debian's
-  EXPECT_FALSE(chromium_build_is_legacy("x"));
-  EXPECT_EQ(chromium_build_major("105"), 105);
-  EXPECT_EQ(chromium_build_major("12345"), 0);
-  EXPECT_EQ(chromium_build_major("10a"), 0);
-}
-
-TEST(Variant_LegacyChromium, OldBuildsRunTheOldHeadlessModeFromTheCache) {
-  ::setenv("CLOSEWIRE_CHROMIUM_CACHE", "/tmp/cw-cache", 1);
-  EXPECT_EQ(chromium_binary("105"), "/tmp/cw-cache/105/chromium");
-  EXPECT_EQ(chromium_binary(""), kChromiumPath);
-  ::unsetenv("CLOSEWIRE_CHROMIUM_CACHE");
-  EXPECT_EQ(chromium_binary("106"), std::string(kChromiumCacheDefault) + "/106/chromium");
-  const auto old_cmd = chromium_command("105", "/c/105/chromium", "/tmp/p");
-  EXPECT_EQ(old_cmd[1], "--headless");
-  const auto new_cmd = chromium_command("", kChromiumPath, "/tmp/p");
-  EXPECT_EQ(new_cmd[1], "--headless=new");
-}
 
 TEST(ScenarioLoader_RealPeers, ReadsAChromiumBuild) {
   const Scenario s = load("build", R"(about: legacy
@@ -210,4 +187,4 @@ expect:
 }
 
 }  // namespace
-}  // namespace closewire::real
+}  // namespace closewire

@@ -1,8 +1,8 @@
-#include "harness/endpoints/handshake.h"
+#include "harness/wire/handshake.h"
 
 #include <gtest/gtest.h>
 
-namespace closewire::endpoints {
+namespace closewire::wire {
 namespace {
 
 TEST(Handshake, AcceptMatchesRfc6455Example) {
@@ -32,4 +32,4 @@ TEST(Handshake, RequestIsAnUpgrade) {
 }
 
 }  // namespace
-}  // namespace closewire::endpoints
+}  // namespace closewire::wire

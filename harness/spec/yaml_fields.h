@@ -9,11 +9,13 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "harness/analysis/event.h"
+#include "harness/spec/duration.h"
 
 namespace closewire::yaml {
 
 std::string scalar(const YAML::Node& n, const std::string& file, std::string_view what);
+// A map's key as text; a key that is itself a list or map is an error at the key.
+std::string key(const YAML::Node& k, const std::string& file);
 // A number from 0 to 65535 written in full (a close code, a port), or nothing.
 std::optional<std::uint16_t> parse_u16(std::string_view text);
 std::uint16_t code(const YAML::Node& n, const std::string& file);

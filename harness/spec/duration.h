@@ -1,13 +1,17 @@
 // Durations as written in scenario and expectation files: "2s", "250ms", "1.5s", "300us", "0".
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
-#include "harness/analysis/event.h"
-
 namespace closewire {
+
+// Time in nanoseconds: capture timestamps (since the Unix epoch) and the durations between them.
+using Nanos = std::int64_t;
+inline constexpr Nanos kNanosPerMilli = 1'000'000;
+inline constexpr Nanos kNanosPerSecond = 1'000'000'000;
 
 std::optional<Nanos> parse_duration(std::string_view text);
 std::string format_duration(Nanos d);  // "2000 ms", "0.25 ms"

@@ -1,4 +1,4 @@
-#include "harness/expect/yaml_fields.h"
+#include "harness/spec/yaml_fields.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -6,14 +6,19 @@
 #include <charconv>
 #include <fstream>
 
-#include "harness/expect/duration.h"
-#include "harness/expect/spec_error.h"
+#include "harness/spec/duration.h"
+#include "harness/spec/spec_error.h"
 
 namespace closewire::yaml {
 
 std::string scalar(const YAML::Node& n, const std::string& file, std::string_view what) {
   if (!n.IsScalar()) throw_spec_error(file, n, fmt::format("{} must be a single value", what));
   return n.Scalar();
+}
+
+std::string key(const YAML::Node& k, const std::string& file) {
+  if (!k.IsScalar()) throw_spec_error(file, k, "a key must be a single word, not a list or map");
+  return k.Scalar();
 }
 
 std::optional<std::uint16_t> parse_u16(std::string_view text) {
@@ -58,13 +63,13 @@ bool boolean(const YAML::Node& n, const std::string& file, std::string_view what
 void check_keys(const YAML::Node& map, std::initializer_list<std::string_view> allowed,
                 const std::string& file, std::string_view what) {
   for (const auto& kv : map) {
-    const std::string key = kv.first.as<std::string>();
+    const std::string name = key(kv.first, file);
     bool ok = false;
-    for (auto a : allowed) ok = ok || a == key;
+    for (auto a : allowed) ok = ok || a == name;
     if (!ok) {
       throw_spec_error(
           file, kv.first,
-          fmt::format("unknown key '{}' in {} (allowed: {})", key, what, fmt::join(allowed, ", ")));
+          fmt::format("unknown key '{}' in {} (allowed: {})", name, what, fmt::join(allowed, ", ")));
     }
   }
 }

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace closewire::endpoints {
+namespace closewire::wire {
 
 // Standard base64 (RFC 4648, with '=' padding) of `n` bytes at `data`.
 std::string base64(const void* data, std::size_t n);
@@ -22,4 +22,4 @@ std::string upgrade_request(std::string_view host, std::string_view target, std:
 // "HTTP/1.1 101 Switching Protocols ... Sec-WebSocket-Accept: ..." for `key`.
 std::string upgrade_response(std::string_view key);
 
-}  // namespace closewire::endpoints
+}  // namespace closewire::wire

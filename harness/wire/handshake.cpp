@@ -1,4 +1,4 @@
-#include "harness/endpoints/handshake.h"
+#include "harness/wire/handshake.h"
 
 #include <array>
 #include <cstdint>
@@ -7,7 +7,7 @@
 #include <boost/beast/core/detail/base64.hpp>
 #include <boost/beast/core/detail/sha1.hpp>
 
-namespace closewire::endpoints {
+namespace closewire::wire {
 
 std::string base64(const void* data, std::size_t n) {
   namespace b64 = boost::beast::detail::base64;
@@ -52,4 +52,4 @@ std::string upgrade_response(std::string_view key) {
   return r;
 }
 
-}  // namespace closewire::endpoints
+}  // namespace closewire::wire

@@ -1,10 +1,10 @@
-#include "harness/real/variant.h"
+#include "harness/scenario/variant.h"
 
 #include <fmt/format.h>
 
 #include <stdexcept>
 
-namespace closewire::real {
+namespace closewire {
 namespace {
 
 std::string action_name(const Action& a) {
@@ -36,7 +36,7 @@ std::optional<std::pair<std::string, std::string>> parse_real_client(const std::
   const std::string prefix = "chromium-";
   if (!name.starts_with(prefix)) return std::nullopt;
   const std::string build = name.substr(prefix.size());
-  if (chromium_build_major(build) == 0) return std::nullopt;
+  if (real::chromium_build_major(build) == 0) return std::nullopt;
   return std::pair<std::string, std::string>{"chromium", build};
 }
 
@@ -67,7 +67,7 @@ std::string node_ws_unsupported(const ServerSpec& server) {
            "code)";
   }
   if (server.after_closing_handshake != endpoints::CloseMode::half_close ||
-      server.close_timeout != Millis(30000)) {
+      server.close_timeout != endpoints::kWsCloseTimeout) {
     return "the node-ws server ends its socket as ws 8 does (half-close, 30 s close timeout): "
            "after_closing_handshake and close_timeout cannot be changed";
   }
@@ -95,7 +95,7 @@ std::string skip_reason(const Scenario& s) {
         return fmt::format(
             "not applicable to real {}: a step waits for 'client {}', which a page does not see "
             "({})",
-            s.client.real, st.when.after_what, st.where);
+            s.client.real, to_string(st.when.after), st.where);
       }
     }
   }
@@ -112,4 +112,4 @@ std::string skip_reason(const Scenario& s) {
   return "";
 }
 
-}  // namespace closewire::real
+}  // namespace closewire

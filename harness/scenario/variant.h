@@ -9,7 +9,7 @@
 #include "harness/real/chromium.h"  // chromium_build_major: what a build name is
 #include "harness/scenario/scenario.h"
 
-namespace closewire::real {
+namespace closewire {
 
 struct VariantRequest {
   std::string client;  // "", "chromium" (Debian's) or "chromium-105" (a build from the cache)
@@ -34,4 +34,4 @@ std::string node_ws_unsupported(const ServerSpec& server);
 // a step a real peer cannot take. Empty when it can run.
 std::string skip_reason(const Scenario& s);
 
-}  // namespace closewire::real
+}  // namespace closewire

@@ -1,4 +1,4 @@
-#include "harness/expect/duration.h"
+#include "harness/spec/duration.h"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "harness/expect/spec_error.h"
+#include "harness/spec/spec_error.h"
 
 #include <fmt/format.h>
 

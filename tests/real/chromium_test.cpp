@@ -1,0 +1,36 @@
+// Which Chromium build a name means, where it is found and how it is started.
+#include "harness/real/chromium.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
+
+namespace closewire::real {
+namespace {
+
+TEST(Chromium_Builds, BuildsUpTo105AreLegacy) {
+  EXPECT_TRUE(chromium_build_is_legacy("92"));
+  EXPECT_TRUE(chromium_build_is_legacy("105"));
+  EXPECT_FALSE(chromium_build_is_legacy("106"));
+  EXPECT_FALSE(chromium_build_is_legacy(""));  // Debian's
+  EXPECT_FALSE(chromium_build_is_legacy("x"));
+  EXPECT_EQ(chromium_build_major("105"), 105);
+  EXPECT_EQ(chromium_build_major("12345"), 0);
+  EXPECT_EQ(chromium_build_major("10a"), 0);
+}
+
+TEST(Chromium_Builds, OldBuildsRunTheOldHeadlessModeFromTheCache) {
+  ::setenv("CLOSEWIRE_CHROMIUM_CACHE", "/tmp/cw-cache", 1);
+  EXPECT_EQ(chromium_binary("105"), "/tmp/cw-cache/105/chromium");
+  EXPECT_EQ(chromium_binary(""), kChromiumPath);
+  ::unsetenv("CLOSEWIRE_CHROMIUM_CACHE");
+  EXPECT_EQ(chromium_binary("106"), std::string(kChromiumCacheDefault) + "/106/chromium");
+  const auto old_cmd = chromium_command("105", "/c/105/chromium", "/tmp/p");
+  EXPECT_EQ(old_cmd[1], "--headless");
+  const auto new_cmd = chromium_command("", kChromiumPath, "/tmp/p");
+  EXPECT_EQ(new_cmd[1], "--headless=new");
+}
+
+}  // namespace
+}  // namespace closewire::real
