@@ -122,6 +122,15 @@ TEST(Expectation, ErrorsNameFileLineAndColumn) {
   EXPECT_EQ(error_of("- on: { nth: 0 }\n  never: tcp.rst\n"), "t.yaml:1:14: nth counts from 1");
 }
 
+// Found by fuzzing: keys that are lists or maps escaped as yaml-cpp's "bad conversion".
+TEST(Expectation, KeysThatAreListsOrMapsAreLocatedErrors) {
+  const std::string kKey = "a key must be a single word, not a list or map";
+  EXPECT_EQ(error_of("- gap: {[a]: 1}\n"), "t.yaml:1:9: " + kKey);
+  EXPECT_EQ(error_of("- {[a]: 1}\n"), "t.yaml:1:4: " + kKey);
+  EXPECT_EQ(error_of("- verdict: { {p: 1}: chrome }\n"), "t.yaml:1:14: " + kKey);
+  EXPECT_EQ(error_of("- on: { [x]: 1 }\n  never: tcp.rst\n"), "t.yaml:1:9: " + kKey);
+}
+
 TEST(Expectation, LoadReportsYamlSyntaxErrorsWithTheirLine) {
   const std::string path = ::testing::TempDir() + "/broken.yaml";
   {

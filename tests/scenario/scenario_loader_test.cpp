@@ -122,5 +122,38 @@ TEST(ScenarioLoader, ErrorsNameFileLineAndColumn) {
   EXPECT_EQ(error_of("about: x\nclient: {\nserver: {}\n").substr(0, 9), "bad.yaml:");
 }
 
+// Found by fuzzing: a key that is itself a list or map escaped as yaml-cpp's "bad conversion",
+// with no file name.
+TEST(ScenarioLoader, KeysThatAreListsOrMapsAreLocatedErrors) {
+  const std::string kKey = "a key must be a single word, not a list or map";
+  EXPECT_EQ(error_of("{[a]: 1}\n"), "bad.yaml:1:2: " + kKey);
+  EXPECT_EQ(error_of("about: x\nclient: {}\nserver: { on_open: [ {[a]: b} ] }\n"
+                     "expect: [ { never: tcp.rst } ]\n"),
+            "bad.yaml:3:23: " + kKey);
+  EXPECT_EQ(error_of("about: x\nclient: {}\nserver: {}\nexpect: [ { never: tcp.rst } ]\n"
+                     "variants: { {a: 1}: { skip: x } }\n"),
+            "bad.yaml:5:13: " + kKey);
+  EXPECT_EQ(error_of("about: x\nclient: { {a: 1}: 1 }\nserver: {}\nexpect: [ { never: tcp.rst } ]\n"),
+            "bad.yaml:2:11: " + kKey);
+  EXPECT_EQ(error_of("about: x\nclient: {}\nproxies: [ { exec: x, vars: { [v]: 1 } } ]\nserver: {}\n"
+                     "expect: [ { never: tcp.rst } ]\n"),
+            "bad.yaml:3:31: " + kKey);
+  EXPECT_EQ(error_of("about: x\nclient: {}\nproxies: [ { real: nginx, [k]: 1 } ]\nserver: {}\n"
+                     "expect: [ { never: tcp.rst } ]\n"),
+            "bad.yaml:3:27: " + kKey);
+  EXPECT_EQ(error_of("- gap: {[a]: 1}\n"), "bad.yaml:1:1: a scenario is a YAML map (name, about, client, "
+            "proxies, server, steps, expect)");
+}
+
+// A real server's `close:` map is read where it stands: its errors point into the file.
+TEST(ScenarioLoader, ServerCloseErrorsKeepTheirLine) {
+  EXPECT_EQ(error_of("about: x\nclient: {}\nserver:\n  real: node-ws\n  close: { code: 4321, bogus: 1 }\n"
+                     "expect: [ { never: tcp.rst } ]\n"),
+            "bad.yaml:5:24: unknown key 'bogus' in close (allowed: code, reason)");
+  EXPECT_EQ(error_of("about: x\nclient: {}\nserver:\n  real: node-ws\n  close: { code: big }\n"
+                     "expect: [ { never: tcp.rst } ]\n"),
+            "bad.yaml:5:18: code 'big' is not a number from 0 to 65535");
+}
+
 }  // namespace
 }  // namespace closewire
