@@ -65,7 +65,9 @@ struct Event {
   std::string kind;
   // ws.close: the status code (1005 when the frame had no payload; absent when malformed).
   std::optional<std::uint16_t> code;
-  std::string reason;        // ws.close reason, text frame preview, HTTP target or status line
+  std::string reason;        // ws.close: the close reason
+  std::string text;          // a text frame's preview, the HTTP request or status line, the
+                             // opcode of a frame that breaks RFC 6455
   std::uint64_t bytes = 0;   // payload bytes (ws.* frames), segment bytes (tcp.retransmit)
   std::string note;          // what else a reader should know: "no status code", "unread: 12 bytes"
   std::uint64_t packet = 0;  // 1-based packet number in the capture

@@ -100,7 +100,7 @@ void LegBuilder::on_head_done(Side from, Nanos t, std::uint64_t packet) {
   if (from == Side::client) {
     if (client.head.is_websocket_upgrade_request()) {
       Event e = make_event(kind::upgrade, Side::client, t, packet);
-      e.reason = client.head.first_line();
+      e.text = client.head.first_line();
       add(std::move(e));
     } else {
       client.ignoring = true;  // plain HTTP: its body or next request is no frame
@@ -112,7 +112,7 @@ void LegBuilder::on_head_done(Side from, Nanos t, std::uint64_t packet) {
   const unsigned status = server.head.status();
   Event e =
       make_event(status == 101 ? kind::upgrade : kind::http_response, Side::server, t, packet);
-  e.reason = server.head.first_line();
+  e.text = server.head.first_line();
   if (status == 101 && !upgrade_asked) e.note = "not an answer to a WebSocket upgrade request";
   add(std::move(e));
   if (status == 101 && upgrade_asked) {
@@ -184,7 +184,7 @@ void LegBuilder::emit_frame(Side from, const wire::Frame& frame, Nanos t, std::u
   if (!kind.empty()) {  // a reserved opcode gives only its protocol error
     Event e = make_event(kind, from, t, packet);
     e.bytes = frame.payload_length;
-    if (kind == kind::text) e.reason = preview(frame.payload);
+    if (kind == kind::text) e.text = preview(frame.payload);
     if (kind == kind::close) {
       wire::ClosePayload close = wire::parse_close_payload(frame.payload);
       e.code = close.code;
@@ -203,7 +203,7 @@ void LegBuilder::emit_frame(Side from, const wire::Frame& frame, Nanos t, std::u
 void LegBuilder::add_frame_problem(Side from, const wire::Frame& frame, std::string note, Nanos t,
                                    std::uint64_t packet) {
   Event e = make_event(kind::protocol_error, from, t, packet);
-  e.reason = wire::opcode_name(frame.opcode);
+  e.text = wire::opcode_name(frame.opcode);
   e.bytes = frame.payload_length;
   e.note = std::move(note);
   add(std::move(e));

@@ -18,8 +18,8 @@ nlohmann::json event_json(const Event& e, Nanos leg_start) {
   if (e.kind == kind::close) {
     j["code"] = e.code ? nlohmann::json(*e.code) : nlohmann::json(nullptr);
     j["reason"] = e.reason;
-  } else if (!e.reason.empty()) {
-    j["text"] = e.reason;
+  } else if (!e.text.empty()) {
+    j["text"] = e.text;
   }
   if (e.bytes) j["bytes"] = e.bytes;
   if (!e.note.empty()) j["note"] = e.note;

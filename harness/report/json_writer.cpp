@@ -229,9 +229,9 @@ void event(Writer& w, const Event& e, Nanos leg_start) {
     code(w, e.code);
     w.lit(",\"reason\":");
     w.string(e.reason);
-  } else if (!e.reason.empty()) {
+  } else if (!e.text.empty()) {
     w.lit(",\"text\":");
-    w.string(e.reason);
+    w.string(e.text);
   }
   if (e.bytes) {
     w.lit(",\"bytes\":");

@@ -35,11 +35,11 @@ std::string describe(const Event& e, const TextStyle& style) {
     if (!e.reason.empty()) d += fmt::format(" \"{}\"", printable(e.reason, 24));
     d = paint(style, "1", d);
   } else if (e.kind == kind::upgrade || e.kind == kind::http_response) {
-    d += " " + printable(e.reason, 40);
+    d += " " + printable(e.text, 40);
   } else if (e.kind.starts_with("ws.") && e.kind != kind::protocol_error) {
     d += fmt::format(" {} B", e.bytes);
-    if (e.kind == kind::text && !e.reason.empty())
-      d += fmt::format(" \"{}\"", printable(e.reason, 20));
+    if (e.kind == kind::text && !e.text.empty())
+      d += fmt::format(" \"{}\"", printable(e.text, 20));
   } else if (e.kind == kind::retransmit) {
     d += fmt::format(" {} B", e.bytes);
   }

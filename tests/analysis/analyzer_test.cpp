@@ -172,7 +172,7 @@ TEST(Analyzer, FrameSplitAcrossSegmentsTakesTheCompletingPacketsTime) {
   ASSERT_GE(text, 0);
   EXPECT_EQ(r.legs[0].events[text].t, kEpoch + ms(7));
   EXPECT_EQ(r.legs[0].events[text].packet, 7u);
-  EXPECT_EQ(r.legs[0].events[text].reason, "split across two segments");
+  EXPECT_EQ(r.legs[0].events[text].text, "split across two segments");
 }
 
 TEST(Analyzer, OutOfOrderCloseFrameAndFin) {

@@ -59,7 +59,7 @@ class Leg {
     for (const Event& e : builder_.connection().events) {
       std::string line = std::string(to_string(e.from)) + " " + e.kind;
       if (e.code) line += " " + std::to_string(*e.code);
-      if (!e.reason.empty()) line += " " + e.reason;
+      if (!e.reason.empty() || !e.text.empty()) line += " " + e.reason + e.text;
       line += " #" + std::to_string(e.packet);
       out.push_back(line);
     }

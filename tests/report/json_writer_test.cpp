@@ -21,7 +21,7 @@ Connection sample(bool websocket, std::string reason) {
     e.from = from;
     e.kind = std::string(k);
     e.code = code;
-    e.reason = std::move(text);
+    (k == kind::close ? e.reason : e.text) = std::move(text);
     e.note = std::move(note);
     e.bytes = code ? 6 : 0;
     e.packet = c.events.size() + 1;
