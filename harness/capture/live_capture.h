@@ -36,13 +36,13 @@ class CaptureEnvironmentError : public std::runtime_error {
 struct LiveCaptureOptions {
   std::string interface = "lo";
   std::vector<std::uint16_t> tcp_ports;  // packets to or from any of these are kept
-  std::string host;                      // and, when set, only those to or from this address
+  std::string host = {};                 // and, when set, only those to or from this address
   std::string output_path;               // pcap file (nanosecond timestamps)
   int buffer_bytes = kDefaultRingBytes;  // kernel ring, when the capture opens its own
   int sentinel_timeout_ms = 2000;        // bound on waiting for a sentinel
   // Confirm start and stop with the sentinel (true) or by the ring alone (false). Unset: the
   // sentinel on lo, the only interface that carries it; the ring elsewhere.
-  std::optional<bool> confirm_with_sentinel;
+  std::optional<bool> confirm_with_sentinel = std::nullopt;
 };
 
 struct LiveCaptureStats {
