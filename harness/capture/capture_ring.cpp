@@ -16,6 +16,11 @@ std::string tcp_port_filter(const std::vector<std::uint16_t>& ports) {
   return f.empty() ? "tcp" : f;
 }
 
+std::string port_filter(const std::vector<std::uint16_t>& ports, const std::string& host) {
+  const std::string f = tcp_port_filter(ports);
+  return host.empty() ? f : fmt::format("host {} and ({})", host, f);
+}
+
 std::unique_ptr<CaptureRing> CaptureRing::open(const std::string& interface, int buffer_bytes) {
   char err[PCAP_ERRBUF_SIZE] = {};
   pcap_t* p = pcap_create(interface.c_str(), err);

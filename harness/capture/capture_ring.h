@@ -23,6 +23,9 @@ inline constexpr int kDefaultRingBytes = 4 * 1024 * 1024;
 
 // "tcp port 9000 or tcp port 9001" ("tcp" for no port): the BPF for a run's own connections.
 std::string tcp_port_filter(const std::vector<std::uint16_t>& ports);
+// tcp_port_filter(ports); with `host`, only packets to or from it ("host 10.0.0.5 and (...)"): a
+// capture off loopback sees every machine's traffic to those ports.
+std::string port_filter(const std::vector<std::uint16_t>& ports, const std::string& host = {});
 
 class CaptureRing {
  public:

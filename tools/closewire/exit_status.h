@@ -1,6 +1,8 @@
 // closewire's exit statuses, the same for every subcommand.
 #pragma once
 
+#include "harness/standalone/output.h"
+
 namespace closewire::cli {
 
 enum ExitStatus : int {
@@ -14,6 +16,17 @@ inline int worst(int a, int b) {
   // Bad input outranks a failed expectation: the result of a run on bad input is no result.
   auto rank = [](int s) { return s == kBadInput ? 3 : s == kEnvironment ? 2 : s == kExpectationFailed ? 1 : 0; };
   return rank(a) >= rank(b) ? a : b;
+}
+
+// A standalone endpoint's status (serve, proxy, probe) as the exit status.
+inline int exit_status(standalone::Status s) {
+  switch (s) {
+    case standalone::Status::ok: return kOk;
+    case standalone::Status::expectation_failed: return kExpectationFailed;
+    case standalone::Status::environment: return kEnvironment;
+    case standalone::Status::bad_input: return kBadInput;
+  }
+  return kBadInput;
 }
 
 }  // namespace closewire::cli

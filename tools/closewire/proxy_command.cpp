@@ -8,9 +8,11 @@
 #include <memory>
 
 #include "harness/endpoints/proxy_model.h"
-#include "tools/closewire/connection_summary.h"
+#include "harness/report/verdict_line.h"
+#include "harness/standalone/connection_summary.h"
+#include "harness/standalone/session.h"
 #include "tools/closewire/exit_status.h"
-#include "tools/closewire/standalone_session.h"
+#include "tools/closewire/signals.h"
 
 namespace closewire::cli {
 
@@ -149,7 +151,9 @@ int run_proxy(const ProxyOptions& opt) {
     std::fprintf(stderr, "closewire proxy: %s\n", error.c_str());
     return kBadInput;
   }
-  StandaloneSession session("proxy", opt.common);
+  standalone::Session session({.command = "proxy",
+                               .capture_path = opt.common.capture,
+                               .interface = opt.common.interface});
   std::unique_ptr<ep::ProxyListener> proxy;
   try {
     const asio::ip::tcp::endpoint up(asio::ip::make_address(p.upstream.host), p.upstream.port);
@@ -160,9 +164,9 @@ int run_proxy(const ProxyOptions& opt) {
     return kBadInput;
   }
   const HostPort bound{p.listen.host, proxy->port()};
-  if (const int s = session.start_capture({bound.port, p.upstream.port}, p.upstream.host);
-      s != kOk) {
-    return s;
+  if (const auto s = session.start_capture({bound.port, p.upstream.port}, p.upstream.host);
+      s != standalone::Status::ok) {
+    return exit_status(s);
   }
 
   std::map<std::size_t, Relayed> relayed;
@@ -172,10 +176,10 @@ int run_proxy(const ProxyOptions& opt) {
     if (r.reported) return;
     r.reported = true;
     const auto& log = proxy->log().entries();
-    const std::string down = connection_summary(log, i, "downstream");
+    const std::string down = standalone::connection_summary(log, i, "downstream");
     const std::string up =
-        r.up_connected ? connection_summary(log, i, "upstream") : "not connected";
-    const double ms = connection_ms(log, i);
+        r.up_connected ? standalone::connection_summary(log, i, "upstream") : "not connected";
+    const double ms = standalone::connection_ms(log, i);
     auto select = [=, up_order = r.up_order,
                    has_up = r.up_connected](const std::vector<Connection>& all) {
       std::vector<Connection> mine = nth_to(all, bound, i);
@@ -194,7 +198,7 @@ int run_proxy(const ProxyOptions& opt) {
         if (!leg.websocket) continue;
         line += fmt::format("\n  {} verdicts: {}",
                             leg.server.port == bound.port ? "downstream" : "upstream",
-                            verdict_line(leg));
+                            report::verdict_line(leg));
       }
       return line;
     });
@@ -213,8 +217,9 @@ int run_proxy(const ProxyOptions& opt) {
     }
   });
 
-  say(fmt::format("listening on {}\n", bound.str()));
-  return session.run(
+  StopSignals signals(session.io(), [&](const std::string& by) { session.stop(by); });
+  session.say(fmt::format("listening on {}\n", bound.str()));
+  return exit_status(session.run(
       [&] {
         // The relays log nothing once stopped: account for the connections closed here.
         proxy->stop();
@@ -222,7 +227,7 @@ int run_proxy(const ProxyOptions& opt) {
           if (!r.reported) report(i, "\n  closed by the stop");
         }
       },
-      [&] { return fmt::format("{} connections relayed", relayed.size()); });
+      [&] { return fmt::format("{} connections relayed", relayed.size()); }));
 }
 
 }  // namespace closewire::cli

@@ -7,9 +7,11 @@
 #include <map>
 
 #include "harness/endpoints/server.h"
-#include "tools/closewire/connection_summary.h"
+#include "harness/report/verdict_line.h"
+#include "harness/standalone/connection_summary.h"
+#include "harness/standalone/session.h"
 #include "tools/closewire/exit_status.h"
-#include "tools/closewire/standalone_session.h"
+#include "tools/closewire/signals.h"
 
 namespace closewire::cli {
 
@@ -77,7 +79,9 @@ int run_serve(const ServeOptions& opt) {
     std::fprintf(stderr, "closewire serve: %s\n", error.c_str());
     return kBadInput;
   }
-  StandaloneSession session("serve", opt.common);
+  standalone::Session session({.command = "serve",
+                               .capture_path = opt.common.capture,
+                               .interface = opt.common.interface});
   ep::ServerConfig config;
   config.host = listen->host;
   config.port = listen->port;
@@ -91,7 +95,9 @@ int run_serve(const ServeOptions& opt) {
     return kBadInput;
   }
   const HostPort bound{listen->host, server->port()};
-  if (const int s = session.start_capture({bound.port}, bound.host); s != kOk) return s;
+  if (const auto s = session.start_capture({bound.port}, bound.host); s != standalone::Status::ok) {
+    return exit_status(s);
+  }
 
   std::map<std::size_t, Endpoint> peers;  // accept index -> the client's address
   std::map<std::size_t, bool> reported;
@@ -99,8 +105,8 @@ int run_serve(const ServeOptions& opt) {
     if (reported[i]) return;
     reported[i] = true;
     const auto peer = peers.count(i) ? std::optional<Endpoint>(peers[i]) : std::nullopt;
-    const std::string summary = connection_summary(server->log().entries(), i) + extra;
-    const double ms = connection_ms(server->log().entries(), i);
+    const std::string summary = standalone::connection_summary(server->log().entries(), i) + extra;
+    const double ms = standalone::connection_ms(server->log().entries(), i);
     auto select = [peer, port = bound.port](const std::vector<Connection>& all) {
       std::vector<Connection> mine;
       for (const auto& c : all) {
@@ -111,7 +117,7 @@ int run_serve(const ServeOptions& opt) {
     session.report(select, 1, [=](const std::vector<Connection>& legs) {
       std::string line = fmt::format("#{} {}  {}  ({:.1f} ms)", i + 1,
                                      peer ? peer->str() : std::string("(no upgrade)"), summary, ms);
-      if (!legs.empty() && legs[0].websocket) line += "\n  verdicts: " + verdict_line(legs[0]);
+      if (!legs.empty() && legs[0].websocket) line += "\n  verdicts: " + report::verdict_line(legs[0]);
       return line;
     });
   };
@@ -129,8 +135,9 @@ int run_serve(const ServeOptions& opt) {
     }
   });
 
-  say(fmt::format("listening on {}\n", bound.str()));
-  return session.run(
+  StopSignals signals(session.io(), [&](const std::string& by) { session.stop(by); });
+  session.say(fmt::format("listening on {}\n", bound.str()));
+  return exit_status(session.run(
       [&] {
         // Server::stop logs nothing more: account for the connections it closes here.
         server->stop();
@@ -140,7 +147,7 @@ int run_serve(const ServeOptions& opt) {
       },
       [&] {
         return fmt::format("{} connections", server->log().count(ep::ObservationKind::connected));
-      });
+      }));
 }
 
 }  // namespace closewire::cli

@@ -64,16 +64,6 @@ std::optional<HostPort> parse_host_port(std::string_view text, std::string& erro
   return HostPort{*numeric, static_cast<std::uint16_t>(port)};
 }
 
-bool is_loopback(const std::string& numeric_host) {
-  boost::system::error_code ec;
-  const auto a = asio::ip::make_address(numeric_host, ec);
-  if (ec) return false;
-  if (a.is_v6() && a.to_v6().is_v4_mapped()) {
-    return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).is_loopback();
-  }
-  return a.is_loopback();
-}
-
 std::string remote_refusal(const HostPort& hp, bool allow_remote, std::string_view flag) {
   if (allow_remote || is_loopback(hp.host)) return {};
   return fmt::format("{} {}: not a loopback address; pass --allow-remote to use it (see --help)",

@@ -9,6 +9,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "harness/standalone/capture_scope.h"
+
 namespace closewire::cli {
 
 // A numeric address and port; `str()` is "127.0.0.1:9000" or "[::1]:9000".
@@ -25,7 +27,7 @@ std::optional<HostPort> parse_host_port(std::string_view text, std::string& erro
 // Resolves `host` (a name or a numeric address) to a numeric address.
 std::optional<std::string> resolve_host(const std::string& host, std::string& error);
 
-bool is_loopback(const std::string& numeric_host);
+using standalone::is_loopback;
 
 // Empty when `hp` may be used; otherwise the one-line error naming `flag`.
 std::string remote_refusal(const HostPort& hp, bool allow_remote, std::string_view flag);

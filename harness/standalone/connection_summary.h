@@ -7,10 +7,9 @@
 #include <string_view>
 #include <vector>
 
-#include "harness/analysis/connection.h"
 #include "harness/endpoints/observation.h"
 
-namespace closewire::cli {
+namespace closewire::standalone {
 
 // e.g. 'sent close 4321 "test", received close 4321 "test"; tcp: FIN sent (half-close), peer FIN,
 // closed (plain close after the peer's FIN)'. `side` filters proxy entries ("downstream").
@@ -20,7 +19,4 @@ std::string connection_summary(const std::vector<endpoints::Observation>& log,
 // Milliseconds from the connection's first entry to its last.
 double connection_ms(const std::vector<endpoints::Observation>& log, std::size_t connection);
 
-// "chrome 4321 clean, chrome-legacy 1006 not clean, ..." for a WebSocket leg.
-std::string verdict_line(const Connection& leg);
-
-}  // namespace closewire::cli
+}  // namespace closewire::standalone

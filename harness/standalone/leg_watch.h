@@ -17,9 +17,21 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "harness/analysis/connection.h"
-#include "tools/closewire/standalone_capture.h"
+#include "harness/capture/live_capture.h"
 
-namespace closewire::cli {
+namespace closewire::standalone {
+
+// How long a wait for a connection's legs may last once the endpoint is done with it. Two values,
+// because what a wait that runs out costs differs:
+// - serve and proxy report when their own sockets closed, so their legs are normally complete on
+//   the wire already; the bound only keeps a peer that never closes its side from holding back a
+//   line that is information, not a result.
+inline constexpr std::chrono::milliseconds kEndpointLegBound{3000};
+// - the probe judges a leg from a client that has closed; the remote side's FIN or RST usually
+//   follows within milliseconds, but an old Envoy's delayed close ends its side about 2 s after
+//   the reply (the README's gateway example), maybe across a network, and a wait cut short leaves
+//   the leg open, a DISAGREE and exit status 1: a longer bound, with room over those 2 s.
+inline constexpr std::chrono::milliseconds kProbeLegBound{5000};
 
 // Both sides sent FIN, or either sent RST.
 bool leg_complete(const Connection& leg);
@@ -29,8 +41,10 @@ class LegWatch {
   // Picks this connection's legs out of every leg of the capture so far (in SYN order).
   using Select = std::function<std::vector<Connection>(const std::vector<Connection>&)>;
   using Done = std::function<void(std::vector<Connection>)>;
+  using Warn = std::function<void(const std::string&)>;
 
-  LegWatch(boost::asio::io_context& io, StandaloneCapture& capture);
+  // `warn` gets a line when the capture dropped packets or its file so far did not analyse.
+  LegWatch(boost::asio::io_context& io, LiveCapture& capture, Warn warn);
   ~LegWatch();  // removes its snapshot file
   LegWatch(const LegWatch&) = delete;
   LegWatch& operator=(const LegWatch&) = delete;
@@ -56,7 +70,8 @@ class LegWatch {
   const std::vector<Connection>& legs();  // the capture as of a fresh checkpoint
 
   boost::asio::io_context& io_;
-  StandaloneCapture& capture_;
+  LiveCapture& capture_;
+  Warn warn_;
   std::string snapshot_path_;
   std::uint64_t analysed_packets_ = ~std::uint64_t{0};
   std::uint64_t reported_drops_ = 0;  // drops already reported on stderr
@@ -64,4 +79,4 @@ class LegWatch {
   std::list<std::shared_ptr<Wait>> waits_;
 };
 
-}  // namespace closewire::cli
+}  // namespace closewire::standalone

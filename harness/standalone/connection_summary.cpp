@@ -1,14 +1,13 @@
-#include "tools/closewire/connection_summary.h"
+#include "harness/standalone/connection_summary.h"
 
 #include <fmt/format.h>
 
 #include <cerrno>
 #include <cstring>
 
-#include "harness/analysis/verdict.h"
 #include "harness/wire/frame.h"
 
-namespace closewire::cli {
+namespace closewire::standalone {
 
 using endpoints::Observation;
 using K = endpoints::ObservationKind;
@@ -86,17 +85,4 @@ double connection_ms(const std::vector<Observation>& log, std::size_t connection
   return std::chrono::duration<double, std::milli>(last->at - first->at).count();
 }
 
-std::string verdict_line(const Connection& leg) {
-  std::string out;
-  const auto verdicts = judge_all(leg);
-  for (std::size_t i = 0; i < kAllProfiles.size(); ++i) {
-    const Profile p = kAllProfiles[i];
-    const Verdict& v = verdicts[i];
-    const std::string code = !v.closed ? "open" : v.code ? std::to_string(*v.code) : "none";
-    out += fmt::format("{}{} {}{}", out.empty() ? "" : ", ", to_string(p), code,
-                       v.closed ? (v.was_clean ? " clean" : " not clean") : "");
-  }
-  return out;
-}
-
-}  // namespace closewire::cli
+}  // namespace closewire::standalone

@@ -1,14 +1,13 @@
-#include "tools/closewire/leg_watch.h"
+#include "harness/standalone/leg_watch.h"
 
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
 
 #include "harness/analysis/analyzer.h"
 
-namespace closewire::cli {
+namespace closewire::standalone {
 
 namespace {
 // Checkpoints are cheap (a drained ring and a flush); the analysis runs only when packets came.
@@ -24,9 +23,10 @@ bool leg_complete(const Connection& leg) {
   return fin[0] && fin[1];
 }
 
-LegWatch::LegWatch(boost::asio::io_context& io, StandaloneCapture& capture)
+LegWatch::LegWatch(boost::asio::io_context& io, LiveCapture& capture, Warn warn)
     : io_(io),
       capture_(capture),
+      warn_(std::move(warn)),
       snapshot_path_((std::filesystem::temp_directory_path() /
                       fmt::format("closewire-{}-snapshot.pcap", ::getpid()))
                          .string()) {}
@@ -41,10 +41,8 @@ const std::vector<Connection>& LegWatch::legs() {
   const std::uint64_t packets = capture_.checkpoint();
   if (const std::uint64_t dropped = capture_.dropped(); dropped > reported_drops_) {
     reported_drops_ = dropped;
-    std::fflush(stdout);
-    std::fprintf(stderr,
-                 "closewire: the capture dropped %llu packets: verdicts from it may be wrong\n",
-                 static_cast<unsigned long long>(dropped));
+    warn_(fmt::format("closewire: the capture dropped {} packets: verdicts from it may be wrong",
+                      dropped));
   }
   if (packets == analysed_packets_) return legs_;
   analysed_packets_ = packets;
@@ -53,8 +51,7 @@ const std::vector<Connection>& LegWatch::legs() {
   try {
     analyze_capture(snapshot_path_, [&](Connection&& c) { legs_.push_back(std::move(c)); });
   } catch (const CaptureError& e) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "closewire: the capture so far did not analyse: %s\n", e.what());
+    warn_(fmt::format("closewire: the capture so far did not analyse: {}", e.what()));
   }
   return legs_;
 }
@@ -97,4 +94,4 @@ void LegWatch::finish_all() {
   }
 }
 
-}  // namespace closewire::cli
+}  // namespace closewire::standalone
