@@ -24,7 +24,7 @@ struct Verdict {
   std::string why;     // one phrase: which packets decided it
 };
 
-// Judges `leg` from its own events only (close-semantics.md §3). The leg's client side is the
+// Judges `leg` from its own events only (docs/close-semantics.md §3). The leg's client side is the
 // browser, its server side the proxy or server it talks to.
 Verdict judge(const Connection& leg, Profile profile);
 // judge() for every profile, in kAllProfiles order, reading the leg's events once.

@@ -1,5 +1,5 @@
 // Client profiles: how a browser-like client behaves around the close and what it reports
-// (close-semantics.md §3).
+// (docs/close-semantics.md §3).
 #pragma once
 
 #include <chrono>

@@ -1,4 +1,4 @@
-// How an endpoint ends its TCP connection (close-semantics.md §1, §2).
+// How an endpoint ends its TCP connection (docs/close-semantics.md §1, §2).
 #pragma once
 
 #include <chrono>

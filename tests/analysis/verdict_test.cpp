@@ -1,4 +1,4 @@
-// Verdict rules, table-driven per profile and per case of close-semantics.md §3.
+// Verdict rules, table-driven per profile and per case of docs/close-semantics.md §3.
 #include "harness/analysis/verdict.h"
 
 #include <gtest/gtest.h>

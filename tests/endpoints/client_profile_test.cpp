@@ -1,4 +1,4 @@
-// The close-semantics.md §3 table, row by row, on synthetic client logs.
+// The docs/close-semantics.md §3 table, row by row, on synthetic client logs.
 #include "harness/endpoints/client_profile.h"
 
 #include <gtest/gtest.h>

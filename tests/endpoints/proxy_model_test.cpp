@@ -280,7 +280,7 @@ TEST_F(TcpProxyTest, FinRelayIsClean) {
 
 TEST_F(TcpProxyTest, RstStraightBehindTheCloseFrameIs1006ForChrome) {
   // The RST follows the forwarded Close frame before the client could answer: the reply's write
-  // fails, so it never reaches the wire (close-semantics.md §4).
+  // fails, so it never reaches the wire (docs/close-semantics.md §4).
   TcpModel cfg;
   cfg.to_client.reset_behind_close = true;
   make_proxy(cfg);

@@ -58,7 +58,7 @@ struct Expected {
   bool clean;
 };
 
-// What each profile reports for each pattern (close-semantics.md §3), written out independently
+// What each profile reports for each pattern (docs/close-semantics.md §3), written out independently
 // of harness/analysis/verdict.cpp.
 std::map<std::string, Expected> expected_for(ClosePattern p) {
   const Expected ok{kCloseCode, true};
