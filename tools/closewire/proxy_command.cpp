@@ -4,12 +4,10 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <cstdio>
-#include <map>
 #include <memory>
 
 #include "harness/endpoints/proxy_model.h"
-#include "harness/report/verdict_line.h"
-#include "harness/standalone/connection_summary.h"
+#include "harness/standalone/accounts.h"
 #include "harness/standalone/session.h"
 #include "tools/closewire/exit_status.h"
 #include "tools/closewire/signals.h"
@@ -90,24 +88,6 @@ std::string parse(const ProxyOptions& o, Parsed& p) {
   return {};
 }
 
-// What one relayed connection has done so far.
-struct Relayed {
-  bool down_closed = false;
-  bool up_connected = false;
-  bool up_closed = false;
-  std::size_t up_order = 0;  // among the connections that reached the upstream (their SYN order)
-  bool reported = false;
-};
-
-std::vector<Connection> nth_to(const std::vector<Connection>& all, const HostPort& server,
-                               std::size_t n) {
-  std::size_t seen = 0;
-  for (const auto& c : all) {
-    if (c.server.ip == server.host && c.server.port == server.port && seen++ == n) return {c};
-  }
-  return {};
-}
-
 }  // namespace
 
 CLI::App* add_proxy_command(CLI::App& app, ProxyOptions& opt) {
@@ -169,65 +149,12 @@ int run_proxy(const ProxyOptions& opt) {
     return exit_status(s);
   }
 
-  std::map<std::size_t, Relayed> relayed;
-  std::size_t upstream_connections = 0;
-  auto report = [&](std::size_t i, std::string extra) {
-    Relayed& r = relayed[i];
-    if (r.reported) return;
-    r.reported = true;
-    const auto& log = proxy->log().entries();
-    const std::string down = standalone::connection_summary(log, i, "downstream");
-    const std::string up =
-        r.up_connected ? standalone::connection_summary(log, i, "upstream") : "not connected";
-    const double ms = standalone::connection_ms(log, i);
-    auto select = [=, up_order = r.up_order,
-                   has_up = r.up_connected](const std::vector<Connection>& all) {
-      std::vector<Connection> mine = nth_to(all, bound, i);
-      if (has_up) {
-        for (auto& c : nth_to(all, p.upstream, up_order)) mine.push_back(std::move(c));
-      }
-      return mine;
-    };
-    session.report(select, r.up_connected ? 2 : 1, [=](const std::vector<Connection>& legs) {
-      const std::string from =
-          !legs.empty() && legs[0].server.port == bound.port ? legs[0].client.str() : "";
-      std::string line =
-          fmt::format("#{} {}{}→ {}  ({:.1f} ms)\n  downstream: {}\n  upstream:   {}{}", i + 1,
-                      from, from.empty() ? "" : " ", p.upstream.str(), ms, down, up, extra);
-      for (const auto& leg : legs) {
-        if (!leg.websocket) continue;
-        line += fmt::format("\n  {} verdicts: {}",
-                            leg.server.port == bound.port ? "downstream" : "upstream",
-                            report::verdict_line(leg));
-      }
-      return line;
-    });
-  };
-  proxy->log().subscribe([&](const ep::Observation& o) {
-    Relayed& r = relayed[o.connection];
-    const bool up = o.side == "upstream";
-    if (o.kind == ep::ObservationKind::connected && up) {
-      r.up_connected = true;
-      r.up_order = upstream_connections++;
-    }
-    if (o.kind != ep::ObservationKind::closed) return;
-    (up ? r.up_closed : r.down_closed) = true;
-    if (r.down_closed && (r.up_closed || !r.up_connected)) {
-      asio::post(session.io(), [&report, i = o.connection] { report(i, ""); });
-    }
-  });
-
+  standalone::RelayAccounts accounts(session, *proxy, Endpoint{bound.host, bound.port},
+                                    Endpoint{p.upstream.host, p.upstream.port});
   StopSignals signals(session.io(), [&](const std::string& by) { session.stop(by); });
   session.say(fmt::format("listening on {}\n", bound.str()));
-  return exit_status(session.run(
-      [&] {
-        // The relays log nothing once stopped: account for the connections closed here.
-        proxy->stop();
-        for (auto& [i, r] : relayed) {
-          if (!r.reported) report(i, "\n  closed by the stop");
-        }
-      },
-      [&] { return fmt::format("{} connections relayed", relayed.size()); }));
+  return exit_status(
+      session.run([&] { accounts.stop(); }, [&] { return accounts.summary(); }));
 }
 
 }  // namespace closewire::cli

@@ -4,11 +4,9 @@
 
 #include <charconv>
 #include <cstdio>
-#include <map>
 
 #include "harness/endpoints/server.h"
-#include "harness/report/verdict_line.h"
-#include "harness/standalone/connection_summary.h"
+#include "harness/standalone/accounts.h"
 #include "harness/standalone/session.h"
 #include "tools/closewire/exit_status.h"
 #include "tools/closewire/signals.h"
@@ -99,55 +97,11 @@ int run_serve(const ServeOptions& opt) {
     return exit_status(s);
   }
 
-  std::map<std::size_t, Endpoint> peers;  // accept index -> the client's address
-  std::map<std::size_t, bool> reported;
-  auto report = [&](std::size_t i, std::string extra) {
-    if (reported[i]) return;
-    reported[i] = true;
-    const auto peer = peers.count(i) ? std::optional<Endpoint>(peers[i]) : std::nullopt;
-    const std::string summary = standalone::connection_summary(server->log().entries(), i) + extra;
-    const double ms = standalone::connection_ms(server->log().entries(), i);
-    auto select = [peer, port = bound.port](const std::vector<Connection>& all) {
-      std::vector<Connection> mine;
-      for (const auto& c : all) {
-        if (peer && c.client == *peer && c.server.port == port) mine = {c};  // the latest one
-      }
-      return mine;
-    };
-    session.report(select, 1, [=](const std::vector<Connection>& legs) {
-      std::string line = fmt::format("#{} {}  {}  ({:.1f} ms)", i + 1,
-                                     peer ? peer->str() : std::string("(no upgrade)"), summary, ms);
-      if (!legs.empty() && legs[0].websocket) line += "\n  verdicts: " + report::verdict_line(legs[0]);
-      return line;
-    });
-  };
-  server->subscribe([&](const ep::Observation& o) {
-    if (o.kind == ep::ObservationKind::upgraded && server->connections() > 0) {
-      // The session was added just before this entry: the last one is this connection.
-      boost::system::error_code ec;
-      const auto remote =
-          server->peer(server->connections() - 1)->stream().socket().remote_endpoint(ec);
-      if (!ec) peers[o.connection] = Endpoint{remote.address().to_string(), remote.port()};
-    }
-    // Posted: the handler that logged "closed" finishes first.
-    if (o.kind == ep::ObservationKind::closed) {
-      boost::asio::post(session.io(), [&report, i = o.connection] { report(i, ""); });
-    }
-  });
-
+  standalone::ServerAccounts accounts(session, *server, Endpoint{bound.host, bound.port});
   StopSignals signals(session.io(), [&](const std::string& by) { session.stop(by); });
   session.say(fmt::format("listening on {}\n", bound.str()));
-  return exit_status(session.run(
-      [&] {
-        // Server::stop logs nothing more: account for the connections it closes here.
-        server->stop();
-        for (const auto& [i, ep] : peers) {
-          if (!reported[i]) report(i, "; closed by the stop");
-        }
-      },
-      [&] {
-        return fmt::format("{} connections", server->log().count(ep::ObservationKind::connected));
-      }));
+  return exit_status(
+      session.run([&] { accounts.stop(); }, [&] { return accounts.summary(); }));
 }
 
 }  // namespace closewire::cli
