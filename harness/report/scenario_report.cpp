@@ -87,4 +87,17 @@ std::string scenario_json_text(const ScenarioResult& r) {
   return scenario_json(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
+bool judged(const ScenarioResult& r) {
+  return r.status == ScenarioResult::Status::passed || r.status == ScenarioResult::Status::failed;
+}
+
+std::string scenario_json_entry(const ScenarioResult& r) {
+  if (judged(r)) return scenario_json_text(r);
+  const nlohmann::json stub =
+      r.status == ScenarioResult::Status::skipped
+          ? nlohmann::json({{"scenario", r.scenario->name}, {"skipped", r.error}})
+          : nlohmann::json({{"scenario", r.scenario->name}, {"error", r.error}});
+  return stub.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 }  // namespace closewire::report

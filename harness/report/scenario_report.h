@@ -23,4 +23,11 @@ nlohmann::json scenario_json(const ScenarioResult& r);
 // scenario_json as written to NAME.json (indented, a newline at the end).
 std::string scenario_json_text(const ScenarioResult& r);
 
+// One entry of `run --json`'s list: scenario_json_text for a run that reached its verdicts,
+// {"scenario", "skipped"} or {"scenario", "error"} for one that did not.
+std::string scenario_json_entry(const ScenarioResult& r);
+
+// Whether the run reached its verdicts (passed or failed), so that it has a NAME.json.
+bool judged(const ScenarioResult& r);
+
 }  // namespace closewire::report

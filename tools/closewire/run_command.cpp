@@ -3,48 +3,38 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
-#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <memory>
 #include <sstream>
-#include <thread>
 
-#include "harness/capture/live_capture.h"
-#include "harness/spec/spec_error.h"
-#include "harness/real/chromium.h"
-#include "harness/scenario/variant.h"
 #include "harness/report/scenario_report.h"
-#include "harness/scenario/runner.h"
+#include "harness/scenario/batch.h"
 #include "harness/scenario/scenario_files.h"
+#include "harness/spec/duration.h"
 #include "tools/closewire/exit_status.h"
 
 namespace closewire::cli {
 namespace {
 
-std::vector<Scenario> load_all(const std::vector<std::string>& paths,
-                               const VariantRequest& variant) {
-  std::vector<Scenario> scenarios;
-  for (const auto& f : find_scenario_files(paths))
-    scenarios.push_back(make_variant(load_scenario(f), variant));
-  // Output files are named after scenarios: two of one name would overwrite each other.
-  for (std::size_t i = 0; i < scenarios.size(); ++i) {
-    for (std::size_t j = 0; j < i; ++j) {
-      if (scenarios[i].name == scenarios[j].name) {
-        throw SpecError(fmt::format("{}: the name '{}' is taken by {}", scenarios[i].file,
-                                    scenarios[i].name, scenarios[j].file));
-      }
-    }
-  }
-  return scenarios;
-}
-
 // NAME.json beside NAME.pcap, for a run that got as far as its verdicts.
 void write_json(const ScenarioResult& r) {
-  if (r.status != ScenarioResult::Status::passed && r.status != ScenarioResult::Status::failed)
-    return;
-  std::ofstream(r.json_path) << report::scenario_json_text(r);
+  if (report::judged(r)) std::ofstream(r.json_path) << report::scenario_json_text(r);
+}
+
+int exit_status(const ScenarioResult& r) {
+  switch (r.status) {
+    case ScenarioResult::Status::passed:
+    case ScenarioResult::Status::skipped:
+      return kOk;
+    case ScenarioResult::Status::bad_input:
+      return kBadInput;
+    case ScenarioResult::Status::environment:
+      return kEnvironment;
+    case ScenarioResult::Status::failed:
+      break;
+  }
+  return kExpectationFailed;
 }
 
 }  // namespace
@@ -95,60 +85,20 @@ int run_run(const RunCommandOptions& opt) {
   RunOptions run_options;
   run_options.out_dir = opt.out_dir;
   try {
-    scenarios = load_all(opt.paths, VariantRequest{opt.client, opt.server});
+    scenarios = load_scenarios(opt.paths, VariantRequest{opt.client, opt.server});
     run_options.tolerance_scale =
         opt.tolerance_scale ? opt.tolerance_scale : tolerance_scale_from_env();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "closewire: %s\n", e.what());
     return kBadInput;
   }
-  const unsigned jobs =
-      opt.jobs ? opt.jobs : static_cast<unsigned>(std::max<std::size_t>(1, scenarios.size()));
-  // The run's capture rings are opened now, before the first scenario's timers run, one per
-  // scenario running at once, and reused (capture_ring.h); the first one is also the check that
-  // this machine may capture at all.
-  const auto capturing = static_cast<std::size_t>(
-      std::count_if(scenarios.begin(), scenarios.end(),
-                    [](const Scenario& s) { return skip_reason(s).empty(); }));
-  if (capturing > 0) {
-    run_options.capture_rings =
-        std::make_shared<CaptureRingPool>(std::min<std::size_t>(capturing, jobs), "lo");
-    if (run_options.capture_rings->size() == 0) {
-      std::fprintf(stderr, "closewire: %s\n", run_options.capture_rings->error().c_str());
-      return kEnvironment;
-    }
+  std::vector<std::unique_ptr<ScenarioResult>> results;
+  try {
+    results = run_scenarios(scenarios, run_options, opt.jobs, write_json);
+  } catch (const std::exception& e) {  // no capture rights, no browser
+    std::fprintf(stderr, "closewire: %s\n", e.what());
+    return kEnvironment;
   }
-  // Real peers are stopped on every exit path: destructors, and on SIGINT/SIGTERM a handler that
-  // kills their process groups.
-  real::install_signal_cleanup();
-  // One browser for the whole run, started here (not in a worker thread: its parent-death signal
-  // follows the thread that started it): the build of the first scenario that needs one (a
-  // scenario of another build starts its own).
-  const auto needs_browser =
-      std::find_if(scenarios.begin(), scenarios.end(), [](const Scenario& s) {
-        return s.client.real == "chromium" && skip_reason(s).empty();
-      });
-  if (needs_browser != scenarios.end()) {
-    try {
-      run_options.chromium = real::Chromium::launch(needs_browser->client.build);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "closewire: %s\n", e.what());
-      return kEnvironment;
-    }
-  }
-  std::vector<std::unique_ptr<ScenarioResult>> results(scenarios.size());
-  std::atomic<std::size_t> next{0};
-  std::vector<std::thread> workers;
-  for (unsigned w = 0; w < std::min<std::size_t>(jobs, scenarios.size()); ++w) {
-    workers.emplace_back([&] {
-      for (std::size_t i; (i = next++) < scenarios.size();)
-        {
-        results[i] = run_scenario(scenarios[i], run_options);
-        write_json(*results[i]);
-      }
-    });
-  }
-  for (auto& t : workers) t.join();
 
   const report::TextStyle style = report::style_for(stdout);
   int status = kOk;
@@ -159,21 +109,9 @@ int run_run(const RunCommandOptions& opt) {
     const ScenarioResult& r = *results[i];
     if (r.status == ScenarioResult::Status::passed) ++passed;
     if (r.status == ScenarioResult::Status::skipped) ++skipped;
-    status = worst(status, r.status == ScenarioResult::Status::passed ||
-                                   r.status == ScenarioResult::Status::skipped
-                               ? kOk
-                           : r.status == ScenarioResult::Status::bad_input   ? kBadInput
-                           : r.status == ScenarioResult::Status::environment ? kEnvironment
-                                                                             : kExpectationFailed);
+    status = worst(status, exit_status(r));
     if (opt.json) {
-      const bool judged = r.status == ScenarioResult::Status::passed ||
-                          r.status == ScenarioResult::Status::failed;
-      const auto stub = r.status == ScenarioResult::Status::skipped
-                            ? nlohmann::json({{"scenario", r.scenario->name}, {"skipped", r.error}})
-                            : nlohmann::json({{"scenario", r.scenario->name}, {"error", r.error}});
-      std::printf("%s%s", i ? "," : "",
-                  judged ? report::scenario_json_text(r).c_str()
-                         : stub.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+      std::printf("%s%s", i ? "," : "", report::scenario_json_entry(r).c_str());
     } else if (r.status == ScenarioResult::Status::environment ||
                r.status == ScenarioResult::Status::bad_input) {
       std::fprintf(stderr, "closewire: %s\n", r.error.c_str());

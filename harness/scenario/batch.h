@@ -1,0 +1,29 @@
+// Many scenarios in one run: loaded with their variant, then run side by side, sharing what is
+// costly to set up (the capture rings, one browser).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "harness/scenario/runner.h"
+#include "harness/scenario/scenario.h"
+#include "harness/scenario/variant.h"
+
+namespace closewire {
+
+// The scenario files under `paths` (files or folders), each as `variant`. Throws SpecError for a
+// bad file, and when two scenarios share a name (their output files would overwrite each other).
+std::vector<Scenario> load_scenarios(const std::vector<std::string>& paths,
+                                     const VariantRequest& variant);
+
+// Runs `scenarios`, `jobs` at once (0: all). Before the first one starts it opens a capture ring
+// per scenario running at once (capture_ring.h says why) and launches the browser the first
+// real-Chromium scenario needs. `done` is called on a worker thread as each one ends. Throws
+// CaptureEnvironmentError or real::EnvironmentError when the machine cannot run them.
+std::vector<std::unique_ptr<ScenarioResult>> run_scenarios(
+    const std::vector<Scenario>& scenarios, RunOptions options, unsigned jobs,
+    const std::function<void(const ScenarioResult&)>& done = {});
+
+}  // namespace closewire
