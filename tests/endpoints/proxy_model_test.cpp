@@ -228,20 +228,6 @@ TEST_F(EnvoyProxyTest, AddedLatencyDelaysEachDirection) {
   EXPECT_LE(ms_between(sent->at, got->at), 40.0);
 }
 
-}  // namespace
-}  // namespace closewire::endpoints
-
-namespace closewire::endpoints {
-namespace {
-
-using namespace std::chrono_literals;
-using K = ObservationKind;
-using testing::find;
-using testing::find_close_frame;
-using testing::ms_between;
-using testing::run_until;
-using testing::start_client;
-
 class TcpProxyTest : public ::testing::Test {
  protected:
   ProxyListener& make_proxy(const TcpModel& model) {
