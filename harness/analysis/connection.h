@@ -18,6 +18,16 @@ struct Endpoint {
   friend bool operator==(const Endpoint&, const Endpoint&) = default;
 };
 
+// What a leg's HTTP upgrade said that links it to the other legs of its chain and names the proxy
+// that answered it (docs/diagnosis.md §1, §4).
+struct Handshake {
+  std::string key;     // the request's Sec-WebSocket-Key
+  std::string accept;  // the 101's Sec-WebSocket-Accept
+  std::string target;  // the request target ("/chat")
+  std::string server;  // the 101's Server field ("envoy", "istio-envoy", "nginx/1.22.1")
+  bool envoy_fields = false;  // the 101 carries x-envoy-* fields
+};
+
 struct Connection {
   std::uint64_t index = 0;  // 0-based, in the order the connections started (their SYN)
   Endpoint client;          // the side that sent the SYN
@@ -28,6 +38,7 @@ struct Connection {
   // Capture time up to which this leg was watched (its hand-out or the capture's end): a verdict
   // that waits for a timeout knows whether the capture covers it. 0 = unknown (use the last event).
   Nanos observed_until = 0;
+  Handshake handshake;  // empty fields where the capture holds no upgrade
   std::vector<Event> events;
 };
 

@@ -101,6 +101,8 @@ void LegBuilder::on_head_done(Side from, Nanos t, std::uint64_t packet) {
     if (client.head.is_websocket_upgrade_request()) {
       Event e = make_event(kind::upgrade, Side::client, t, packet);
       e.text = client.head.first_line();
+      connection_.handshake.key = client.head.fields().key;
+      connection_.handshake.target = client.head.fields().target;
       add(std::move(e));
     } else {
       client.ignoring = true;  // plain HTTP: its body or next request is no frame
@@ -117,6 +119,9 @@ void LegBuilder::on_head_done(Side from, Nanos t, std::uint64_t packet) {
   add(std::move(e));
   if (status == 101 && upgrade_asked) {
     connection_.websocket = true;
+    connection_.handshake.accept = server.head.fields().accept;
+    connection_.handshake.server = server.head.fields().server;
+    connection_.handshake.envoy_fields = server.head.fields().envoy_fields;
     server.decoding = true;
     client.decoding = true;
     // Client frames that came before the answer: on the wire at their own time.

@@ -36,22 +36,35 @@ class HeadParser final : public http::basic_parser<isRequest> {
   unsigned status = 0;
   bool upgrade_websocket = false;   // an Upgrade field lists "websocket"
   bool connection_upgrade = false;  // a Connection field lists "upgrade"
+  HandshakeFields fields;           // what links legs and names proxies
 
  private:
   using error_code = boost::beast::error_code;
   using string_view = boost::beast::string_view;
 
-  void on_request_impl(http::verb m, string_view, string_view, int, error_code&) override {
+  void on_request_impl(http::verb m, string_view, string_view target, int,
+                       error_code&) override {
     method = m;
+    fields.target.assign(target.data(), target.size());
   }
   void on_response_impl(int code, string_view, int, error_code&) override {
     status = static_cast<unsigned>(code);
   }
-  void on_field_impl(http::field name, string_view, string_view value, error_code&) override {
+  void on_field_impl(http::field name, string_view name_text, string_view value,
+                     error_code&) override {
     if (name == http::field::upgrade && !upgrade_websocket) {
       upgrade_websocket = has_token(value, "websocket");
     } else if (name == http::field::connection && !connection_upgrade) {
       connection_upgrade = has_token(value, "upgrade");
+    } else if (name == http::field::sec_websocket_key) {
+      fields.key.assign(value.data(), value.size());
+    } else if (name == http::field::sec_websocket_accept) {
+      fields.accept.assign(value.data(), value.size());
+    } else if (name == http::field::server) {
+      fields.server.assign(value.data(), value.size());
+    } else if (name == http::field::unknown && name_text.size() > 8 &&
+               boost::beast::iequals(name_text.substr(0, 8), "x-envoy-")) {
+      fields.envoy_fields = true;
     }
   }
   void on_header_impl(error_code&) override {}
@@ -155,8 +168,10 @@ void HttpHeadParser::finish_head() {
     const HeadParser<true>& req = *impl_->request;
     websocket_upgrade_ =
         req.method == http::verb::get && req.upgrade_websocket && req.connection_upgrade;
+    fields_ = req.fields;
   } else {
     status_ = impl_->response->status;
+    fields_ = impl_->response->fields;
   }
   impl_.reset();
 }

@@ -8,6 +8,15 @@
 
 namespace closewire::wire {
 
+// The fields of an upgrade's head that link the legs of a chain and name a proxy.
+struct HandshakeFields {
+  std::string target;  // request: the target
+  std::string key;     // request: Sec-WebSocket-Key
+  std::string accept;  // response: Sec-WebSocket-Accept
+  std::string server;  // response: Server
+  bool envoy_fields = false;  // response: an x-envoy-* field
+};
+
 // Incrementally parses one HTTP/1.1 message head (request or response) from a byte stream.
 // WebSocket frames start at the first byte after the head.
 class HttpHeadParser {
@@ -31,6 +40,7 @@ class HttpHeadParser {
   unsigned status() const;                    // response status (101 for an accepted upgrade)
   // "GET /chat HTTP/1.1" or "HTTP/1.1 101 Switching Protocols" (empty until done).
   const std::string& first_line() const;
+  const HandshakeFields& fields() const { return fields_; }
 
  private:
   struct Impl;
@@ -46,6 +56,7 @@ class HttpHeadParser {
   std::string first_line_;
   unsigned status_ = 0;
   bool websocket_upgrade_ = false;  // a GET with Upgrade: websocket and Connection: upgrade
+  HandshakeFields fields_;
 };
 
 }  // namespace closewire::wire

@@ -56,6 +56,24 @@ TEST(HttpHeadParser, ParsesUpgradeRequest) {
   EXPECT_EQ(p.status(), 0u);
 }
 
+TEST(HttpHeadParser, KeepsTheFieldsThatLinkLegsAndNameProxies) {
+  HttpHeadParser req(Kind::request);
+  for (std::size_t i = 0; i < kRequest.size(); ++i) req.feed(as_bytes(kRequest.substr(i, 1)));
+  ASSERT_EQ(req.state(), State::done) << req.error();
+  EXPECT_EQ(req.fields().target, "/chat");
+  EXPECT_EQ(req.fields().key, "dGhlIHNhbXBsZSBub25jZQ==");
+  const std::string response =
+      "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n"
+      "sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nserver: istio-envoy\r\n"
+      "X-Envoy-Upstream-Service-Time: 2\r\n\r\n";
+  const HttpHeadParser res = parse_whole(Kind::response, response);
+  ASSERT_EQ(res.state(), State::done) << res.error();
+  EXPECT_EQ(res.fields().accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+  EXPECT_EQ(res.fields().server, "istio-envoy");
+  EXPECT_TRUE(res.fields().envoy_fields);
+  EXPECT_FALSE(parse_whole(Kind::response, kResponse101).fields().envoy_fields);
+}
+
 TEST(HttpHeadParser, RequestSplitByteByByte) {
   HttpHeadParser p(Kind::request);
   std::size_t total = 0;
