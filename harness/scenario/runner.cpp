@@ -349,6 +349,46 @@ void name_legs(const Scenario& s, const std::vector<std::uint16_t>& hop_ports, S
   }
 }
 
+// The n-th WebSocket connection to the first hop, then the n-th to each next hop, as long as
+// each is a WebSocket leg: what the runner built, whatever the packets say.
+std::vector<Chain> topology_chains(const std::vector<std::uint16_t>& hop_ports,
+                                   const std::vector<Connection>& connections) {
+  std::vector<std::vector<std::size_t>> by_hop(hop_ports.size());
+  for (std::size_t i = 0; i < connections.size(); ++i) {
+    for (std::size_t h = 0; h < hop_ports.size(); ++h) {
+      if (connections[i].server.port == hop_ports[h]) by_hop[h].push_back(i);
+    }
+  }
+  std::vector<Chain> chains;
+  for (std::size_t n = 0; n < by_hop.front().size(); ++n) {
+    std::vector<std::size_t> legs;
+    for (std::size_t h = 0; h < by_hop.size() && n < by_hop[h].size(); ++h) {
+      if (!connections[by_hop[h][n]].websocket) break;
+      legs.push_back(by_hop[h][n]);
+    }
+    if (!legs.empty()) chains.push_back(chain_of(connections, std::move(legs)));
+  }
+  return chains;
+}
+
+// "" when the chains stitched from packets alone are the topology's; else what differs.
+std::string compare_chains(const std::vector<Chain>& topology, const std::vector<Chain>& found) {
+  auto text = [](const std::vector<Chain>& chains) {
+    std::string out;
+    for (const auto& c : chains) {
+      out += "[";
+      for (std::size_t i = 0; i < c.legs.size(); ++i) out += (i ? " " : "") + std::to_string(c.legs[i] + 1);
+      out += "]";
+    }
+    return out;
+  };
+  const std::string want = text(topology);
+  const std::string got = text(found);
+  if (want == got) return "";
+  return fmt::format("the chains found from packets ({}) differ from the run's topology ({})", got,
+                     want);
+}
+
 }  // namespace
 
 std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions& options) {
@@ -426,6 +466,9 @@ std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions
     return result;
   }
   name_legs(s, run.ports(), r);
+  r.chains = topology_chains(run.ports(), r.connections);
+  if (std::string differ = compare_chains(r.chains, find_chains(r.connections)); !differ.empty())
+    r.error = differ;
 
   // The context borrows the result's legs (a vector moved keeps its elements where they are, so
   // the outcomes' leg pointers stay valid when they go back).

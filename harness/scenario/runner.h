@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/analysis/chain.h"
 #include "harness/analysis/connection.h"
 #include "harness/capture/capture_ring.h"
 #include "harness/endpoints/client_profile.h"
@@ -42,6 +43,9 @@ struct ScenarioResult {
   std::string error;  // one line, for bad_input / environment / skipped / a run that did not finish
   std::vector<Connection> connections;
   std::vector<LegView> legs;  // named legs, pointing into `connections`
+  // The run's chains as its topology says (the n-th connection to each hop in turn), legs as
+  // indices into `connections`; every run checks that find_chains gets the same from packets.
+  std::vector<Chain> chains;
   // Checks the runner adds (client outcome = verdict); filled before evaluation, never after, so
   // outcomes may point into it.
   std::vector<Expectation> implicit;
