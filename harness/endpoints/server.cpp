@@ -53,6 +53,8 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
   tcp::endpoint bound;
   ObservationLog log;
   std::vector<std::shared_ptr<Session>> sessions;
+  // Connections still in the HTTP upgrade: owned by their pending read, closed by stop().
+  std::vector<std::weak_ptr<PendingUpgrade>> upgrading;
   std::size_t accepted = 0;
   bool stopped = false;
 
@@ -76,6 +78,8 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
   void handshake(tcp::socket socket) {
     auto p = std::make_shared<PendingUpgrade>(std::move(socket));
     p->index = accepted++;
+    std::erase_if(upgrading, [](const auto& w) { return w.expired(); });
+    upgrading.push_back(p);
     record(p->index, K::connected);
     http::async_read_header(p->socket, p->buffer, p->parser,
                             [self = shared_from_this(), p](const error_code& ec, std::size_t) {
@@ -187,6 +191,9 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     stopped = true;
     error_code ec;
     acceptor.close(ec);
+    for (auto& w : upgrading)
+      if (auto p = w.lock()) p->socket.close(ec);  // cancels its read; the handler sees stopped
+    upgrading.clear();
     for (auto& s : sessions) {
       s->close_timer.cancel();
       s->step_timer.cancel();

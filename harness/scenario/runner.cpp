@@ -445,17 +445,24 @@ std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions
     settle.async_wait([](const boost::system::error_code&) {});
     idle.run();
   }
+  // The capture ends before the endpoints are torn down: after run_for (or a timeout) sockets are
+  // still open, and the runner's own closes are not part of the scenario (a client still open
+  // must stay open in the capture, as its implicit check expects).
+  std::string capture_error;
+  try {
+    capture->stop();
+  } catch (const std::exception& e) {
+    capture_error = e.what();
+  }
   run.stop_endpoints();
   r.client_outcome = run.client_outcome();
   r.client_label = run.client_label();
   if (std::string why = run.browser_error(); !why.empty())
     r.error = "the real browser gave no close event: " + why;
   r.endpoint_log = run.observations();
-  try {
-    capture->stop();
-  } catch (const std::exception& e) {
+  if (!capture_error.empty()) {
     r.status = ScenarioResult::Status::environment;
-    r.error = fmt::format("{}: {}", s.file, e.what());
+    r.error = fmt::format("{}: {}", s.file, capture_error);
     return result;
   }
   try {
