@@ -349,8 +349,9 @@ void name_legs(const Scenario& s, const std::vector<std::uint16_t>& hop_ports, S
   }
 }
 
-// The n-th WebSocket connection to the first hop, then the n-th to each next hop, as long as
-// each is a WebSocket leg: what the runner built, whatever the packets say.
+// The n-th connection to the first hop, then the n-th to each next hop: what the runner built,
+// whatever the packets say. A leg that is no WebSocket (a cut upgrade) splits the path: the
+// WebSocket legs on either side of it are chains of their own, as find_chains sees them.
 std::vector<Chain> topology_chains(const std::vector<std::uint16_t>& hop_ports,
                                    const std::vector<Connection>& connections) {
   std::vector<std::vector<std::size_t>> by_hop(hop_ports.size());
@@ -363,8 +364,12 @@ std::vector<Chain> topology_chains(const std::vector<std::uint16_t>& hop_ports,
   for (std::size_t n = 0; n < by_hop.front().size(); ++n) {
     std::vector<std::size_t> legs;
     for (std::size_t h = 0; h < by_hop.size() && n < by_hop[h].size(); ++h) {
-      if (!connections[by_hop[h][n]].websocket) break;
-      legs.push_back(by_hop[h][n]);
+      if (connections[by_hop[h][n]].websocket) {
+        legs.push_back(by_hop[h][n]);
+      } else if (!legs.empty()) {
+        chains.push_back(chain_of(connections, std::move(legs)));
+        legs.clear();
+      }
     }
     if (!legs.empty()) chains.push_back(chain_of(connections, std::move(legs)));
   }
@@ -373,7 +378,9 @@ std::vector<Chain> topology_chains(const std::vector<std::uint16_t>& hop_ports,
 
 // "" when the chains stitched from packets alone are the topology's; else what differs.
 std::string compare_chains(const std::vector<Chain>& topology, const std::vector<Chain>& found) {
-  auto text = [](const std::vector<Chain>& chains) {
+  auto text = [](std::vector<Chain> chains) {
+    std::sort(chains.begin(), chains.end(),
+              [](const Chain& a, const Chain& b) { return a.legs < b.legs; });
     std::string out;
     for (const auto& c : chains) {
       out += "[";
@@ -475,7 +482,7 @@ std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions
   name_legs(s, run.ports(), r);
   r.chains = topology_chains(run.ports(), r.connections);
   if (std::string differ = compare_chains(r.chains, find_chains(r.connections)); !differ.empty())
-    r.error = differ;
+    r.error += (r.error.empty() ? "" : "; ") + differ;
 
   // The context borrows the result's legs (a vector moved keeps its elements where they are, so
   // the outcomes' leg pointers stay valid when they go back).
