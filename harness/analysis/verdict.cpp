@@ -9,23 +9,13 @@
 namespace closewire {
 namespace {
 
-// The facts of a leg that decide every profile's verdict.
-struct CloseFacts {
-  const Event* server_close = nullptr;  // the server's first Close frame
-  const Event* client_close = nullptr;  // the client's first Close frame (reply or initiative)
-  const Event* server_fin = nullptr;
-  const Event* server_rst = nullptr;         // only RSTs inside the window
-  const Event* client_end = nullptr;         // the client's first FIN or RST
-  const Event* server_error = nullptr;       // protocol error by the server before its Close
-  const Event* frame_after_close = nullptr;  // a server frame after its Close
-  Nanos last_seen = 0;
-};
-
 bool is_frame(std::string_view k) {
   return k.starts_with("ws.") && k != kind::protocol_error;
 }
 
-CloseFacts collect(const Connection& leg) {
+}  // namespace
+
+CloseFacts close_facts(const Connection& leg) {
   CloseFacts f;
   for (const Event& e : leg.events) {
     f.last_seen = std::max(f.last_seen, e.t);
@@ -53,12 +43,28 @@ CloseFacts collect(const Connection& leg) {
   return f;
 }
 
-// The server side's first FIN or RST: what ends the browser's wait after the closing handshake.
-const Event* server_end(const CloseFacts& f) {
-  if (f.server_fin && f.server_rst)
-    return f.server_fin->t <= f.server_rst->t ? f.server_fin : f.server_rst;
-  return f.server_fin ? f.server_fin : f.server_rst;
+const Event* CloseFacts::server_end() const {
+  if (server_fin && server_rst) return server_fin->t <= server_rst->t ? server_fin : server_rst;
+  return server_fin ? server_fin : server_rst;
 }
+
+Nanos CloseFacts::handshake_done() const {
+  return std::max(server_close->t, client_close ? client_close->t : server_close->t);
+}
+
+Nanos CloseFacts::close_timeout_at() const {
+  const Nanos mark = handshake_done() + kChromeCloseTimeout;
+  const Event* end = server_end();
+  if (client_end && client_end->t >= mark - kClientTimeoutSlack) {
+    // The real client's own close at the mark: packet order decides, both ways. Real 105 got
+    // the FIN 2001.7 ms after its reply, sent its own 0.5 ms later and reported clean (§3).
+    const bool client_first = !end || client_end->t < end->t;
+    if (client_first || client_end->t <= mark + kClientTimeoutSlack) return client_end->t;
+  }
+  return mark;
+}
+
+namespace {
 
 std::string ms_after(Nanos later, Nanos earlier) {
   return fmt::format("{:.1f} ms", static_cast<double>(later - earlier) / kNanosPerMilli);
@@ -80,18 +86,14 @@ Verdict open_leg(std::string why) {
 // first of EOF (clean), read error (not clean) and its own 2 s timeout (clean; 1006 up to 105).
 Verdict judge_chrome(const CloseFacts& f, bool legacy) {
   const Event& s = *f.server_close;
-  const Event* end = server_end(f);
+  const Event* end = f.server_end();
   if (f.frame_after_close) return abnormal("server sent a frame after its Close");
   if (f.server_rst && !f.client_close) {
     return abnormal(
         "RST from the server side and no Close reply on the wire: the reply's write failed");
   }
-  const Nanos handshake_done = std::max(s.t, f.client_close ? f.client_close->t : s.t);
-  Nanos timeout_at = handshake_done + kChromeCloseTimeout;
-  const bool client_closed_first = f.client_end && (!end || f.client_end->t < end->t);
-  if (client_closed_first && f.client_end->t >= timeout_at - kClientTimeoutSlack) {
-    timeout_at = f.client_end->t;  // the real client's own timeout: packet order decides
-  }
+  const Nanos handshake_done = f.handshake_done();
+  const Nanos timeout_at = f.close_timeout_at();
   if (end && end->t < timeout_at) {
     if (end->kind == kind::fin) {
       if (end->t < handshake_done)
@@ -115,7 +117,7 @@ Verdict judge_chrome(const CloseFacts& f, bool legacy) {
 // when the server side's FIN or RST reached it before the reply went out.
 Verdict judge_firefox(const CloseFacts& f) {
   const Event& s = *f.server_close;
-  const Event* end = server_end(f);
+  const Event* end = f.server_end();
   if (end && (!f.client_close || end->t < f.client_close->t)) {
     return received(s, false,
                     fmt::format("server {} reached it before its Close reply",
@@ -165,11 +167,11 @@ Verdict judge_facts(const CloseFacts& f, Profile profile) {
 }  // namespace
 
 Verdict judge(const Connection& leg, Profile profile) {
-  return judge_facts(collect(leg), profile);
+  return judge_facts(close_facts(leg), profile);
 }
 
 std::array<Verdict, kAllProfiles.size()> judge_all(const Connection& leg) {
-  const CloseFacts f = collect(leg);
+  const CloseFacts f = close_facts(leg);
   std::array<Verdict, kAllProfiles.size()> verdicts;
   for (std::size_t i = 0; i < kAllProfiles.size(); ++i)
     verdicts[i] = judge_facts(f, kAllProfiles[i]);

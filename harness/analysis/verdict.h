@@ -24,6 +24,33 @@ struct Verdict {
   std::string why;     // one phrase: which packets decided it
 };
 
+// The facts of a leg that decide every profile's verdict (what judge() reads; diagnose() reads the
+// same, so a mechanism and a verdict never disagree about which packet came first). Pointers into
+// the leg's events: valid while the leg is.
+struct CloseFacts {
+  const Event* server_close = nullptr;  // the server's first Close frame
+  const Event* client_close = nullptr;  // the client's first Close frame (reply or initiative)
+  const Event* server_fin = nullptr;
+  const Event* server_rst = nullptr;         // only RSTs inside the window
+  const Event* client_end = nullptr;         // the client's first FIN or RST
+  const Event* server_error = nullptr;       // protocol error by the server before its Close
+  const Event* frame_after_close = nullptr;  // a server frame after its Close
+  Nanos last_seen = 0;
+
+  // The server side's first FIN or RST: what ends the browser's wait after the closing handshake.
+  const Event* server_end() const;
+  // The closing handshake's end: the later of the server's Close and the client's Close frame
+  // (the server's Close alone while no client Close is on the wire). Needs server_close.
+  Nanos handshake_done() const;
+  // When Chromium's close timeout fires: 2 s after handshake_done(), or the client's own FIN/RST
+  // when that lies within kClientTimeoutSlack of the mark (the real timer firing, so packet order
+  // decides: a server FIN/RST just before it is in time, one after it is not) or came first
+  // after it. A server FIN/RST before this ends the wait. Needs server_close.
+  Nanos close_timeout_at() const;
+};
+
+CloseFacts close_facts(const Connection& leg);
+
 // Judges `leg` from its own events only (docs/close-semantics.md §3). The leg's client side is the
 // browser, its server side the proxy or server it talks to.
 Verdict judge(const Connection& leg, Profile profile);
