@@ -121,7 +121,13 @@ Hop hop_facts(const Connection& down, const Connection& up) {
     h.originated.push_back("rst");
     originated_at = std::min(originated_at, down_rst->t);
   }
-  if (!h.originated.empty()) {
+  // The idle time says "timeout" when the hop itself ended the connection (a FIN or Close of its
+  // own); an RST behind a forwarded FIN is an abortive close, not a timeout.
+  const bool ended_it = std::find(h.originated.begin(), h.originated.end(), "fin") !=
+                            h.originated.end() ||
+                        std::find(h.originated.begin(), h.originated.end(), "close") !=
+                            h.originated.end();
+  if (ended_it) {
     std::optional<Nanos> last_data;
     for (const Connection* c : {&down, &up}) {
       for (const Event& e : c->events) {

@@ -1,5 +1,7 @@
 #include "harness/expect/evaluate.h"
 
+#include "harness/spec/yaml_fields.h"
+
 #include <fmt/format.h>
 
 #include <cstdlib>
@@ -57,6 +59,7 @@ std::vector<const LegView*> select(const LegSelector& on, const EvalContext& ctx
 // A side named in a matcher must be one of the leg's two.
 std::string unknown_side(const Expectation& x, const LegView& leg) {
   for (const auto& m : x.events) {
+    if (!m.leg.empty()) continue;  // on a leg of its own: checked there
     if (!m.side.empty() && m.side != leg.client_name && m.side != leg.server_name) {
       return fmt::format("'{}' is not a side of leg {} (its sides: {}, {})", m.side, leg.name,
                          leg.client_name, leg.server_name);
@@ -103,43 +106,122 @@ void check_never(const Expectation& x, const LegView& leg, Outcome& o) {
   o.passed = true;
 }
 
-void check_gap(const Expectation& x, const LegView& leg, double scale, Outcome& o) {
-  const std::size_t a = find_from(x.events[0], leg, 0);
-  const std::size_t b = a == std::string::npos ? a : find_from(x.events[1], leg, a);
+// Whether `value` lies within the expectation's bounds (is ± tolerance, or min/max); `want` says
+// the bound in words.
+bool within_bounds(const Expectation& x, Nanos value, double scale, std::string& want) {
+  if (x.is) {
+    const Nanos tol = x.tolerance.for_value(*x.is, scale);
+    want = fmt::format("{} ± {}", format_duration(*x.is), format_duration(tol));
+    return std::llabs(value - *x.is) <= tol;
+  }
+  // A slow machine makes gaps longer, never shorter: the scale widens `max` only.
+  const std::optional<Nanos> max =
+      x.max ? std::optional<Nanos>(static_cast<Nanos>(static_cast<double>(*x.max) * scale))
+            : std::nullopt;
+  want = fmt::format("{}{}{}", x.min ? ">= " + format_duration(*x.min) : "",
+                     x.min && max ? " and " : "", max ? "<= " + format_duration(*max) : "");
+  return (!x.min || value >= *x.min) && (!max || value <= *max);
+}
+
+const LegView* leg_named(const EvalContext& ctx, const std::string& name) {
+  for (const auto& leg : ctx.legs) {
+    if (leg.name == name) return &leg;
+  }
+  return nullptr;
+}
+
+void check_gap(const Expectation& x, const LegView& leg, const EvalContext& ctx, Outcome& o) {
+  // Each event on its own leg when the gap names them (times are absolute), else both on `leg`.
+  const LegView* from_leg = x.events[0].leg.empty() ? &leg : leg_named(ctx, x.events[0].leg);
+  const LegView* to_leg = x.events[1].leg.empty() ? &leg : leg_named(ctx, x.events[1].leg);
+  if (!from_leg || !to_leg) {
+    o.expected = x.text;
+    o.found = fmt::format("no leg '{}'", !from_leg ? x.events[0].leg : x.events[1].leg);
+    return;
+  }
+  const std::size_t a = find_from(x.events[0], *from_leg, 0);
+  std::size_t b = std::string::npos;
+  if (a != std::string::npos) {
+    const Nanos after = from_leg->connection->events[a].t;
+    const auto& to_events = to_leg->connection->events;
+    for (std::size_t i = to_leg == from_leg ? a : 0; i < to_events.size(); ++i) {
+      if (to_events[i].t >= after && matches(x.events[1], to_events[i], *to_leg)) {
+        b = i;
+        break;
+      }
+    }
+  }
   if (a == std::string::npos || b == std::string::npos) {
     o.expected = x.text;
     o.found = a == std::string::npos
-                  ? fmt::format("no '{}' on the leg", x.events[0].text)
+                  ? fmt::format("no '{}' on leg {}", x.events[0].text, from_leg->name)
                   : fmt::format("no '{}' after '{}'", x.events[1].text, x.events[0].text);
-    if (a != std::string::npos) o.marks.push_back(a);
+    if (a != std::string::npos && from_leg == &leg) o.marks.push_back(a);
     return;
   }
-  const auto& events = leg.connection->events;
-  const Nanos gap = events[b].t - events[a].t;
-  o.marks = {a, b};
+  const Event& ea = from_leg->connection->events[a];
+  const Event& eb = to_leg->connection->events[b];
+  const Nanos gap = eb.t - ea.t;
+  if (from_leg == &leg) o.marks.push_back(a);
+  if (to_leg == &leg) o.marks.push_back(b);
   o.gap_measured = gap;
   o.gap_expected = x.is;
-  bool ok = true;
   std::string want;
-  if (x.is) {
-    const Nanos tol = x.tolerance.for_value(*x.is, scale);
-    ok = std::llabs(gap - *x.is) <= tol;
-    want = fmt::format("{} ± {}", format_duration(*x.is), format_duration(tol));
-  } else {
-    // A slow machine makes gaps longer, never shorter: the scale widens `max` only.
-    const std::optional<Nanos> max =
-        x.max ? std::optional<Nanos>(static_cast<Nanos>(static_cast<double>(*x.max) * scale))
-              : std::nullopt;
-    if (x.min) ok = ok && gap >= *x.min;
-    if (max) ok = ok && gap <= *max;
-    want = fmt::format("{}{}{}", x.min ? ">= " + format_duration(*x.min) : "",
-                       x.min && max ? " and " : "", max ? "<= " + format_duration(*max) : "");
-  }
-  o.passed = ok;
-  if (!ok) {
+  o.passed = within_bounds(x, gap, ctx.tolerance_scale, want);
+  if (!o.passed) {
     o.expected = fmt::format("gap {}", want);
     o.found = fmt::format("{:.3f} ms from {} to {}", static_cast<double>(gap) / kNanosPerMilli,
-                          describe(events[a], leg), describe(events[b], leg));
+                          describe(ea, *from_leg), describe(eb, *to_leg));
+  }
+}
+
+// The hop an expectation names: by its scenario name, else its number from the client (1-based).
+std::optional<std::size_t> hop_index(const ChainView& c, const std::string& hop) {
+  for (std::size_t i = 0; i < c.hop_names.size(); ++i) {
+    if (c.hop_names[i] == hop) return i;
+  }
+  if (const auto n = yaml::parse_u16(hop); n && *n >= 1 && *n <= c.chain.hops.size())
+    return *n - 1;
+  return std::nullopt;
+}
+
+void check_hold(const Expectation& x, const ChainView& c, double scale, Outcome& o) {
+  const auto i = hop_index(c, x.hop);
+  o.expected = x.text;
+  if (!i) {
+    o.found = fmt::format("no hop '{}' in this chain of {} legs", x.hop, c.legs.size());
+    return;
+  }
+  const Hop& h = c.chain.hops[*i];
+  if (!h.hold) {
+    o.found = fmt::format("{} has no hold: {}", x.hop,
+                          h.originated.empty() ? "it closed nothing after the upstream"
+                                               : "it originated its close");
+    return;
+  }
+  o.gap_measured = h.hold;
+  o.gap_expected = x.is;
+  std::string want;
+  o.passed = within_bounds(x, *h.hold, scale, want);
+  if (!o.passed) {
+    o.expected = fmt::format("{} holds its close {}", x.hop, want);
+    o.found = fmt::format("{:.3f} ms", static_cast<double>(*h.hold) / kNanosPerMilli);
+  }
+}
+
+void check_mechanism(const Expectation& x, const ChainView& c, Outcome& o) {
+  std::string origin = x.origin;
+  if (const auto i = hop_index(c, origin); i && !origin.starts_with("hop:"))
+    origin = fmt::format("hop:{}", *i);
+  std::string all;
+  for (const auto& d : c.diagnoses) all += (all.empty() ? "" : ", ") + d.mechanism + " from " + d.origin;
+  if (!c.diagnoses.empty()) {
+    const Diagnosis& first = c.diagnoses.front();
+    o.passed = first.mechanism == x.mechanism && (origin.empty() || first.origin == origin);
+  }
+  if (!o.passed) {
+    o.expected = fmt::format("{}{} first", x.mechanism, origin.empty() ? "" : " from " + origin);
+    o.found = all.empty() ? "no diagnosis" : all;
   }
 }
 
@@ -166,6 +248,40 @@ void check_verdict(const Expectation& x, const LegView& leg, Outcome& o) {
   }
 }
 
+// hold and mechanism look at chains: those whose client-facing leg `on` selects (every chain
+// when `on` is left out).
+void evaluate_on_chains(const Expectation& x, const EvalContext& ctx, std::vector<Outcome>& out) {
+  std::vector<const LegView*> selected;
+  if (x.on.by != LegSelector::By::default_legs) selected = select(x.on, ctx);
+  std::size_t judged = 0;
+  for (const ChainView& c : ctx.chains) {
+    if (c.legs.empty()) continue;
+    const LegView* first = &ctx.legs[c.legs.front()];
+    if (x.on.by != LegSelector::By::default_legs &&
+        std::find(selected.begin(), selected.end(), first) == selected.end())
+      continue;
+    Outcome o;
+    o.expectation = &x;
+    o.leg = first;
+    if (x.type == Expectation::Type::hold) {
+      check_hold(x, c, ctx.tolerance_scale, o);
+    } else {
+      check_mechanism(x, c, o);
+    }
+    out.push_back(std::move(o));
+    ++judged;
+  }
+  if (judged == 0) {
+    Outcome o;
+    o.expectation = &x;
+    o.expected = x.text;
+    o.found = fmt::format("no chain {}among the {} in the capture",
+                          x.on.text.empty() ? "" : "starting on '" + x.on.text + "' ",
+                          ctx.chains.size());
+    out.push_back(std::move(o));
+  }
+}
+
 }  // namespace
 
 bool matches(const EventMatcher& m, const Event& e, const LegView& leg) {
@@ -183,6 +299,10 @@ std::vector<Outcome> evaluate(const std::vector<Expectation>& expectations,
                               const EvalContext& ctx) {
   std::vector<Outcome> out;
   for (const auto& x : expectations) {
+    if (x.type == Expectation::Type::hold || x.type == Expectation::Type::mechanism) {
+      evaluate_on_chains(x, ctx, out);
+      continue;
+    }
     const auto legs = select(x.on, ctx);
     if (legs.empty()) {
       Outcome o;
@@ -209,11 +329,14 @@ std::vector<Outcome> evaluate(const std::vector<Expectation>& expectations,
             check_never(x, *leg, o);
             break;
           case Expectation::Type::gap:
-            check_gap(x, *leg, ctx.tolerance_scale, o);
+            check_gap(x, *leg, ctx, o);
             break;
           case Expectation::Type::verdict:
             check_verdict(x, *leg, o);
             break;
+          case Expectation::Type::hold:
+          case Expectation::Type::mechanism:
+            break;  // judged per chain, above
         }
       }
       out.push_back(std::move(o));

@@ -4,7 +4,9 @@
 #include <string>
 #include <vector>
 
+#include "harness/analysis/chain.h"
 #include "harness/analysis/connection.h"
+#include "harness/analysis/diagnosis.h"
 #include "harness/expect/expectation.h"
 
 namespace closewire {
@@ -17,9 +19,19 @@ struct LegView {
   std::string server_name = "server";
 };
 
+// A chain as expectations see it: its legs (client-facing first), its hops' facts and names, and
+// its diagnoses.
+struct ChainView {
+  std::vector<std::size_t> legs;  // indices into EvalContext::legs
+  Chain chain;                    // chain.legs index the analysed connections
+  std::vector<Diagnosis> diagnoses;
+  std::vector<std::string> hop_names;  // hops[i]'s name in a scenario; empty in a replay
+};
+
 struct EvalContext {
   std::vector<LegView> legs;              // in SYN order
   std::vector<std::size_t> default_legs;  // indices into legs for expectations without `on`
+  std::vector<ChainView> chains;          // for hold and mechanism
   double tolerance_scale = 1.0;
 };
 

@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "harness/analysis/diagnosis.h"
 #include "harness/spec/spec_error.h"
 #include "harness/spec/yaml_fields.h"
 
@@ -97,17 +98,17 @@ std::vector<EventMatcher> parse_matcher_list(const YAML::Node& n, const std::str
   return out;
 }
 
-void parse_gap(const YAML::Node& g, const std::string& file, Expectation& e) {
-  if (!g.IsMap()) throw_spec_error(file, g, "gap must be a map {from, to, is|min|max, tolerance}");
-  check_keys(g, {"from", "to", "is", "min", "max", "tolerance"}, file, "gap");
-  if (!g["from"] || !g["to"]) throw_spec_error(file, g, "gap needs 'from' and 'to'");
-  e.events = {parse_event_matcher(g["from"], file), parse_event_matcher(g["to"], file)};
+// is (with tolerance) or min/max, as gap and hold take them; returns the bound in words.
+std::string parse_bounds(const YAML::Node& g, const std::string& file, std::string_view what,
+                         Expectation& e) {
   if (g["is"]) e.is = yaml::duration(g["is"], file, "is");
   if (g["min"]) e.min = yaml::duration(g["min"], file, "min");
   if (g["max"]) e.max = yaml::duration(g["max"], file, "max");
-  if (!e.is && !e.min && !e.max) throw_spec_error(file, g, "gap needs 'is', 'min' or 'max'");
+  if (!e.is && !e.min && !e.max)
+    throw_spec_error(file, g, fmt::format("{} needs 'is', 'min' or 'max'", what));
   if (e.is && (e.min || e.max))
-    throw_spec_error(file, g, "gap takes 'is' (with tolerance) or 'min'/'max', not both");
+    throw_spec_error(file, g,
+                     fmt::format("{} takes 'is' (with tolerance) or 'min'/'max', not both", what));
   if (g["tolerance"]) {
     if (!e.is) throw_spec_error(file, g["tolerance"], "tolerance goes with 'is'");
     auto t = parse_tolerance(scalar(g["tolerance"], file, "tolerance"));
@@ -121,7 +122,46 @@ void parse_gap(const YAML::Node& g, const std::string& file, Expectation& e) {
                         format_duration(e.tolerance.for_value(*e.is, 1)));
   if (e.min) bound += fmt::format(">= {}", format_duration(*e.min));
   if (e.max) bound += fmt::format("{}<= {}", e.min ? ", " : "", format_duration(*e.max));
+  return bound;
+}
+
+void parse_gap(const YAML::Node& g, const std::string& file, Expectation& e) {
+  if (!g.IsMap()) throw_spec_error(file, g, "gap must be a map {from, to, is|min|max, tolerance}");
+  check_keys(g, {"from", "to", "is", "min", "max", "tolerance"}, file, "gap");
+  if (!g["from"] || !g["to"]) throw_spec_error(file, g, "gap needs 'from' and 'to'");
+  e.events = {parse_event_matcher(g["from"], file), parse_event_matcher(g["to"], file)};
+  if (e.events[0].leg.empty() != e.events[1].leg.empty())
+    throw_spec_error(file, g, "a gap across legs names the leg of both events");
+  const std::string bound = parse_bounds(g, file, "gap", e);
   e.text = fmt::format("gap from '{}' to '{}' is {}", e.events[0].text, e.events[1].text, bound);
+}
+
+// hold: {hop: gateway | 1, is: 1s, tolerance: 50ms} (or min/max)
+void parse_hold(const YAML::Node& h, const std::string& file, Expectation& e) {
+  if (!h.IsMap()) throw_spec_error(file, h, "hold must be a map {hop, is|min|max, tolerance}");
+  check_keys(h, {"hop", "is", "min", "max", "tolerance"}, file, "hold");
+  if (!h["hop"]) throw_spec_error(file, h, "hold needs 'hop': its name, or its number from the client");
+  e.hop = scalar(h["hop"], file, "hop");
+  const std::string bound = parse_bounds(h, file, "hold", e);
+  e.text = fmt::format("{} holds its close {}", e.hop, bound);
+}
+
+// mechanism: close-timeout | {is: close-timeout, origin: hop:0 | gateway | server | client}
+void parse_mechanism(const YAML::Node& m, const std::string& file, Expectation& e) {
+  const YAML::Node id = m.IsMap() ? m["is"] : m;
+  if (m.IsMap()) {
+    check_keys(m, {"is", "origin"}, file, "mechanism");
+    if (!id) throw_spec_error(file, m, "mechanism needs 'is': a mechanism id");
+    if (m["origin"]) e.origin = scalar(m["origin"], file, "origin");
+  }
+  e.mechanism = scalar(id, file, "mechanism");
+  const auto ids = mechanism_ids();
+  if (std::find(ids.begin(), ids.end(), e.mechanism) == ids.end()) {
+    std::string all;
+    for (auto i : ids) all += (all.empty() ? "" : ", ") + std::string(i);
+    throw_spec_error(file, id, fmt::format("unknown mechanism '{}' ({})", e.mechanism, all));
+  }
+  e.text = fmt::format("mechanism {}{}", e.mechanism, e.origin.empty() ? "" : " from " + e.origin);
 }
 
 void parse_verdict(const YAML::Node& v, const std::string& file, Expectation& e) {
@@ -176,20 +216,28 @@ std::string join_texts(const std::vector<EventMatcher>& ms, std::string_view sep
 EventMatcher parse_event_matcher(const YAML::Node& node, const std::string& file) {
   EventMatcher m;
   if (node.IsMap()) {
-    check_keys(node, {"from", "kind", "code", "reason"}, file, "an event");
+    check_keys(node, {"on", "from", "kind", "code", "reason"}, file, "an event");
+    if (node["on"]) m.leg = scalar(node["on"], file, "on");
     if (!node["kind"]) throw_spec_error(file, node, "an event needs 'kind'");
     m.kind = scalar(node["kind"], file, "kind");
     check_kind(m.kind, node["kind"], file);
     if (node["from"]) m.side = scalar(node["from"], file, "from");
     if (node["code"]) m.code = yaml::code(node["code"], file);
     if (node["reason"]) m.reason = scalar(node["reason"], file, "reason");
-    m.text = fmt::format("{}{}{}{}", m.side.empty() ? "" : m.side + " ", m.kind,
+    m.text = fmt::format("{}{}{}{}{}", m.leg.empty() ? "" : m.leg + ": ",
+                         m.side.empty() ? "" : m.side + " ", m.kind,
                          m.code ? fmt::format(" {}", *m.code) : "",
                          m.reason ? " reason=" + *m.reason : "");
     return m;
   }
-  const std::string text = scalar(node, file, "an event");
+  std::string text = scalar(node, file, "an event");
   m.text = text;
+  // "gateway-sidecar: sidecar tcp.fin": the event is on that leg.
+  if (const auto colon = text.find(": ");
+      colon != std::string::npos && colon < text.find("reason=")) {
+    m.leg = text.substr(0, colon);
+    text = text.substr(colon + 2);
+  }
   std::istringstream words(text);
   std::string word;
   std::vector<std::string> tokens;
@@ -222,7 +270,8 @@ std::vector<Expectation> parse_expectations(const YAML::Node& list, const std::s
   for (const auto& item : list) {
     if (!item.IsMap())
       throw_spec_error(file, item, "each expectation is a map (order, never, gap or verdict)");
-    check_keys(item, {"on", "order", "never", "gap", "verdict", "why"}, file, "an expectation");
+    check_keys(item, {"on", "order", "never", "gap", "verdict", "hold", "mechanism", "why"}, file,
+               "an expectation");
     Expectation e;
     e.where = fmt::format("{}:{}", file, item.Mark().line + 1);
     if (item["on"]) e.on = parse_selector(item["on"], file);
@@ -249,8 +298,25 @@ std::vector<Expectation> parse_expectations(const YAML::Node& list, const std::s
       e.type = Expectation::Type::verdict;
       parse_verdict(item["verdict"], file, e);
     }
-    if (kinds != 1)
-      throw_spec_error(file, item, "an expectation has exactly one of order, never, gap, verdict");
+    if (item["hold"]) {
+      ++kinds;
+      e.type = Expectation::Type::hold;
+      parse_hold(item["hold"], file, e);
+    }
+    if (item["mechanism"]) {
+      ++kinds;
+      e.type = Expectation::Type::mechanism;
+      parse_mechanism(item["mechanism"], file, e);
+    }
+    if (kinds != 1) {
+      throw_spec_error(file, item,
+                       "an expectation has exactly one of order, never, gap, verdict, hold, "
+                       "mechanism");
+    }
+    for (const auto& m : e.events) {
+      if (!m.leg.empty() && e.type != Expectation::Type::gap)
+        throw_spec_error(file, item, fmt::format("'{}': only a gap names a leg per event", m.text));
+    }
     out.push_back(std::move(e));
   }
   return out;

@@ -14,9 +14,10 @@
 
 namespace closewire {
 
-// One event as written: "[side] kind [code] [reason=TEXT]", e.g. "gateway ws.close 4321",
-// "client tcp.fin", "tcp.rst", "ws.*", or a map {from: server, kind: ws.close, code: 4321}.
+// One event as written: "[LEG: ][side] kind [code] [reason=TEXT]", e.g. "gateway ws.close 4321",
+// "client tcp.fin", "tcp.rst", "ws.*", or a map {on: LEG, from: server, kind: ws.close, code: 4321}.
 struct EventMatcher {
+  std::string leg;   // gap only: the leg the event is on ("gateway-sidecar: sidecar tcp.fin")
   std::string side;  // empty: either side
   std::string kind;  // exact kind, or a prefix ending in ".*"
   std::optional<std::uint16_t> code;
@@ -35,7 +36,7 @@ struct LegSelector {
 };
 
 struct Expectation {
-  enum class Type { order, never, gap, verdict };
+  enum class Type { order, never, gap, verdict, hold, mechanism };
   Type type = Type::order;
   LegSelector on;
   std::string where;  // "FILE:LINE" of the item
@@ -43,7 +44,8 @@ struct Expectation {
 
   std::vector<EventMatcher> events;  // order: in sequence; never: none of them; gap: from, to
 
-  // gap: time from `from` to the first `to` after it.
+  // gap: time from `from` to the first `to` after it (on another leg when they name one);
+  // hold: a hop's close hold.
   std::optional<Nanos> is, min, max;
   Tolerance tolerance;
 
@@ -53,6 +55,13 @@ struct Expectation {
   std::optional<std::uint16_t> code;  // with check_code: nullopt means "still open" (null)
   std::optional<std::string> reason;
   std::optional<bool> was_clean;
+
+  // hold: the hop, by its name in a scenario ("gateway") or its number from the client (1, 2..)
+  std::string hop;
+  // mechanism: the chain's deciding mechanism (a docs/diagnosis.md §3 id) and, when given, its
+  // origin: client, server, hop:N (0-based) or a hop's name
+  std::string mechanism;
+  std::string origin;
 };
 
 // Parses a YAML sequence of expectations; throws SpecError naming file:line:column.

@@ -1,6 +1,7 @@
 #include "harness/report/json_report.h"
 
 #include "harness/analysis/verdict.h"
+#include "harness/report/chain_report.h"
 #include "harness/report/json_writer.h"
 
 namespace closewire::report {
@@ -83,6 +84,7 @@ JsonStream::JsonStream(std::FILE* out)
 
 JsonStream::~JsonStream() {
   pipe_.drain();
+  if (chains_) std::fclose(chains_);
 }
 
 void JsonStream::begin() {
@@ -117,8 +119,27 @@ void JsonStream::write(const Connection& leg) {
   std::fwrite(buffer_.data(), 1, buffer_.size(), out_);
 }
 
+void JsonStream::chain(const std::vector<Connection>& legs, const Chain& c,
+                       const std::vector<Diagnosis>& diagnoses) {
+  if (!chains_) chains_ = std::tmpfile();
+  if (!chains_) throw std::runtime_error("cannot open a temporary file for the chains");
+  const std::string text = chain_json(legs, c, diagnoses)
+                               .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::fprintf(chains_, "%s%s", first_chain_ ? "" : ",", text.c_str());
+  first_chain_ = false;
+}
+
 void JsonStream::end_capture(const CaptureSummary& s, const std::vector<Outcome>* results) {
   pipe_.drain();
+  std::fputs("],\"chains\":[", out_);
+  if (chains_) {
+    std::rewind(chains_);
+    char buf[1 << 16];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, chains_)) > 0;) std::fwrite(buf, 1, n, out_);
+    std::fclose(chains_);
+    chains_ = nullptr;
+  }
+  first_chain_ = true;
   nlohmann::json summary = {
       {"packets", s.packets},         {"tcp_packets", s.tcp_packets},
       {"connections", s.connections}, {"websockets", s.websockets},
@@ -134,6 +155,9 @@ void JsonStream::end_capture(const CaptureSummary& s, const std::vector<Outcome>
 
 void JsonStream::end_capture_with_error(const std::string& error) {
   pipe_.drain();
+  if (chains_) std::fclose(chains_);
+  chains_ = nullptr;
+  first_chain_ = true;
   buffer_ = "],\"error\":";
   append_json_string(buffer_, error);  // it may quote a file name
   buffer_ += '}';

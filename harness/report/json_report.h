@@ -9,7 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/analysis/analyzer.h"
+#include "harness/analysis/chain.h"
 #include "harness/analysis/connection.h"
+#include "harness/analysis/diagnosis.h"
 #include "harness/expect/evaluate.h"
 #include "harness/report/connection_pipe.h"
 
@@ -26,7 +28,11 @@ class JsonStream {
   void begin_capture(const std::string& file);  // {"file":..., "connections":[
   void connection(const Connection& leg);       // written now
   void connection(Connection&& leg);            // written on the pipe's thread, in order
-  // ], "summary":{...}, "expectations":[...]}  (expectations only when given)
+  // A chain of this capture, written with the capture's end ("chains" beside "connections"); kept
+  // in a temporary file meanwhile, so memory does not grow with the capture.
+  void chain(const std::vector<Connection>& legs, const Chain& chain,
+             const std::vector<Diagnosis>& diagnoses);
+  // ], "chains":[...], "summary":{...}, "expectations":[...]}  (expectations only when given)
   void end_capture(const CaptureSummary& summary, const std::vector<Outcome>* results);
   void end_capture_with_error(const std::string& error);
   void end();  // ]}
@@ -39,6 +45,8 @@ class JsonStream {
   bool first_connection_ = true;
   std::string buffer_;   // reused for every connection
   ConnectionPipe pipe_;  // drained before anything else is written
+  std::FILE* chains_ = nullptr;  // this capture's chains so far (a temporary file)
+  bool first_chain_ = true;
 };
 
 }  // namespace closewire::report

@@ -2,9 +2,26 @@
 
 #include <fmt/format.h>
 
+#include "harness/report/chain_report.h"
 #include "harness/report/json_report.h"
 
 namespace closewire::report {
+namespace {
+
+// A topology chain's endpoints by their scenario names: client, gateway, ..., server.
+std::vector<std::string> chain_names(const ScenarioResult& r, const Chain& c) {
+  std::vector<std::string> names;
+  for (std::size_t k = 0; k < c.legs.size(); ++k) {
+    for (const auto& leg : r.legs) {
+      if (leg.connection != &r.connections[c.legs[k]]) continue;
+      if (k == 0) names.push_back(leg.client_name);
+      names.push_back(leg.server_name);
+    }
+  }
+  return names;
+}
+
+}  // namespace
 
 std::string scenario_line(const ScenarioResult& r, const TextStyle& style, bool verbose) {
   const Scenario& s = *r.scenario;
@@ -42,6 +59,10 @@ std::string scenario_account(const ScenarioResult& r) {
            timeline(*leg.connection, leg, plain);
     if (leg.connection->websocket) out += "\n" + verdict_table(*leg.connection, plain);
   }
+  for (std::size_t i = 0; i < r.chains.size(); ++i) {
+    out += "\n" + chain_block(i + 1, r.connections, r.chains[i], r.diagnoses[i],
+                              chain_names(r, r.chains[i]), plain);
+  }
   if (r.client_outcome) {
     out += fmt::format("\nthe client ({}) reported: {} '{}' {} ({})\n", r.client_label,
                        r.client_outcome->code ? std::to_string(*r.client_outcome->code) : "none",
@@ -66,6 +87,12 @@ nlohmann::json scenario_json(const ScenarioResult& r) {
     c["client_side"] = leg.client_name;
     c["server_side"] = leg.server_name;
     j["legs"].push_back(std::move(c));
+  }
+  j["chains"] = nlohmann::json::array();
+  for (std::size_t i = 0; i < r.chains.size(); ++i) {
+    nlohmann::json c = chain_json(r.connections, r.chains[i], r.diagnoses[i]);
+    c["names"] = chain_names(r, r.chains[i]);
+    j["chains"].push_back(std::move(c));
   }
   j["expectations"] = outcomes_json(r.outcomes);
   j["client"] = r.client_label;

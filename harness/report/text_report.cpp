@@ -12,10 +12,6 @@
 namespace closewire::report {
 namespace {
 
-std::string paint(const TextStyle& s, std::string_view code, std::string_view text) {
-  if (!s.color) return std::string(text);
-  return fmt::format("\x1b[{}m{}\x1b[0m", code, text);
-}
 
 std::string printable(std::string_view text, std::size_t max) {
   std::string out;
@@ -47,6 +43,14 @@ std::string describe(const Event& e, const TextStyle& style) {
   return d;
 }
 
+
+}  // namespace
+
+std::string paint(const TextStyle& s, std::string_view code, std::string_view text) {
+  if (!s.color) return std::string(text);
+  return fmt::format("\x1b[{}m{}\x1b[0m", code, text);
+}
+
 std::string wrap(std::string_view text, std::size_t indent, std::size_t width) {
   std::string out;
   std::size_t col = indent;
@@ -69,8 +73,6 @@ std::string wrap(std::string_view text, std::size_t indent, std::size_t width) {
   return out;
 }
 
-}  // namespace
-
 TextStyle style_for(std::FILE* out) {
   TextStyle s;
   const char* no_color = std::getenv("NO_COLOR");
@@ -85,7 +87,8 @@ std::string leg_heading(const Connection& leg, std::string_view name) {
 }
 
 std::string timeline(const Connection& leg, const LegView& names, const TextStyle& style,
-                     const std::vector<std::size_t>& only, std::size_t around) {
+                     const std::vector<std::size_t>& only, std::size_t around, Nanos origin) {
+  if (origin == 0) origin = leg.start;
   const std::size_t w = std::max(names.client_name.size(), names.server_name.size());
   std::set<std::size_t> shown;
   if (only.empty()) {
@@ -107,7 +110,7 @@ std::string timeline(const Connection& leg, const LegView& names, const TextStyl
     first = false;
     last = i;
     const Event& e = leg.events[i];
-    const double ms = static_cast<double>(e.t - leg.start) / kNanosPerMilli;
+    const double ms = static_cast<double>(e.t - origin) / kNanosPerMilli;
     const std::string who = e.from == Side::client
                                 ? fmt::format("{:<{}} ─▶", names.client_name, w + 1)
                                 : fmt::format("◀─ {:>{}}", names.server_name, w + 1);

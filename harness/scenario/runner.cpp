@@ -489,6 +489,18 @@ std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions
   EvalContext ctx;
   ctx.legs = std::move(r.legs);
   ctx.tolerance_scale = options.tolerance_scale;
+  for (const Chain& c : r.chains) {
+    ChainView view{.chain = c, .diagnoses = diagnose(r.connections, c)};
+    for (std::size_t k = 0; k < c.legs.size(); ++k) {
+      for (std::size_t v = 0; v < ctx.legs.size(); ++v) {
+        if (ctx.legs[v].connection != &r.connections[c.legs[k]]) continue;
+        view.legs.push_back(v);
+        if (k + 1 < c.legs.size()) view.hop_names.push_back(ctx.legs[v].server_name);
+      }
+    }
+    r.diagnoses.push_back(view.diagnoses);
+    ctx.chains.push_back(std::move(view));
+  }
   const std::string default_leg = s.leg_names().front();
   for (std::size_t i = 0; i < ctx.legs.size(); ++i) {
     if (ctx.legs[i].name == default_leg) ctx.default_legs.push_back(i);

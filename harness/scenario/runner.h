@@ -9,6 +9,7 @@
 
 #include "harness/analysis/chain.h"
 #include "harness/analysis/connection.h"
+#include "harness/analysis/diagnosis.h"
 #include "harness/capture/capture_ring.h"
 #include "harness/endpoints/client_profile.h"
 #include "harness/expect/evaluate.h"
@@ -46,6 +47,7 @@ struct ScenarioResult {
   // The run's chains as its topology says (the n-th connection to each hop in turn), legs as
   // indices into `connections`; every run checks that find_chains gets the same from packets.
   std::vector<Chain> chains;
+  std::vector<std::vector<Diagnosis>> diagnoses;  // per chain
   // Checks the runner adds (client outcome = verdict); filled before evaluation, never after, so
   // outcomes may point into it.
   std::vector<Expectation> implicit;

@@ -108,5 +108,64 @@ TEST_F(Fixture, SelectsByPort) {
   EXPECT_EQ(r[0].leg->name, "client-gateway");
 }
 
+// Two legs of a chain: the gateway held the sidecar's FIN 1 s before passing it on.
+struct ChainFixture : Fixture {
+  Connection inner;
+  void SetUp() override {
+    Fixture::SetUp();
+    inner.websocket = true;
+    inner.server.port = 9000;
+    inner.events = {ev(0.5, Side::client, kind::syn), ev(1.5, Side::server, kind::upgrade),
+                    ev(2.5, Side::server, kind::close, 4321), ev(1004, Side::server, kind::fin)};
+    ctx.legs.push_back(LegView{"gateway-sidecar", &inner, "gateway", "sidecar"});
+    ChainView chain;
+    chain.legs = {0, 1};
+    chain.chain.legs = {0, 1};
+    Hop hop;
+    hop.hold = 1000 * kNanosPerMilli;
+    chain.chain.hops = {hop};
+    chain.hop_names = {"gateway"};
+    Diagnosis d;
+    d.mechanism = "close-timeout";
+    d.origin = "hop:0";
+    chain.diagnoses = {d};
+    ctx.chains = {chain};
+  }
+};
+
+TEST_F(ChainFixture, AGapAcrossLegsUsesEachLegsEvent) {
+  auto r = run(R"(- gap: { from: "gateway-sidecar: sidecar tcp.fin", to: "client-gateway: gateway tcp.fin", is: 1000ms, tolerance: 5ms })");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_TRUE(r[0].passed) << r[0].expected << " / " << r[0].found;
+  EXPECT_EQ(r[0].gap_measured, 1000 * kNanosPerMilli);
+  r = run(R"(- gap: { from: "gateway-sidecar: sidecar tcp.fin", to: "client-gateway: gateway tcp.fin", max: 10ms })");
+  EXPECT_FALSE(r[0].passed);
+  r = run(R"(- gap: { from: "nowhere: tcp.fin", to: "client-gateway: tcp.fin", max: 10ms })");
+  EXPECT_FALSE(r[0].passed);
+  EXPECT_EQ(r[0].found, "no leg 'nowhere'");
+}
+
+TEST_F(ChainFixture, AHopsHoldByNameOrNumber) {
+  auto r = run("- hold: { hop: gateway, is: 1s, tolerance: 10ms }\n- hold: { hop: 1, max: 500ms }\n"
+               "- hold: { hop: sidecar, max: 1s }\n");
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_TRUE(r[0].passed) << r[0].found;
+  EXPECT_FALSE(r[1].passed);
+  EXPECT_EQ(r[1].found, "1000.000 ms");
+  EXPECT_FALSE(r[2].passed);
+  EXPECT_NE(r[2].found.find("no hop 'sidecar'"), std::string::npos) << r[2].found;
+}
+
+TEST_F(ChainFixture, TheDecidingMechanismAndItsOrigin) {
+  auto r = run("- mechanism: close-timeout\n- mechanism: { is: close-timeout, origin: gateway }\n"
+               "- mechanism: { is: close-timeout, origin: server }\n- mechanism: clean\n");
+  ASSERT_EQ(r.size(), 4u);
+  EXPECT_TRUE(r[0].passed);
+  EXPECT_TRUE(r[1].passed) << r[1].found;
+  EXPECT_FALSE(r[2].passed);
+  EXPECT_FALSE(r[3].passed);
+  EXPECT_EQ(r[3].found, "close-timeout from hop:0");
+}
+
 }  // namespace
 }  // namespace closewire

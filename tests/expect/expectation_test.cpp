@@ -103,7 +103,7 @@ TEST(Expectation, EveryEventKindCanBeNamed) {
 TEST(Expectation, ErrorsNameFileLineAndColumn) {
   EXPECT_EQ(error_of("- never: tcp.rst\n  bogus: 1\n"),
             "t.yaml:2:3: unknown key 'bogus' in an expectation (allowed: on, order, never, gap, "
-            "verdict, why)");
+            "verdict, hold, mechanism, why)");
   EXPECT_EQ(error_of("- never: tcp.rset\n").substr(0, 40),
             "t.yaml:1:10: unknown event kind 'tcp.rse");
   EXPECT_EQ(error_of("- verdict: { profile: firefox, was_clean: maybe }\n"),
@@ -115,11 +115,44 @@ TEST(Expectation, ErrorsNameFileLineAndColumn) {
   EXPECT_EQ(error_of("- gap: { from: tcp.syn, to: tcp.fin }\n"),
             "t.yaml:1:8: gap needs 'is', 'min' or 'max'");
   EXPECT_EQ(error_of("- never: tcp.rst\n  order: [tcp.fin]\n"),
-            "t.yaml:1:3: an expectation has exactly one of order, never, gap, verdict");
+            "t.yaml:1:3: an expectation has exactly one of order, never, gap, verdict, hold, "
+            "mechanism");
   EXPECT_EQ(error_of("- verdict: { profile: chrome, code: 70000 }\n"),
             "t.yaml:1:37: code '70000' is not a number from 0 to 65535");
   EXPECT_EQ(error_of("never: tcp.rst\n"), "t.yaml:1:1: expectations must be a YAML list");
   EXPECT_EQ(error_of("- on: { nth: 0 }\n  never: tcp.rst\n"), "t.yaml:1:14: nth counts from 1");
+}
+
+TEST(Expectation, AcrossLegsHoldsAndMechanisms) {
+  const auto ex = parse(
+      "- gap: { from: \"gateway-sidecar: sidecar tcp.fin\", to: \"client-gateway: gateway tcp.fin\","
+      " is: 1s, tolerance: 50ms }\n"
+      "- gap: { from: { on: leg 2, kind: tcp.fin }, to: { on: leg 1, kind: tcp.fin }, max: 5ms }\n"
+      "- hold: { hop: gateway, is: 1s, tolerance: 50ms }\n"
+      "- mechanism: close-timeout\n"
+      "- mechanism: { is: reset-before-reply, origin: hop:0 }\n"
+      "- order: [ \"server ws.close reason=a: b\" ]\n");
+  ASSERT_EQ(ex.size(), 6u);
+  EXPECT_EQ(ex[0].events[0].leg, "gateway-sidecar");
+  EXPECT_EQ(ex[0].events[0].side, "sidecar");
+  EXPECT_EQ(ex[0].events[1].leg, "client-gateway");
+  EXPECT_EQ(ex[1].events[0].leg, "leg 2");
+  EXPECT_EQ(ex[2].type, Expectation::Type::hold);
+  EXPECT_EQ(ex[2].hop, "gateway");
+  EXPECT_EQ(ex[2].is, kNanosPerSecond);
+  EXPECT_EQ(ex[3].type, Expectation::Type::mechanism);
+  EXPECT_EQ(ex[3].mechanism, "close-timeout");
+  EXPECT_EQ(ex[4].origin, "hop:0");
+  // A reason may hold ": " without naming a leg.
+  EXPECT_EQ(ex[5].events[0].leg, "");
+  EXPECT_EQ(ex[5].events[0].reason, "a: b");
+  EXPECT_EQ(error_of("- mechanism: slow-close\n").substr(0, 45),
+            "t.yaml:1:14: unknown mechanism 'slow-close' (");
+  EXPECT_EQ(error_of("- hold: { is: 1s }\n").substr(0, 26), "t.yaml:1:9: hold needs 'ho");
+  EXPECT_EQ(error_of("- gap: { from: \"l: tcp.fin\", to: tcp.fin, max: 1s }\n"),
+            "t.yaml:1:8: a gap across legs names the leg of both events");
+  EXPECT_EQ(error_of("- never: \"leg 1: tcp.rst\"\n"),
+            "t.yaml:1:3: 'leg 1: tcp.rst': only a gap names a leg per event");
 }
 
 // Found by fuzzing: keys that are lists or maps escaped as yaml-cpp's "bad conversion".

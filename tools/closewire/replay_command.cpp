@@ -6,9 +6,12 @@
 #include <optional>
 
 #include "harness/analysis/analyzer.h"
+#include "harness/analysis/chain_assembler.h"
+#include "harness/analysis/diagnosis.h"
 #include "harness/expect/evaluate.h"
 #include "harness/expect/expectation.h"
 #include "harness/spec/spec_error.h"
+#include "harness/report/chain_report.h"
 #include "harness/report/json_report.h"
 #include "harness/report/text_report.h"
 #include "tools/closewire/exit_status.h"
@@ -37,23 +40,37 @@ int replay_one(const std::string& file, const ReplayOptions& opt,
   std::vector<Connection> kept;  // only when expectations need the legs afterwards
   if (json) json->begin_capture(file);
   if (!json && !opt.quiet) std::printf("━━ %s\n", file.c_str());
+  // WebSocket legs are shown by chain, each chain once no later leg can join it.
+  std::size_t chains = 0;
+  ChainAssembler assembler([&](AssembledChain&& a) {
+    const auto diagnoses = diagnose(a.legs, a.chain);
+    if (json) {
+      json->chain(a.legs, a.chain, diagnoses);
+    } else if (!opt.quiet) {
+      std::printf("%s", report::chain_text(++chains, a.legs, a.chain, diagnoses,
+                                           report::endpoint_names(a.legs, a.chain), style,
+                                           opt.all_verdicts)
+                            .c_str());
+    }
+  });
   CaptureSummary summary;
   try {
     summary = analyze_capture(file, [&](Connection&& c) {
+      assembler.add(c);
       if (json && !expectations) {
         json->connection(std::move(c));
         return;
       }
       if (json) {
         json->connection(c);
-      } else if (!opt.quiet && (c.websocket || opt.all_legs)) {
+      } else if (!opt.quiet && !c.websocket && opt.all_legs) {
         const LegView names{leg_name(c), &c};
         std::printf("\n%s\n%s", report::leg_heading(c, names.name).c_str(),
                     report::timeline(c, names, style).c_str());
-        if (c.websocket) std::printf("\n%s", report::verdict_table(c, style).c_str());
       }
       if (expectations) kept.push_back(std::move(c));
     });
+    assembler.finish();
   } catch (const CaptureError& e) {
     if (json) json->end_capture_with_error(e.what());
     std::fflush(stdout);
@@ -62,7 +79,13 @@ int replay_one(const std::string& file, const ReplayOptions& opt,
   }
   int status = kOk;
   std::vector<Outcome> results;
-  const EvalContext ctx = context_for(kept, scale);
+  EvalContext ctx = context_for(kept, scale);
+  if (expectations) {
+    for (Chain& c : find_chains(kept)) {
+      auto diagnoses = diagnose(kept, c);
+      ctx.chains.push_back(ChainView{c.legs, std::move(c), std::move(diagnoses), {}});
+    }
+  }
   if (expectations) results = evaluate(*expectations, ctx);
   if (json) {
     json->end_capture(summary, expectations ? &results : nullptr);
@@ -111,6 +134,9 @@ CLI::App* add_replay_command(CLI::App& app, ReplayOptions& opt) {
   cmd->add_flag("--json", opt.json, "One JSON object on stdout instead of text");
   cmd->add_flag("-q,--quiet", opt.quiet, "Text output: only the summary and expectation results");
   cmd->add_flag("--all-legs", opt.all_legs, "Text output: show plain TCP legs too");
+  cmd->add_flag("--all-verdicts", opt.all_verdicts,
+                "Text output: browser verdicts on every leg of a chain, not only the client-facing "
+                "one (an inner leg's client is a proxy)");
   cmd->add_option(
          "--tolerance-scale", opt.tolerance_scale,
          "Multiply timing tolerances (slow machines); default CLOSEWIRE_TOLERANCE_SCALE or 1")

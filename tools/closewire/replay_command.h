@@ -14,6 +14,7 @@ struct ReplayOptions {
   bool json = false;
   bool quiet = false;
   bool all_legs = false;
+  bool all_verdicts = false;
   double tolerance_scale = 0;  // 0: from CLOSEWIRE_TOLERANCE_SCALE, else 1
 };
 

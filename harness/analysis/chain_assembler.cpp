@@ -1,0 +1,57 @@
+#include "harness/analysis/chain_assembler.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace closewire {
+namespace {
+
+Nanos response_time(const Connection& c) {
+  for (const Event& e : c.events) {
+    if (e.kind == kind::upgrade && e.from == Side::server) return e.t;
+  }
+  return c.start;
+}
+
+}  // namespace
+
+void ChainAssembler::add(const Connection& leg) {
+  if (!pending_.empty() && leg.start > earliest_response_) flush(leg.start);
+  if (!leg.websocket) return;
+  const Nanos response = response_time(leg);
+  earliest_response_ = pending_.empty() ? response : std::min(earliest_response_, response);
+  pending_.push_back(leg);
+}
+
+void ChainAssembler::finish() {
+  flush(std::numeric_limits<Nanos>::max());
+}
+
+void ChainAssembler::flush(Nanos cursor) {
+  std::vector<Chain> chains = find_chains(pending_);
+  std::vector<bool> gone(pending_.size(), false);
+  for (Chain& c : chains) {
+    const bool whole = std::all_of(c.legs.begin(), c.legs.end(), [&](std::size_t i) {
+      return response_time(pending_[i]) < cursor;
+    });
+    if (!whole) continue;
+    AssembledChain out;
+    for (std::size_t k = 0; k < c.legs.size(); ++k) {
+      out.legs.push_back(std::move(pending_[c.legs[k]]));
+      gone[c.legs[k]] = true;
+      c.legs[k] = k;
+    }
+    out.chain = std::move(c);
+    sink_(std::move(out));
+  }
+  std::vector<Connection> rest;
+  earliest_response_ = std::numeric_limits<Nanos>::max();
+  for (std::size_t i = 0; i < pending_.size(); ++i) {
+    if (gone[i]) continue;
+    earliest_response_ = std::min(earliest_response_, response_time(pending_[i]));
+    rest.push_back(std::move(pending_[i]));
+  }
+  pending_ = std::move(rest);
+}
+
+}  // namespace closewire

@@ -1,0 +1,143 @@
+#include "harness/report/chain_report.h"
+
+#include <fmt/format.h>
+
+#include "harness/expect/evaluate.h"
+
+namespace closewire::report {
+namespace {
+
+double ms(Nanos d) {
+  return static_cast<double>(d) / kNanosPerMilli;
+}
+
+nlohmann::json ms_or_null(const std::optional<Nanos>& d) {
+  return d ? nlohmann::json(ms(*d)) : nlohmann::json(nullptr);
+}
+
+// "1,003.2 ms": thousands apart, so a 2 s hold and a 0.05 ms race read at a glance.
+std::string ms_text(Nanos d) {
+  std::string s = fmt::format("{:.1f}", ms(d));
+  const auto dot = s.find('.');
+  for (auto i = static_cast<long>(dot) - 3; i > (s[0] == '-' ? 1 : 0); i -= 3)
+    s.insert(static_cast<std::size_t>(i), ",");
+  return s + " ms";
+}
+
+}  // namespace
+
+std::vector<std::string> endpoint_names(const std::vector<Connection>&, const Chain& chain) {
+  // 0-based, as diagnoses name their origin (hop:0).
+  std::vector<std::string> names{"client"};
+  for (std::size_t i = 0; i < chain.hops.size(); ++i) names.push_back(fmt::format("hop {}", i));
+  names.push_back("server");
+  return names;
+}
+
+std::string chain_block(std::size_t number, const std::vector<Connection>& legs,
+                        const Chain& chain, const std::vector<Diagnosis>& diagnoses,
+                        const std::vector<std::string>& names, const TextStyle& style) {
+  const auto width = static_cast<std::size_t>(style.width);
+  const auto name = [&](std::size_t i) { return i < names.size() ? names[i] : std::string("?"); };
+  std::string path;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    path += (i ? " → " : "") + names[i];
+    // A hop's address and product, where its name alone says neither.
+    if (i > 0 && i <= chain.hops.size()) {
+      const std::string& product = chain.hops[i - 1].product;
+      if (names[i].starts_with("hop ") || !product.empty())
+        path += fmt::format(" ({}{}{})",
+                            names[i].starts_with("hop ") ? legs[chain.legs[i - 1]].server.str() : "",
+                            names[i].starts_with("hop ") && !product.empty() ? ", " : "", product);
+    }
+  }
+  std::string out = fmt::format("chain {}  {}{}\n", number, wrap(path, 4, width),
+                                chain.linked_by.empty() ? "" : "  (linked by " + chain.linked_by + ")");
+  for (std::size_t i = 0; i < chain.hops.size(); ++i) {
+    const Hop& h = chain.hops[i];
+    std::vector<std::string> facts;
+    if (h.hold)
+      facts.push_back(fmt::format("held its close {} after {}'s", ms_text(*h.hold), name(i + 2)));
+    if (!h.closed_with.empty()) facts.push_back("closed toward " + name(i) + " with " + h.closed_with);
+    if (!h.originated.empty()) {
+      std::string what;
+      for (const auto& o : h.originated) what += (what.empty() ? "" : ", ") + o;
+      facts.push_back("originated " + what +
+                      (h.idle ? fmt::format(" after {} idle", ms_text(*h.idle)) : ""));
+    }
+    if (!h.product_evidence.empty()) facts.push_back("is " + h.product + " (" + h.product_evidence + ")");
+    std::string line;
+    for (const auto& f : facts) line += (line.empty() ? "" : "; ") + f;
+    out += "  " + wrap(name(i + 1) + " " + (line.empty() ? "closed nothing in the capture" : line), 4,
+                       width) + "\n";
+  }
+  for (const Diagnosis& d : diagnoses) {
+    const std::string origin =
+        d.origin.starts_with("hop:")
+            ? name(static_cast<std::size_t>(std::stoul(d.origin.substr(4))) + 1)
+            : d.origin;
+    std::string summary = d.summary;
+    if (summary.starts_with(d.mechanism + ": ")) summary.erase(0, d.mechanism.size() + 2);
+    out += "  " + paint(style, d.mechanism == "clean" ? "32" : "1;31", d.mechanism) + " " +
+           wrap("(from " + origin + "): " + summary, 4, width) + "\n";
+    for (const auto& f : d.fix) out += "    fix: " + wrap(f, 9, width) + "\n";
+  }
+  for (const auto& n : chain.notes) out += "  note: " + wrap(n, 8, width) + "\n";
+  return out;
+}
+
+std::string chain_text(std::size_t number, const std::vector<Connection>& legs, const Chain& chain,
+                       const std::vector<Diagnosis>& diagnoses,
+                       const std::vector<std::string>& names, const TextStyle& style,
+                       bool all_verdicts) {
+  std::string out;
+  const Nanos origin = legs[chain.legs.front()].start;
+  for (std::size_t k = 0; k < chain.legs.size(); ++k) {
+    const Connection& c = legs[chain.legs[k]];
+    const LegView view{fmt::format("leg {}", c.index + 1), &c,
+                       k < names.size() ? names[k] : "client",
+                       k + 1 < names.size() ? names[k + 1] : "server"};
+    out += "\n" + leg_heading(c, view.name) + "\n" + timeline(c, view, style, {}, 3, origin);
+    if (k == 0 || all_verdicts) out += "\n" + verdict_table(c, style);
+  }
+  return out + "\n" + chain_block(number, legs, chain, diagnoses, names, style);
+}
+
+nlohmann::json chain_json(const std::vector<Connection>& legs, const Chain& chain,
+                          const std::vector<Diagnosis>& diagnoses) {
+  nlohmann::json j;
+  j["legs"] = nlohmann::json::array();
+  for (std::size_t i : chain.legs) j["legs"].push_back(legs[i].index);
+  j["linked_by"] = chain.linked_by.empty() ? nlohmann::json(nullptr) : nlohmann::json(chain.linked_by);
+  j["start_ns"] = legs[chain.legs.front()].start;
+  j["hops"] = nlohmann::json::array();
+  for (const Hop& h : chain.hops) {
+    j["hops"].push_back({
+        {"hold_ms", ms_or_null(h.hold)},
+        {"closed_with", h.closed_with.empty() ? nlohmann::json(nullptr) : nlohmann::json(h.closed_with)},
+        {"originated", h.originated},
+        {"idle_ms", ms_or_null(h.idle)},
+        {"product", h.product.empty() ? nlohmann::json(nullptr) : nlohmann::json(h.product)},
+        {"product_evidence",
+         h.product_evidence.empty() ? nlohmann::json(nullptr) : nlohmann::json(h.product_evidence)},
+    });
+  }
+  j["diagnosis"] = nlohmann::json::array();
+  for (const Diagnosis& d : diagnoses) {
+    nlohmann::json affects = nlohmann::json::object();
+    for (const auto& [p, v] : d.affects) {
+      affects[std::string(to_string(p))] = {
+          {"code", v.code ? nlohmann::json(*v.code) : nlohmann::json(nullptr)},
+          {"was_clean", v.was_clean}};
+    }
+    j["diagnosis"].push_back({{"mechanism", d.mechanism},
+                              {"origin", d.origin},
+                              {"affects", std::move(affects)},
+                              {"summary", d.summary},
+                              {"fix", d.fix}});
+  }
+  j["notes"] = chain.notes;
+  return j;
+}
+
+}  // namespace closewire::report
