@@ -76,6 +76,13 @@ std::string leg_name(std::size_t index, const Connection& c) {
 Hop hop_facts(const Connection& down, const Connection& up) {
   Hop h;
   const Event* upstream_close = first_of(up, Side::server, {kind::fin, kind::rst});
+  // The hop closed its upstream leg first (an idle timeout closes both sides): the server's FIN
+  // answers the hop, it is no close the hop passed on.
+  const Event* hop_closed_upstream = first_of(up, Side::client, {kind::fin, kind::rst});
+  const Event* client_closed = first_of(down, Side::client, {kind::fin, kind::rst});
+  if (upstream_close && hop_closed_upstream && hop_closed_upstream->t <= upstream_close->t &&
+      !(client_closed && client_closed->t <= hop_closed_upstream->t))
+    upstream_close = nullptr;
   const Event* down_fin = first_of(down, Side::server, {kind::fin});
   const Event* down_rst = first_of(down, Side::server, {kind::rst});
   const Event* down_first =
@@ -116,7 +123,7 @@ Hop hop_facts(const Connection& down, const Connection& up) {
     h.originated.push_back("fin");
     originated_at = std::min(originated_at, down_fin->t);
   }
-  const Event* upstream_rst = first_of(up, Side::server, {kind::rst});
+  const Event* upstream_rst = upstream_close ? first_of(up, Side::server, {kind::rst}) : nullptr;
   if (down_rst && !answered(*down_rst, upstream_rst)) {
     h.originated.push_back("rst");
     originated_at = std::min(originated_at, down_rst->t);

@@ -143,7 +143,8 @@ void parse_hold(const YAML::Node& h, const std::string& file, Expectation& e) {
   if (!h["hop"]) throw_spec_error(file, h, "hold needs 'hop': its name, or its number from the client");
   e.hop = scalar(h["hop"], file, "hop");
   const std::string bound = parse_bounds(h, file, "hold", e);
-  e.text = fmt::format("{} holds its close {}", e.hop, bound);
+  e.text = fmt::format("{}{} holds its close {}", yaml::parse_u16(e.hop) ? "hop " : "", e.hop,
+                       bound);
 }
 
 // mechanism: close-timeout | {is: close-timeout, origin: hop:0 | gateway | server | client}
