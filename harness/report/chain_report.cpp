@@ -51,8 +51,11 @@ std::string chain_block(std::size_t number, const std::vector<Connection>& legs,
                             names[i].starts_with("hop ") && !product.empty() ? ", " : "", product);
     }
   }
-  std::string out = fmt::format("chain {}  {}{}\n", number, wrap(path, 4, width),
-                                chain.linked_by.empty() ? "" : "  (linked by " + chain.linked_by + ")");
+  std::string out =
+      wrap(fmt::format("chain {}  {}{}", number, path,
+                       chain.linked_by.empty() ? "" : "  (linked by " + chain.linked_by + ")"),
+           4, width) +
+      "\n";
   for (std::size_t i = 0; i < chain.hops.size(); ++i) {
     const Hop& h = chain.hops[i];
     std::vector<std::string> facts;
@@ -68,8 +71,10 @@ std::string chain_block(std::size_t number, const std::vector<Connection>& legs,
     if (!h.product_evidence.empty()) facts.push_back("is " + h.product + " (" + h.product_evidence + ")");
     std::string line;
     for (const auto& f : facts) line += (line.empty() ? "" : "; ") + f;
-    out += "  " + wrap(name(i + 1) + " " + (line.empty() ? "closed nothing in the capture" : line), 4,
-                       width) + "\n";
+    out += "  " +
+           wrap(name(i + 1) + " " + (line.empty() ? "closed nothing in the capture" : line), 4,
+                width, 2) +
+           "\n";
   }
   for (const Diagnosis& d : diagnoses) {
     const std::string origin =
@@ -78,11 +83,14 @@ std::string chain_block(std::size_t number, const std::vector<Connection>& legs,
             : d.origin;
     std::string summary = d.summary;
     if (summary.starts_with(d.mechanism + ": ")) summary.erase(0, d.mechanism.size() + 2);
-    out += "  " + paint(style, d.mechanism == "clean" ? "32" : "1;31", d.mechanism) + " " +
-           wrap("(from " + origin + "): " + summary, 4, width) + "\n";
-    for (const auto& f : d.fix) out += "    fix: " + wrap(f, 9, width) + "\n";
+    // Wrapped as plain text from its first column, then the id painted.
+    std::string text = wrap(d.mechanism + " (from " + origin + "): " + summary, 4, width, 2);
+    text.replace(0, d.mechanism.size(),
+                 paint(style, d.mechanism == "clean" ? "32" : "1;31", d.mechanism));
+    out += "  " + text + "\n";
+    for (const auto& f : d.fix) out += "    fix: " + wrap(f, 9, width, 9) + "\n";
   }
-  for (const auto& n : chain.notes) out += "  note: " + wrap(n, 8, width) + "\n";
+  for (const auto& n : chain.notes) out += "  note: " + wrap(n, 8, width, 8) + "\n";
   return out;
 }
 

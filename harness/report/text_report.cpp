@@ -51,24 +51,32 @@ std::string paint(const TextStyle& s, std::string_view code, std::string_view te
   return fmt::format("\x1b[{}m{}\x1b[0m", code, text);
 }
 
-std::string wrap(std::string_view text, std::size_t indent, std::size_t width) {
+std::string wrap(std::string_view text, std::size_t indent, std::size_t width,
+                 std::optional<std::size_t> start) {
   std::string out;
-  std::size_t col = indent;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find(' ', start);
+  std::size_t col = start.value_or(indent);
+  bool words_on_line = false;
+  for (std::size_t begin = 0; begin <= text.size();) {
+    std::size_t end = text.find(' ', begin);
     if (end == std::string_view::npos) end = text.size();
-    const std::string_view word = text.substr(start, end - start);
-    if (col > indent && col + 1 + word.size() > width) {
+    const std::string_view word = text.substr(begin, end - begin);
+    begin = end + 1;
+    if (word.empty()) continue;
+    // Columns, not bytes: "→" is one column in three bytes.
+    const auto columns = static_cast<std::size_t>(
+        std::count_if(word.begin(), word.end(),
+                      [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+    if (words_on_line && col + 1 + columns > width) {
       out += "\n" + std::string(indent, ' ');
       col = indent;
-    } else if (col > indent) {
+      words_on_line = false;
+    } else if (words_on_line) {
       out += ' ';
       ++col;
     }
     out += word;
-    col += word.size();
-    start = end + 1;
+    col += columns;
+    words_on_line = true;
   }
   return out;
 }

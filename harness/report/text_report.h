@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,8 +20,10 @@ struct TextStyle {
 std::string paint(const TextStyle& s, std::string_view code, std::string_view text);
 
 // `text` broken at spaces into lines of at most `width` columns, every line after the first
-// indented by `indent` (the first continues where the caller's line stands at `indent`).
-std::string wrap(std::string_view text, std::size_t indent, std::size_t width);
+// indented by `indent`; the first continues where the caller's line stands (`start`, default
+// `indent`).
+std::string wrap(std::string_view text, std::size_t indent, std::size_t width,
+                 std::optional<std::size_t> start = std::nullopt);
 
 // Colour when `out` is a terminal and NO_COLOR is not set.
 TextStyle style_for(std::FILE* out);
