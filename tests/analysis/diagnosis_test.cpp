@@ -24,24 +24,15 @@ namespace {
 
 using testing::ev;
 
-constexpr Nanos ms(double v) {
-  return static_cast<Nanos>(v * kNanosPerMilli);
-}
+using testing::ms;
 
 const Side C = Side::client;
 const Side S = Side::server;
 
 const std::string kSource = CLOSEWIRE_SOURCE_DIR;
 
-// A WebSocket leg whose upgrade finished at 1 ms; `events` follow (as in verdict_test.cpp).
 Connection leg(std::vector<Event> events, double observed_until_ms = 0) {
-  Connection c;
-  c.websocket = true;
-  c.events = {ev(0, C, kind::syn), ev(0.01, S, kind::syn), ev(0.5, C, kind::upgrade),
-              ev(1, S, kind::upgrade)};
-  c.events.insert(c.events.end(), events.begin(), events.end());
-  c.observed_until = ms(observed_until_ms);
-  return c;
+  return testing::websocket_leg(std::move(events), observed_until_ms);
 }
 
 // A chain by hand (chain.cpp's find_chains is not needed to test what follows from one).

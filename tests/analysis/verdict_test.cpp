@@ -12,22 +12,15 @@
 namespace closewire {
 namespace {
 
-constexpr Nanos ms(double v) { return static_cast<Nanos>(v * kNanosPerMilli); }
+using testing::ms;
 
 using testing::ev;
 
 const Side C = Side::client;
 const Side S = Side::server;
 
-// A WebSocket leg whose upgrade finished at 1 ms; `events` follow.
 Connection leg(std::vector<Event> events, double observed_until_ms = 0) {
-  Connection c;
-  c.websocket = true;
-  c.events = {ev(0, C, kind::syn), ev(0.01, S, kind::syn), ev(0.5, C, kind::upgrade),
-              ev(1, S, kind::upgrade)};
-  c.events.insert(c.events.end(), events.begin(), events.end());
-  c.observed_until = ms(observed_until_ms);
-  return c;
+  return testing::websocket_leg(std::move(events), observed_until_ms);
 }
 
 struct Expected {
