@@ -15,12 +15,29 @@ Nanos response_time(const Connection& c) {
 
 }  // namespace
 
+void ChainAssembler::advance(Nanos cursor) {
+  // Stitching looks at every pending leg, so it runs once per batch of new legs (at least half as
+  // many as are pending): linear work overall, while a chain waits at most one batch longer.
+  if (pending_.empty() || cursor <= earliest_response_) return;
+  if (added_since_flush_ < std::max<std::size_t>(16, pending_.size() / 2)) return;
+  flush(cursor);
+}
+
 void ChainAssembler::add(const Connection& leg) {
-  if (!pending_.empty() && leg.start > earliest_response_) flush(leg.start);
+  if (leg.websocket) {
+    add(Connection(leg));
+  } else {
+    advance(leg.start);
+  }
+}
+
+void ChainAssembler::add(Connection&& leg) {
+  advance(leg.start);
   if (!leg.websocket) return;
   const Nanos response = response_time(leg);
   earliest_response_ = pending_.empty() ? response : std::min(earliest_response_, response);
-  pending_.push_back(leg);
+  pending_.push_back(std::move(leg));
+  ++added_since_flush_;
 }
 
 void ChainAssembler::finish() {
@@ -28,6 +45,7 @@ void ChainAssembler::finish() {
 }
 
 void ChainAssembler::flush(Nanos cursor) {
+  added_since_flush_ = 0;
   std::vector<Chain> chains = find_chains(pending_);
   std::vector<bool> gone(pending_.size(), false);
   for (Chain& c : chains) {

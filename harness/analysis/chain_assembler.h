@@ -21,8 +21,9 @@ class ChainAssembler {
   using Sink = std::function<void(AssembledChain&&)>;
   explicit ChainAssembler(Sink sink) : sink_(std::move(sink)) {}
 
-  // The next leg in SYN order; a WebSocket leg is kept (copied) until its chain goes out.
+  // The next leg in SYN order; a WebSocket leg is kept until its chain goes out.
   void add(const Connection& leg);
+  void add(Connection&& leg);
   // The capture ended: every chain still open goes out.
   void finish();
 
@@ -31,9 +32,13 @@ class ChainAssembler {
   // before its downstream's 101, so once the cursor passes every 101 of a chain it is whole.
   void flush(Nanos cursor);
 
+  // Before a leg is kept: hands out what the cursor (its SYN) closed, now and then.
+  void advance(Nanos cursor);
+
   Sink sink_;
   std::vector<Connection> pending_;
   Nanos earliest_response_ = 0;  // the earliest 101 among pending legs: nothing to flush before
+  std::size_t added_since_flush_ = 0;
 };
 
 }  // namespace closewire

@@ -3,16 +3,13 @@
 #include <fmt/format.h>
 
 #include "harness/expect/evaluate.h"
+#include "harness/report/json_writer.h"
 
 namespace closewire::report {
 namespace {
 
 double ms(Nanos d) {
   return static_cast<double>(d) / kNanosPerMilli;
-}
-
-nlohmann::json ms_or_null(const std::optional<Nanos>& d) {
-  return d ? nlohmann::json(ms(*d)) : nlohmann::json(nullptr);
 }
 
 // "1,003.2 ms": thousands apart, so a 2 s hold and a 0.05 ms race read at a glance.
@@ -113,39 +110,9 @@ std::string chain_text(std::size_t number, const std::vector<Connection>& legs, 
 
 nlohmann::json chain_json(const std::vector<Connection>& legs, const Chain& chain,
                           const std::vector<Diagnosis>& diagnoses) {
-  nlohmann::json j;
-  j["legs"] = nlohmann::json::array();
-  for (std::size_t i : chain.legs) j["legs"].push_back(legs[i].index);
-  j["linked_by"] = chain.linked_by.empty() ? nlohmann::json(nullptr) : nlohmann::json(chain.linked_by);
-  j["start_ns"] = legs[chain.legs.front()].start;
-  j["hops"] = nlohmann::json::array();
-  for (const Hop& h : chain.hops) {
-    j["hops"].push_back({
-        {"hold_ms", ms_or_null(h.hold)},
-        {"closed_with", h.closed_with.empty() ? nlohmann::json(nullptr) : nlohmann::json(h.closed_with)},
-        {"originated", h.originated},
-        {"idle_ms", ms_or_null(h.idle)},
-        {"product", h.product.empty() ? nlohmann::json(nullptr) : nlohmann::json(h.product)},
-        {"product_evidence",
-         h.product_evidence.empty() ? nlohmann::json(nullptr) : nlohmann::json(h.product_evidence)},
-    });
-  }
-  j["diagnosis"] = nlohmann::json::array();
-  for (const Diagnosis& d : diagnoses) {
-    nlohmann::json affects = nlohmann::json::object();
-    for (const auto& [p, v] : d.affects) {
-      affects[std::string(to_string(p))] = {
-          {"code", v.code ? nlohmann::json(*v.code) : nlohmann::json(nullptr)},
-          {"was_clean", v.was_clean}};
-    }
-    j["diagnosis"].push_back({{"mechanism", d.mechanism},
-                              {"origin", d.origin},
-                              {"affects", std::move(affects)},
-                              {"summary", d.summary},
-                              {"fix", d.fix}});
-  }
-  j["notes"] = chain.notes;
-  return j;
+  std::string text;
+  append_chain_json(text, legs, chain, diagnoses);
+  return nlohmann::json::parse(text);
 }
 
 }  // namespace closewire::report

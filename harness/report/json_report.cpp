@@ -78,12 +78,21 @@ nlohmann::json outcomes_json(const std::vector<Outcome>& results) {
 }
 
 JsonStream::JsonStream(std::FILE* out)
-    : out_(out), pipe_([this](std::vector<Connection>& batch) {
-        for (const Connection& leg : batch) write(leg);
+    : out_(out),
+      assembler_([this](AssembledChain&& c) { chain(std::move(c)); }),
+      chain_pipe_([this](std::vector<Connection>& batch) {
+        for (Connection& leg : batch) assembler_.add(std::move(leg));
+      }),
+      pipe_([this](std::vector<Connection>& batch) {
+        for (Connection& leg : batch) {
+          write(leg);
+          chain_pipe_.push(std::move(leg));
+        }
       }) {}
 
 JsonStream::~JsonStream() {
   pipe_.drain();
+  chain_pipe_.drain();
   if (chains_) std::fclose(chains_);
 }
 
@@ -105,6 +114,7 @@ void JsonStream::begin_capture(const std::string& file) {
 void JsonStream::connection(const Connection& leg) {
   pipe_.drain();
   write(leg);
+  chain_pipe_.push(Connection(leg));
 }
 
 void JsonStream::connection(Connection&& leg) {
@@ -119,18 +129,22 @@ void JsonStream::write(const Connection& leg) {
   std::fwrite(buffer_.data(), 1, buffer_.size(), out_);
 }
 
-void JsonStream::chain(const std::vector<Connection>& legs, const Chain& c,
-                       const std::vector<Diagnosis>& diagnoses) {
+void JsonStream::chain(AssembledChain&& a) {
   if (!chains_) chains_ = std::tmpfile();
   if (!chains_) throw std::runtime_error("cannot open a temporary file for the chains");
-  const std::string text = chain_json(legs, c, diagnoses)
-                               .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  std::fprintf(chains_, "%s%s", first_chain_ ? "" : ",", text.c_str());
+  chain_buffer_.clear();
+  if (!first_chain_) chain_buffer_ += ',';
+  append_chain_json(chain_buffer_, a.legs, a.chain, diagnose(a.legs, a.chain));
+  std::fwrite(chain_buffer_.data(), 1, chain_buffer_.size(), chains_);
   first_chain_ = false;
 }
 
 void JsonStream::end_capture(const CaptureSummary& s, const std::vector<Outcome>* results) {
+  // In order: the writing thread is idle once pipe_ drained, so this thread may hand chain_pipe_
+  // its last partial batch.
   pipe_.drain();
+  chain_pipe_.drain();
+  assembler_.finish();
   std::fputs("],\"chains\":[", out_);
   if (chains_) {
     std::rewind(chains_);
@@ -155,6 +169,8 @@ void JsonStream::end_capture(const CaptureSummary& s, const std::vector<Outcome>
 
 void JsonStream::end_capture_with_error(const std::string& error) {
   pipe_.drain();
+  chain_pipe_.drain();
+  assembler_ = ChainAssembler([this](AssembledChain&& c) { chain(std::move(c)); });
   if (chains_) std::fclose(chains_);
   chains_ = nullptr;
   first_chain_ = true;

@@ -309,4 +309,95 @@ void append_connection_json(std::string& out, const Connection& leg) {
   w.lit("}}");
 }
 
+namespace {
+
+void string_or_null(Writer& w, const std::string& s) {
+  if (s.empty()) {
+    w.lit("null");
+  } else {
+    w.string(s);
+  }
+}
+
+void millis_or_null(Writer& w, const std::optional<Nanos>& d) {
+  if (d) {
+    w.number(static_cast<double>(*d) / kNanosPerMilli);
+  } else {
+    w.lit("null");
+  }
+}
+
+void strings(Writer& w, const std::vector<std::string>& list) {
+  w.put('[');
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    if (i) w.put(',');
+    w.string(list[i]);
+  }
+  w.put(']');
+}
+
+}  // namespace
+
+void append_chain_json(std::string& out, const std::vector<Connection>& legs, const Chain& chain,
+                       const std::vector<Diagnosis>& diagnoses) {
+  Writer w(out);
+  w.lit("{\"legs\":[");
+  for (std::size_t i = 0; i < chain.legs.size(); ++i) {
+    if (i) w.put(',');
+    w.number(std::uint64_t{legs[chain.legs[i]].index});
+  }
+  w.lit("],\"linked_by\":");
+  string_or_null(w, chain.linked_by);
+  w.lit(",\"start_ns\":");
+  w.number(std::int64_t{chain.legs.empty() ? 0 : legs[chain.legs.front()].start});
+  w.lit(",\"hops\":[");
+  for (std::size_t i = 0; i < chain.hops.size(); ++i) {
+    const Hop& h = chain.hops[i];
+    if (i) w.put(',');
+    w.lit("{\"hold_ms\":");
+    millis_or_null(w, h.hold);
+    w.lit(",\"closed_with\":");
+    string_or_null(w, h.closed_with);
+    w.lit(",\"originated\":");
+    strings(w, h.originated);
+    w.lit(",\"idle_ms\":");
+    millis_or_null(w, h.idle);
+    w.lit(",\"product\":");
+    string_or_null(w, h.product);
+    w.lit(",\"product_evidence\":");
+    string_or_null(w, h.product_evidence);
+    w.put('}');
+  }
+  w.lit("],\"diagnosis\":[");
+  for (std::size_t i = 0; i < diagnoses.size(); ++i) {
+    const Diagnosis& d = diagnoses[i];
+    if (i) w.put(',');
+    w.lit("{\"mechanism\":");
+    w.string(d.mechanism);
+    w.lit(",\"origin\":");
+    w.string(d.origin);
+    w.lit(",\"affects\":{");
+    for (std::size_t k = 0; k < d.affects.size(); ++k) {
+      const auto& [profile, verdict] = d.affects[k];
+      if (k) w.put(',');
+      w.string(to_string(profile));
+      w.lit(":{\"code\":");
+      code(w, verdict.code);
+      if (verdict.was_clean) {
+        w.lit(",\"was_clean\":true}");
+      } else {
+        w.lit(",\"was_clean\":false}");
+      }
+    }
+    w.lit("},\"summary\":");
+    w.string(d.summary);
+    w.lit(",\"fix\":");
+    strings(w, d.fix);
+    w.put('}');
+  }
+  w.lit("],\"notes\":");
+  strings(w, chain.notes);
+  w.put('}');
+}
+
 }  // namespace closewire::report

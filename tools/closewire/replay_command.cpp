@@ -42,11 +42,10 @@ int replay_one(const std::string& file, const ReplayOptions& opt,
   if (!json && !opt.quiet) std::printf("━━ %s\n", file.c_str());
   // WebSocket legs are shown by chain, each chain once no later leg can join it.
   std::size_t chains = 0;
+  // (JSON: the stream stitches its own, on its writing thread.)
   ChainAssembler assembler([&](AssembledChain&& a) {
     const auto diagnoses = diagnose(a.legs, a.chain);
-    if (json) {
-      json->chain(a.legs, a.chain, diagnoses);
-    } else if (!opt.quiet) {
+    if (!opt.quiet) {
       std::printf("%s", report::chain_text(++chains, a.legs, a.chain, diagnoses,
                                            report::endpoint_names(a.legs, a.chain), style,
                                            opt.all_verdicts)
@@ -56,7 +55,7 @@ int replay_one(const std::string& file, const ReplayOptions& opt,
   CaptureSummary summary;
   try {
     summary = analyze_capture(file, [&](Connection&& c) {
-      assembler.add(c);
+      if (!json) assembler.add(c);
       if (json && !expectations) {
         json->connection(std::move(c));
         return;
