@@ -490,7 +490,9 @@ std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions
   ctx.legs = std::move(r.legs);
   ctx.tolerance_scale = options.tolerance_scale;
   for (const Chain& c : r.chains) {
-    ChainView view{.chain = c, .diagnoses = diagnose(r.connections, c)};
+    ChainView view;
+    view.chain = c;
+    view.diagnoses = diagnose(r.connections, c);
     for (std::size_t k = 0; k < c.legs.size(); ++k) {
       for (std::size_t v = 0; v < ctx.legs.size(); ++v) {
         if (ctx.legs[v].connection != &r.connections[c.legs[k]]) continue;

@@ -21,7 +21,7 @@ struct LegSpec {
   double server_close = 10, client_close = 11;  // < 0: no Close frame
   double server_fin = 12, client_fin = 13;      // < 0: none
   double server_rst = -1;
-  std::string server_header;
+  std::string server_header = {};
 };
 
 Connection leg(std::size_t index, const LegSpec& s) {
