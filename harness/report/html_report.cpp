@@ -72,6 +72,13 @@ const char* const kKindOrder[] = {"http.upgrade", "http.response", "ws.text",  "
                                   "ws.continuation", "ws.ping", "ws.pong", "ws.close",
                                   "ws.protocol_error", "tcp.fin", "tcp.rst"};
 
+// A diagnosis's summary without the mechanism it starts with ("clean: ..."), which is shown beside.
+std::string summary_of(const Diagnosis& d) {
+  std::string summary = d.summary;
+  if (summary.starts_with(d.mechanism + ": ")) summary.erase(0, d.mechanism.size() + 2);
+  return summary;
+}
+
 }  // namespace
 
 bool drawn_kind(std::string_view k) {
@@ -316,7 +323,7 @@ HtmlSection html_section(const HtmlSource& s) {
     out.index += fmt::format(
         "<li><a href=\"#{}\">chain {}</a> <span class=\"mech {}\">{}</span> {}</li>", id, i + 1,
         first == "clean" ? "clean" : "bad", html_escape(first),
-        diagnoses.empty() ? "" : html_escape(cut(diagnoses.front().summary, 160)));
+        diagnoses.empty() ? "" : html_escape(cut(summary_of(diagnoses.front()), 160)));
     out.body += fmt::format("<article id=\"{}\">\n<h3>chain {} <small>{}{}</small></h3>\n", id,
                             i + 1, html_escape(path),
                             c.linked_by.empty() ? "" : " (linked by " + html_escape(c.linked_by) + ")");
@@ -345,7 +352,7 @@ HtmlSection html_section(const HtmlSource& s) {
       }
       out.body += fmt::format("<li><b class=\"mech {}\">{}</b> (from {}): {}",
                               d.mechanism == "clean" ? "clean" : "bad", html_escape(d.mechanism),
-                              html_escape(origin), html_escape(d.summary));
+                              html_escape(origin), html_escape(summary_of(d)));
       for (const auto& f : d.fix) out.body += "<div class=\"fix\">fix: " + html_escape(f) + "</div>";
       out.body += "</li>\n";
     }
