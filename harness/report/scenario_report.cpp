@@ -6,8 +6,6 @@
 #include "harness/report/json_report.h"
 
 namespace closewire::report {
-namespace {
-
 // A topology chain's endpoints by their scenario names: client, gateway, ..., server.
 std::vector<std::string> chain_names(const ScenarioResult& r, const Chain& c) {
   std::vector<std::string> names;
@@ -20,8 +18,6 @@ std::vector<std::string> chain_names(const ScenarioResult& r, const Chain& c) {
   }
   return names;
 }
-
-}  // namespace
 
 std::string scenario_line(const ScenarioResult& r, const TextStyle& style, bool verbose) {
   const Scenario& s = *r.scenario;

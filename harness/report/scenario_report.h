@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -26,6 +27,9 @@ std::string scenario_json_text(const ScenarioResult& r);
 // One entry of `run --json`'s list: scenario_json_text for a run that reached its verdicts,
 // {"scenario", "skipped"} or {"scenario", "error"} for one that did not.
 std::string scenario_json_entry(const ScenarioResult& r);
+
+// A topology chain's endpoints by their scenario names: client, gateway, ..., server.
+std::vector<std::string> chain_names(const ScenarioResult& r, const Chain& c);
 
 // Whether the run reached its verdicts (passed or failed), so that it has a NAME.json.
 bool judged(const ScenarioResult& r);

@@ -185,3 +185,25 @@ TEST(ReplayCommand, UsageErrorsExitTwo) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(ReplayCommand, HtmlWritesOnePageWithALadderPerChain) {
+  const std::string page = temp("replay.html");
+  const auto r = closewire("replay " + kResetCapture + " --html " + page);
+  EXPECT_EQ(r.status, 0) << r.err;
+  const std::string html = slurp(page);
+  EXPECT_TRUE(html.starts_with("<!DOCTYPE html>"));
+  EXPECT_NE(html.find("<svg class=\"ladder\""), std::string::npos);
+  EXPECT_NE(html.find("class=\"ev tcp-rst\""), std::string::npos);
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  EXPECT_EQ(html.find("src=\"http"), std::string::npos);  // nothing external
+}
+
+TEST(ReplayCommand, HtmlThatCannotBeWrittenIsOneLineAndExitTwo) {
+  const auto r = closewire("replay " + kResetCapture + " --html /nonexistent-dir/x.html");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err, "closewire: /nonexistent-dir/x.html: cannot write the HTML page\n");
+}
+
+}  // namespace

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <optional>
 
 #include "harness/analysis/analyzer.h"
@@ -12,6 +14,7 @@
 #include "harness/expect/expectation.h"
 #include "harness/spec/spec_error.h"
 #include "harness/report/chain_report.h"
+#include "harness/report/html_report.h"
 #include "harness/report/json_report.h"
 #include "harness/report/text_report.h"
 #include "tools/closewire/exit_status.h"
@@ -36,8 +39,10 @@ EvalContext context_for(const std::vector<Connection>& legs, double scale) {
 // Replays one capture; returns its exit status.
 int replay_one(const std::string& file, const ReplayOptions& opt,
                const std::optional<std::vector<Expectation>>& expectations, double scale,
-               report::JsonStream* json, const report::TextStyle& style) {
-  std::vector<Connection> kept;  // only when expectations need the legs afterwards
+               report::JsonStream* json, const report::TextStyle& style,
+               std::vector<report::HtmlSection>* html) {
+  std::vector<Connection> kept;  // only when expectations or --html need the legs afterwards
+  const bool keep = expectations || html;
   if (json) json->begin_capture(file);
   if (!json && !opt.quiet) std::printf("━━ %s\n", file.c_str());
   // WebSocket legs are shown by chain, each chain once no later leg can join it.
@@ -56,7 +61,7 @@ int replay_one(const std::string& file, const ReplayOptions& opt,
   try {
     summary = analyze_capture(file, [&](Connection&& c) {
       if (!json) assembler.add(c);
-      if (json && !expectations) {
+      if (json && !keep) {
         json->connection(std::move(c));
         return;
       }
@@ -67,11 +72,19 @@ int replay_one(const std::string& file, const ReplayOptions& opt,
         std::printf("\n%s\n%s", report::leg_heading(c, names.name).c_str(),
                     report::timeline(c, names, style).c_str());
       }
-      if (expectations) kept.push_back(std::move(c));
+      if (keep) kept.push_back(std::move(c));
     });
     assembler.finish();
   } catch (const CaptureError& e) {
     if (json) json->end_capture_with_error(e.what());
+    if (html) {
+      report::HtmlSource src;
+      src.anchor = fmt::format("c{}", html->size() + 1);
+      src.title = file;
+      src.status = "ERROR";
+      src.error = e.what();
+      html->push_back(report::html_section(src));
+    }
     std::fflush(stdout);
     std::fprintf(stderr, "closewire: %s\n", e.what());
     return kBadInput;
@@ -79,11 +92,16 @@ int replay_one(const std::string& file, const ReplayOptions& opt,
   int status = kOk;
   std::vector<Outcome> results;
   EvalContext ctx = context_for(kept, scale);
+  // The chains find_chains gets from the kept legs: for expectations and the HTML page alike.
+  std::vector<Chain> found;
+  std::vector<std::vector<Diagnosis>> chain_diagnoses;
+  if (keep) {
+    found = find_chains(kept);
+    for (const Chain& c : found) chain_diagnoses.push_back(diagnose(kept, c));
+  }
   if (expectations) {
-    for (Chain& c : find_chains(kept)) {
-      auto diagnoses = diagnose(kept, c);
-      ctx.chains.push_back(ChainView{c.legs, std::move(c), std::move(diagnoses), {}});
-    }
+    for (std::size_t i = 0; i < found.size(); ++i)
+      ctx.chains.push_back(ChainView{found[i].legs, found[i], chain_diagnoses[i], {}});
   }
   if (expectations) results = evaluate(*expectations, ctx);
   if (json) {
@@ -108,6 +126,29 @@ int replay_one(const std::string& file, const ReplayOptions& opt,
     }
     if (failed) status = kExpectationFailed;
   }
+  if (html) {
+    report::HtmlSource src;
+    src.anchor = fmt::format("c{}", html->size() + 1);
+    src.title = file;
+    src.status = expectations ? (status == kExpectationFailed ? "FAIL" : "PASS")
+                              : fmt::format("{} chain{}", found.size(), found.size() == 1 ? "" : "s");
+    if (summary.websockets == 0) src.error = "no WebSocket connection in the capture";
+    {
+      // The capture by its path relative to the page's folder.
+      std::error_code ec;
+      const auto dir = std::filesystem::absolute(
+          std::filesystem::path(opt.html_file).parent_path(), ec);
+      const auto rel = std::filesystem::proximate(std::filesystem::absolute(file, ec), dir, ec);
+      src.links.emplace_back("capture", ec ? file : rel.generic_string());
+    }
+    src.legs = &kept;
+    src.names.reserve(found.size());
+    for (const Chain& c : found) src.names.push_back(report::endpoint_names(kept, c));
+    src.chains = std::move(found);
+    src.diagnoses = std::move(chain_diagnoses);
+    if (expectations) src.outcomes = &results;
+    html->push_back(report::html_section(src));
+  }
   if (summary.websockets == 0) {
     std::fflush(stdout);
     std::fprintf(stderr, "closewire: %s: no WebSocket connection in the capture (%llu TCP legs)\n",
@@ -131,6 +172,8 @@ CLI::App* add_replay_command(CLI::App& app, ReplayOptions& opt) {
   cmd->add_option("--expect", opt.expect_file, "YAML expectations checked against each capture")
       ->check(CLI::ExistingFile);
   cmd->add_flag("--json", opt.json, "One JSON object on stdout instead of text");
+  cmd->add_option("--html", opt.html_file,
+                  "Also write one HTML page: a ladder diagram per chain, verdicts, diagnoses");
   cmd->add_flag("-q,--quiet", opt.quiet, "Text output: only the summary and expectation results");
   cmd->add_flag("--all-legs", opt.all_legs, "Text output: show plain TCP legs too");
   cmd->add_flag("--all-verdicts", opt.all_verdicts,
@@ -160,11 +203,22 @@ int run_replay(const ReplayOptions& opt) {
     json->begin();
   }
   int status = kOk;
+  std::vector<report::HtmlSection> sections;
   for (const auto& file : opt.captures) {
-    status =
-        worst(status, replay_one(file, opt, expectations, scale, json ? &*json : nullptr, style));
+    status = worst(status, replay_one(file, opt, expectations, scale, json ? &*json : nullptr,
+                                      style, opt.html_file.empty() ? nullptr : &sections));
   }
   if (json) json->end();
+  if (!opt.html_file.empty()) {
+    std::ofstream html_out(opt.html_file);
+    html_out << report::html_page("closewire replay", sections);
+    html_out.flush();
+    if (!html_out) {
+      std::fflush(stdout);
+      std::fprintf(stderr, "closewire: %s: cannot write the HTML page\n", opt.html_file.c_str());
+      status = worst(status, kBadInput);
+    }
+  }
   return status;
 }
 

@@ -11,6 +11,7 @@ namespace closewire::cli {
 struct ReplayOptions {
   std::vector<std::string> captures;
   std::string expect_file;
+  std::string html_file;  // --html: one page, every capture's chains as ladders
   bool json = false;
   bool quiet = false;
   bool all_legs = false;

@@ -4,10 +4,12 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
 
+#include "harness/report/html_report.h"
 #include "harness/report/scenario_report.h"
 #include "harness/scenario/batch.h"
 #include "harness/scenario/scenario_files.h"
@@ -52,6 +54,8 @@ CLI::App* add_run_command(CLI::App& app, RunCommandOptions& opt) {
   cmd->add_flag("--json", opt.json, "One JSON object on stdout instead of text");
   cmd->add_option("--report", opt.report_file,
                   "Also write every leg's timeline and verdicts to this file");
+  cmd->add_option("--html", opt.html_file,
+                  "Also write one HTML page: a ladder diagram per chain, verdicts, diagnoses");
   cmd->add_option("-j,--jobs", opt.jobs, "Scenarios at once (default: all; ports are dynamic)");
   cmd->add_flag("-v,--verbose", opt.verbose,
                 "Show every expectation and the endpoints' observations");
@@ -124,6 +128,20 @@ int run_run(const RunCommandOptions& opt) {
     for (const auto& r : results) report_out << report::scenario_account(*r);
     if (!report_out) {
       std::fprintf(stderr, "closewire: %s: cannot write the report\n", opt.report_file.c_str());
+      status = worst(status, kEnvironment);
+    }
+  }
+  if (!opt.html_file.empty()) {
+    const std::string dir =
+        std::filesystem::path(opt.html_file).parent_path().string();
+    std::vector<report::HtmlSection> sections;
+    for (std::size_t i = 0; i < results.size(); ++i)
+      sections.push_back(report::scenario_html(*results[i], i + 1, dir.empty() ? "." : dir));
+    std::ofstream html_out(opt.html_file);
+    html_out << report::html_page("closewire run", sections);
+    html_out.flush();
+    if (!html_out) {
+      std::fprintf(stderr, "closewire: %s: cannot write the HTML page\n", opt.html_file.c_str());
       status = worst(status, kEnvironment);
     }
   }

@@ -13,6 +13,7 @@ struct RunCommandOptions {
   std::string out_dir = "out/runs";
   bool json = false;
   std::string report_file;
+  std::string html_file;  // --html: one page, every scenario's ladders
   unsigned jobs = 0;  // 0: every scenario at once (they mostly wait on timers)
   double tolerance_scale = 0;
   bool verbose = false;
