@@ -1,5 +1,7 @@
 #include "harness/report/html_report.h"
 
+#include "harness/wire/close_payload.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -104,25 +106,8 @@ std::string html_escape(std::string_view in) {
       ++i;
       continue;
     }
-    // A UTF-8 sequence: its length, its first continuation byte's range (no overlongs, no
-    // surrogates, nothing past U+10FFFF).
-    std::size_t len = 0;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) len = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;
-    }
-    bool ok = len > 0 && i + len <= n;
-    for (std::size_t k = 1; ok && k < len; ++k) {
-      const unsigned char b = s[i + k];
-      ok = k == 1 ? (b >= lo && b <= hi) : (b >= 0x80 && b <= 0xBF);
-    }
+    const std::size_t len = wire::utf8_sequence_at(in, i);
+    const bool ok = len > 0;
     if (ok) {
       out.append(in.substr(i, len));
       i += len;

@@ -11,9 +11,37 @@ bool is_valid_close_code(std::uint16_t code) {
          (code >= 3000 && code <= 4999);
 }
 
-bool is_valid_utf8(std::string_view text) {
+std::size_t utf8_sequence_at(std::string_view text, std::size_t i) {
   // Well-formed sequences per Unicode Table 3-7: the second-byte ranges after E0, ED, F0 and F4
   // exclude overlongs, surrogates (U+D800-DFFF) and code points above U+10FFFF.
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
+  const unsigned char c = s[i];
+  if (c < 0x80) return 1;
+  std::size_t len;
+  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;  // continuation byte as lead, C0/C1 (overlong), F5-FF
+  }
+  if (n - i < len) return 0;
+  if (s[i + 1] < lo || s[i + 1] > hi) return 0;
+  for (std::size_t k = 2; k < len; ++k) {
+    if ((s[i + k] & 0xC0) != 0x80) return 0;
+  }
+  return len;
+}
+
+bool is_valid_utf8(std::string_view text) {
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   const std::size_t n = text.size();
   std::size_t i = 0;
@@ -31,26 +59,8 @@ bool is_valid_utf8(std::string_view text) {
       ++i;
       continue;
     }
-    std::size_t len;
-    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;
-    } else {
-      return false;  // continuation byte as lead, C0/C1 (overlong), F5-FF
-    }
-    if (n - i < len) return false;
-    if (s[i + 1] < lo || s[i + 1] > hi) return false;
-    for (std::size_t k = 2; k < len; ++k) {
-      if ((s[i + k] & 0xC0) != 0x80) return false;
-    }
+    const std::size_t len = utf8_sequence_at(text, i);
+    if (len == 0) return false;
     i += len;
   }
   return true;

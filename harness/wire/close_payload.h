@@ -26,6 +26,9 @@ ClosePayload parse_close_payload(std::string_view payload);
 bool is_valid_close_code(std::uint16_t code);
 
 bool is_valid_utf8(std::string_view text);
+// The length of the well-formed UTF-8 sequence that starts at text[i] (1 for ASCII), or 0 when
+// the bytes there are not one (Unicode Table 3-7).
+std::size_t utf8_sequence_at(std::string_view text, std::size_t i);
 
 // Payload for a Close frame: empty when `code` is absent.
 std::string encode_close_payload(std::optional<std::uint16_t> code, std::string_view reason = {});
