@@ -8,22 +8,6 @@
 namespace closewire {
 namespace {
 
-// When a leg's upgrade request and its 101 went by; nullopt when the capture misses either.
-struct Window {
-  Nanos request = 0;
-  Nanos response = 0;
-};
-
-std::optional<Window> upgrade_window(const Connection& c) {
-  std::optional<Nanos> req, res;
-  for (const Event& e : c.events) {
-    if (e.kind != kind::upgrade) continue;
-    (e.from == Side::client ? req : res) = (e.from == Side::client ? req : res).value_or(e.t);
-  }
-  if (!req || !res) return std::nullopt;
-  return Window{*req, *res};
-}
-
 const Event* first_of(const Connection& c, Side from, std::initializer_list<std::string_view> kinds,
                       Nanos after = std::numeric_limits<Nanos>::min()) {
   for (const Event& e : c.events) {
@@ -40,7 +24,7 @@ bool loopback(const std::string& ip) {
 
 // `up` can be the leg a proxy opened for `down`: its request went out while the proxy waited for
 // its answer to `down`'s request, and its 101 came back before `down`'s.
-bool nested(const Window& down, const Window& up) {
+bool nested(const UpgradeWindow& down, const UpgradeWindow& up) {
   return down.request <= up.request && up.response <= down.response;
 }
 
@@ -62,8 +46,8 @@ bool frames_agree(const Connection& down, const Connection& up) {
 
 // A proxy listens on one address and connects to another: two legs to the same server endpoint
 // are two clients of one server, never one chain.
-bool could_follow(const Connection& down, const Window& dw, const Connection& up,
-                  const Window& uw) {
+bool could_follow(const Connection& down, const UpgradeWindow& dw, const Connection& up,
+                  const UpgradeWindow& uw) {
   return nested(dw, uw) && !(down.server == up.server) && up.start >= down.start;
 }
 
@@ -72,6 +56,16 @@ std::string leg_name(std::size_t index, const Connection& c) {
 }
 
 }  // namespace
+
+UpgradeWindow upgrade_window(const Connection& c) {
+  std::optional<Nanos> request, response;
+  for (const Event& e : c.events) {
+    if (e.kind != kind::upgrade) continue;
+    auto& t = e.from == Side::client ? request : response;
+    if (!t) t = e.t;
+  }
+  return UpgradeWindow{request.value_or(c.start), response.value_or(c.start)};
+}
 
 Hop hop_facts(const Connection& down, const Connection& up) {
   Hop h;
@@ -171,18 +165,14 @@ Chain chain_of(const std::vector<Connection>& all, std::vector<std::size_t> legs
 }
 
 std::vector<Chain> find_chains(const std::vector<Connection>& legs) {
-  // The WebSocket legs with both halves of their upgrade, in request order.
+  // The WebSocket legs (a 101 answered an upgrade request: both are on the wire), in request
+  // order.
   std::vector<std::size_t> ws;
-  std::map<std::size_t, Window> window;
-  std::vector<std::size_t> unlinkable;  // WebSocket, but the capture misses part of the upgrade
+  std::map<std::size_t, UpgradeWindow> window;
   for (std::size_t i = 0; i < legs.size(); ++i) {
     if (!legs[i].websocket) continue;
-    if (const auto w = upgrade_window(legs[i])) {
-      ws.push_back(i);
-      window[i] = *w;
-    } else {
-      unlinkable.push_back(i);
-    }
+    ws.push_back(i);
+    window[i] = upgrade_window(legs[i]);
   }
   std::stable_sort(ws.begin(), ws.end(),
                    [&](std::size_t a, std::size_t b) { return window[a].request < window[b].request; });
@@ -258,10 +248,9 @@ std::vector<Chain> find_chains(const std::vector<Connection>& legs) {
   }
 
   std::vector<Chain> chains;
-  auto all_ws = ws;
-  all_ws.insert(all_ws.end(), unlinkable.begin(), unlinkable.end());
-  std::sort(all_ws.begin(), all_ws.end());
-  for (std::size_t first : all_ws) {
+  auto by_index = ws;
+  std::sort(by_index.begin(), by_index.end());
+  for (std::size_t first : by_index) {
     if (downstream_of.count(first)) continue;  // a later leg of some chain
     Chain c;
     for (std::size_t i = first;;) {
@@ -293,9 +282,6 @@ std::vector<Chain> find_chains(const std::vector<Connection>& legs) {
           !first_of(leg, Side::server, {kind::fin, kind::rst}))
         c.notes.push_back(fmt::format("{}: still open when the capture ends", leg_name(i, leg)));
     }
-    if (std::find(unlinkable.begin(), unlinkable.end(), first) != unlinkable.end())
-      c.notes.push_back(fmt::format("{}: the capture misses part of its upgrade; not linked",
-                                    leg_name(first, legs[first])));
     chains.push_back(std::move(c));
   }
   return chains;

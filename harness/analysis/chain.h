@@ -46,6 +46,13 @@ struct Chain {
   std::vector<std::string> notes;
 };
 
+// When a leg's upgrade request and its 101 went by (the leg's start where the capture has none).
+struct UpgradeWindow {
+  Nanos request = 0;
+  Nanos response = 0;
+};
+UpgradeWindow upgrade_window(const Connection& leg);
+
 // The chains of a capture's legs: every WebSocket leg in exactly one chain (a lone leg is a chain
 // of one), plain TCP legs in none. Chains are ordered by their first leg.
 std::vector<Chain> find_chains(const std::vector<Connection>& legs);

@@ -4,17 +4,6 @@
 #include <limits>
 
 namespace closewire {
-namespace {
-
-Nanos response_time(const Connection& c) {
-  for (const Event& e : c.events) {
-    if (e.kind == kind::upgrade && e.from == Side::server) return e.t;
-  }
-  return c.start;
-}
-
-}  // namespace
-
 void ChainAssembler::advance(Nanos cursor) {
   // Stitching looks at every pending leg, so it runs once per batch of new legs (at least half as
   // many as are pending): linear work overall, while a chain waits at most one batch longer.
@@ -34,7 +23,7 @@ void ChainAssembler::add(const Connection& leg) {
 void ChainAssembler::add(Connection&& leg) {
   advance(leg.start);
   if (!leg.websocket) return;
-  const Nanos response = response_time(leg);
+  const Nanos response = upgrade_window(leg).response;
   earliest_response_ = pending_.empty() ? response : std::min(earliest_response_, response);
   pending_.push_back(std::move(leg));
   ++added_since_flush_;
@@ -50,7 +39,7 @@ void ChainAssembler::flush(Nanos cursor) {
   std::vector<bool> gone(pending_.size(), false);
   for (Chain& c : chains) {
     const bool whole = std::all_of(c.legs.begin(), c.legs.end(), [&](std::size_t i) {
-      return response_time(pending_[i]) < cursor;
+      return upgrade_window(pending_[i]).response < cursor;
     });
     if (!whole) continue;
     AssembledChain out;
@@ -66,7 +55,7 @@ void ChainAssembler::flush(Nanos cursor) {
   earliest_response_ = std::numeric_limits<Nanos>::max();
   for (std::size_t i = 0; i < pending_.size(); ++i) {
     if (gone[i]) continue;
-    earliest_response_ = std::min(earliest_response_, response_time(pending_[i]));
+    earliest_response_ = std::min(earliest_response_, upgrade_window(pending_[i]).response);
     rest.push_back(std::move(pending_[i]));
   }
   pending_ = std::move(rest);

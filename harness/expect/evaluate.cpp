@@ -115,12 +115,10 @@ bool within_bounds(const Expectation& x, Nanos value, double scale, std::string&
     return std::llabs(value - *x.is) <= tol;
   }
   // A slow machine makes gaps longer, never shorter: the scale widens `max` only.
-  const std::optional<Nanos> max =
-      x.max ? std::optional<Nanos>(static_cast<Nanos>(static_cast<double>(*x.max) * scale))
-            : std::nullopt;
+  const Nanos max = x.max ? static_cast<Nanos>(static_cast<double>(*x.max) * scale) : 0;
   want = fmt::format("{}{}{}", x.min ? ">= " + format_duration(*x.min) : "",
-                     x.min && max ? " and " : "", max ? "<= " + format_duration(*max) : "");
-  return (!x.min || value >= *x.min) && (!max || value <= *max);
+                     x.min && x.max ? " and " : "", x.max ? "<= " + format_duration(max) : "");
+  return (!x.min || value >= *x.min) && (!x.max || value <= max);
 }
 
 const LegView* leg_named(const EvalContext& ctx, const std::string& name) {
