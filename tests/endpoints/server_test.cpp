@@ -78,6 +78,14 @@ class ServerTest : public ::testing::Test {
     c.data.erase(0, expected.size());
     return ::testing::AssertionSuccess();
   }
+  // The upgrade, the server's Close, the client's reply and the server's FIN behind it: the
+  // closing handshake is over, the socket still open on the client's side.
+  ::testing::AssertionResult closing_handshake_done(RawEnd& c) {
+    if (auto r = upgrade(c); !r) return r;
+    if (auto r = wait([&] { return !c.data.empty(); }, "server's Close"); !r) return r;
+    c.stream->write(from_client(wire::Opcode::close, close_payload(4321, "test")));
+    return wait([&] { return c.log.first(K::eof) != nullptr; }, "server's FIN");
+  }
   std::string dump() {
     std::string out = server ? "server:\n" + server->log().dump(origin) : "";
     for (std::size_t i = 0; i < raws.size(); ++i)
@@ -319,10 +327,7 @@ TEST_F(ServerTest, CloseTimeoutRunsUntilTheSocketIsClosed) {
   cfg.close_timeout = kShortCloseTimeout;
   make(cfg);
   RawEnd& c = raw();
-  ASSERT_TRUE(upgrade(c)) << dump();
-  ASSERT_TRUE(wait([&] { return !c.data.empty(); }, "server's Close")) << dump();
-  c.stream->write(from_client(wire::Opcode::close, close_payload(4321, "test")));
-  ASSERT_TRUE(wait([&] { return c.log.first(K::eof); }, "server's FIN")) << dump();
+  ASSERT_TRUE(closing_handshake_done(c)) << dump();
   ASSERT_TRUE(wait([&] { return server->log().first(K::closed); }, "server closed", 1000ms))
       << dump();
   ASSERT_NE(server->log().first(K::timeout), nullptr) << dump();
@@ -337,10 +342,7 @@ TEST_F(ServerTest, NoCloseTimeoutOnceTheSocketIsClosed) {
   cfg.close_timeout = kShortCloseTimeout;
   make(cfg);
   RawEnd& c = raw();
-  ASSERT_TRUE(upgrade(c)) << dump();
-  ASSERT_TRUE(wait([&] { return !c.data.empty(); }, "server's Close")) << dump();
-  c.stream->write(from_client(wire::Opcode::close, close_payload(4321, "test")));
-  ASSERT_TRUE(wait([&] { return c.log.first(K::eof); }, "server's FIN")) << dump();
+  ASSERT_TRUE(closing_handshake_done(c)) << dump();
   c.stream->close(CloseMode::fin);
   ASSERT_TRUE(wait([&] { return server->log().first(K::closed); }, "server closed")) << dump();
   // Past the timeout's deadline: the timer was cancelled with the socket.
