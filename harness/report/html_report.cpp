@@ -440,6 +440,10 @@ svg .who {{ font-weight:bold; font-size:12px; }} svg .t, svg .ms {{ font-family:
 .tcp-rst line {{ stroke:var(--rst); stroke-width:5; }} .tcp-rst polygon {{ fill:var(--rst); }} .tcp-rst .label {{ fill:var(--rst); font-weight:bold; font-size:13px; }}
 .legend {{ font-size:12px; }} .legend > span {{ margin-right:1em; white-space:nowrap; }} .legend .note {{ white-space:normal; }}
 .legend svg {{ vertical-align:middle; }}
+.matrix td {{ text-align:center; min-width:7em; }} .matrix td a {{ color:inherit; text-decoration:none; display:block; }}
+.matrix td.ok {{ background:rgba(19,115,51,.16); }} .matrix td.bad {{ background:rgba(208,0,0,.20); color:var(--fail); font-weight:bold; }}
+.matrix td.other {{ background:var(--band); }} .matrix td.failed {{ outline:3px solid var(--fail); outline-offset:-3px; }}
+.matrix td small {{ font-weight:normal; color:var(--muted); }}
 @media print {{ body {{ margin:0; font-size:11px; }} .scroll {{ overflow:visible; }} article, table {{ break-inside:avoid; }} }}
 </style></head><body>
 <h1>{}</h1>

@@ -1,6 +1,7 @@
 #include "harness/scenario/batch.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <atomic>
@@ -10,6 +11,7 @@
 #include "harness/real/chromium.h"
 #include "harness/real/process.h"
 #include "harness/scenario/scenario_files.h"
+#include "harness/scenario/sweep.h"
 #include "harness/spec/spec_error.h"
 
 namespace closewire {
@@ -17,8 +19,15 @@ namespace closewire {
 std::vector<Scenario> load_scenarios(const std::vector<std::string>& paths,
                                      const VariantRequest& variant) {
   std::vector<Scenario> scenarios;
-  for (const auto& f : find_scenario_files(paths))
+  for (const auto& f : find_scenario_files(paths)) {
+    // A sweep found in a folder is `closewire sweep`'s; named on its own, load_scenario says so.
+    const bool named = std::find(paths.begin(), paths.end(), f) != paths.end();
+    if (!named && is_sweep_file(f)) continue;
     scenarios.push_back(make_variant(load_scenario(f), variant));
+  }
+  if (scenarios.empty())
+    throw SpecError(fmt::format("{}: only sweeps here: run them with 'closewire sweep'",
+                                fmt::join(paths, " ")));
   for (std::size_t i = 0; i < scenarios.size(); ++i) {
     for (std::size_t j = 0; j < i; ++j) {
       if (scenarios[i].name == scenarios[j].name) {

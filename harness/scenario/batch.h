@@ -13,7 +13,8 @@
 
 namespace closewire {
 
-// The scenario files under `paths` (files or folders), each as `variant`. Throws SpecError for a
+// The scenario files under `paths` (files or folders), each as `variant`; sweep files in a folder
+// are left to `closewire sweep` (one named on its own is an error). Throws SpecError for a
 // bad file, and when two scenarios share a name (their output files would overwrite each other).
 std::vector<Scenario> load_scenarios(const std::vector<std::string>& paths,
                                      const VariantRequest& variant);

@@ -398,6 +398,12 @@ std::string compare_chains(const std::vector<Chain>& topology, const std::vector
 
 }  // namespace
 
+std::optional<Profile> client_verdict_profile(const Scenario& s) {
+  if (s.client.real == "chromium")
+    return real::chromium_build_is_legacy(s.client.build) ? Profile::chrome_legacy : Profile::chrome;
+  return s.client.profile;
+}
+
 std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions& options) {
   auto result = std::make_unique<ScenarioResult>();
   ScenarioResult& r = *result;
@@ -510,11 +516,7 @@ std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions
   // The client's own outcome must equal what the analyzer says its profile reports; a real
   // Chromium is judged by the `chrome` rules (current Chromium), a build up to 105 by the
   // `chrome-legacy` ones.
-  const auto profile = s.client.real == "chromium"
-                           ? std::optional<Profile>(real::chromium_build_is_legacy(s.client.build)
-                                                        ? Profile::chrome_legacy
-                                                        : Profile::chrome)
-                           : std::optional<Profile>(s.client.profile);
+  const auto profile = client_verdict_profile(s);
   if (profile && (s.client.real.empty() || r.client_outcome)) {
     Expectation& x = r.implicit.emplace_back();
     x.type = Expectation::Type::verdict;

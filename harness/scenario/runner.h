@@ -65,6 +65,10 @@ struct ScenarioResult {
   ScenarioResult& operator=(const ScenarioResult&) = delete;
 };
 
+// The profile whose verdict the client's own outcome must equal: the model's, `chrome` for
+// Debian's Chromium, `chrome-legacy` for a build up to 105.
+std::optional<Profile> client_verdict_profile(const Scenario& s);
+
 std::unique_ptr<ScenarioResult> run_scenario(const Scenario& scenario, const RunOptions& options);
 
 }  // namespace closewire

@@ -127,4 +127,11 @@ struct Scenario {
 // Loads and validates a scenario file; throws SpecError naming FILE:LINE:COLUMN.
 Scenario load_scenario(const std::string& path);
 
+// A sweep's point from its YAML tree (sweep.h): like load_scenario, but the file's `sweep` block is
+// allowed and `expect` may be absent.
+Scenario parse_sweep_point(const YAML::Node& root, const std::string& path);
+
+// The legs and endpoints its expectations name exist in its chain; throws SpecError.
+void check_expectation_names(const Scenario& s);
+
 }  // namespace closewire

@@ -356,14 +356,20 @@ Step parse_step(const YAML::Node& n, const std::string& file) {
   return s;
 }
 
-Scenario parse_scenario(const YAML::Node& root, const std::string& path) {
+// `sweep_point`: a point of a sweep (sweep.h): the `sweep` block is allowed and `expect` may be
+// absent, since the sweep's rules add expectations.
+Scenario parse_scenario(const YAML::Node& root, const std::string& path, bool sweep_point) {
   if (!root.IsMap())
     throw_spec_error(
         path, root,
         "a scenario is a YAML map (name, about, client, proxies, server, steps, expect)");
+  if (!sweep_point && root["sweep"]) {
+    throw_spec_error(path, root["sweep"],
+                     fmt::format("this file is a sweep: run it with 'closewire sweep {}'", path));
+  }
   yaml::check_keys(root,
                    {"name", "about", "ipv6", "client", "proxies", "server", "steps", "run_for",
-                    "timeout", "expect", "variants"},
+                    "timeout", "expect", "variants", "sweep"},
                    path, "a scenario");
   Scenario s;
   s.file = path;
@@ -399,10 +405,12 @@ Scenario parse_scenario(const YAML::Node& root, const std::string& path) {
   }
   if (root["run_for"]) s.run_for = millis(root["run_for"], path, "run_for");
   if (root["timeout"]) s.timeout = millis(root["timeout"], path, "timeout");
-  if (!root["expect"])
+  if (!root["expect"] && !sweep_point)
     throw_spec_error(path, root, "a scenario needs 'expect': what must hold on the wire");
-  s.expectations = parse_expectations(root["expect"], path);
-  if (s.expectations.empty()) throw_spec_error(path, root["expect"], "'expect' is empty");
+  if (root["expect"]) {
+    s.expectations = parse_expectations(root["expect"], path);
+    if (s.expectations.empty()) throw_spec_error(path, root["expect"], "'expect' is empty");
+  }
   if (root["variants"]) {
     const YAML::Node& v = root["variants"];
     if (!v.IsMap())
@@ -419,6 +427,13 @@ Scenario parse_scenario(const YAML::Node& root, const std::string& path) {
       s.variant_skips[name] = yaml::scalar(kv.second["skip"], path, "skip");
     }
   }
+  check_expectation_names(s);
+  return s;
+}
+
+}  // namespace
+
+void check_expectation_names(const Scenario& s) {
   // Legs and sides named in expectations must exist in this chain.
   const auto legs = s.leg_names();
   const auto names = s.chain();
@@ -435,17 +450,22 @@ Scenario parse_scenario(const YAML::Node& root, const std::string& path) {
       }
     }
   }
-  return s;
 }
-
-}  // namespace
 
 Scenario load_scenario(const std::string& path) {
   const YAML::Node root = yaml::load_file(path);
   try {
-    return parse_scenario(root, path);
+    return parse_scenario(root, path, false);
   } catch (const YAML::Exception& e) {
     // Every read above goes through a check that names the place; this is the net under them.
+    throw_spec_error(path, e.mark, e.msg);
+  }
+}
+
+Scenario parse_sweep_point(const YAML::Node& root, const std::string& path) {
+  try {
+    return parse_scenario(root, path, true);
+  } catch (const YAML::Exception& e) {
     throw_spec_error(path, e.mark, e.msg);
   }
 }

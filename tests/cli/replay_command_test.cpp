@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/support/command.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -17,33 +19,12 @@ const std::string kBinary = CLOSEWIRE_BIN;
 const std::string kCaptures = std::string(CLOSEWIRE_SOURCE_DIR) + "/captures/chromium-156/";
 const std::string kResetCapture = kCaptures + "s4321__D_reset_0__chromium.pcap";
 
-struct CommandResult {
-  int status = -1;
-  std::string out, err;
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// Per process: two build directories testing at once must not share files.
-std::string temp(const std::string& name) {
-  return (fs::path(::testing::TempDir()) / (std::to_string(::getpid()) + "-" + name)).string();
-}
+using closewire::testing::CommandResult;
+using closewire::testing::slurp;
+using closewire::testing::temp;
 
 CommandResult closewire(const std::string& args) {
-  const fs::path out = temp("out.txt"), err = temp("err.txt");
-  const std::string cmd =
-      kBinary + " " + args + " >" + out.string() + " 2>" + err.string() + " </dev/null";
-  const int raw = std::system(cmd.c_str());
-  CommandResult r;
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
+  return closewire::testing::run_command(kBinary, args);
 }
 
 void write_file(const std::string& path, const std::string& bytes) {

@@ -99,7 +99,7 @@ TEST(ScenarioLoader, ErrorsNameFileLineAndColumn) {
             "bad.yaml:2:20: unknown profile 'opera' (chrome, chrome-legacy, firefox, safari, rfc)");
   EXPECT_EQ(error_of("about: x\nclient: {}\nserver: {}\nexpect: [ { never: tcp.rst } ]\nbogus: 1\n"),
             "bad.yaml:5:1: unknown key 'bogus' in a scenario (allowed: name, about, ipv6, client, proxies, server, "
-            "steps, run_for, timeout, expect, variants)");
+            "steps, run_for, timeout, expect, variants, sweep)");
   EXPECT_EQ(error_of("about: x\nclient: {}\nproxies: [ { name: g, model: envoy, delayed_close_timeout: soon } ]\n"
                      "server: {}\nexpect: [ { never: tcp.rst } ]\n"),
             "bad.yaml:3:60: delayed_close_timeout 'soon' is not a duration like 2s or 250ms");

@@ -9,6 +9,7 @@
 #include "tools/closewire/replay_command.h"
 #include "tools/closewire/run_command.h"
 #include "tools/closewire/serve_command.h"
+#include "tools/closewire/sweep_command.h"
 
 int main(int argc, char** argv) {
   using namespace closewire::cli;
@@ -20,6 +21,8 @@ int main(int argc, char** argv) {
   CLI::App* replay_cmd = add_replay_command(app, replay);
   RunCommandOptions run;
   CLI::App* run_cmd = add_run_command(app, run);
+  SweepCommandOptions sweep;
+  CLI::App* sweep_cmd = add_sweep_command(app, sweep);
   ListOptions list;
   CLI::App* list_cmd = add_list_command(app, list);
   ServeOptions serve;
@@ -42,6 +45,7 @@ int main(int argc, char** argv) {
   }
   if (replay_cmd->parsed()) return run_replay(replay);
   if (run_cmd->parsed()) return run_run(run);
+  if (sweep_cmd->parsed()) return run_sweep(sweep);
   if (list_cmd->parsed()) return run_list(list);
   if (serve_cmd->parsed()) return run_serve(serve);
   if (proxy_cmd->parsed()) return run_proxy(proxy);

@@ -13,6 +13,7 @@
 #include "harness/report/scenario_report.h"
 #include "harness/scenario/batch.h"
 #include "harness/scenario/scenario_files.h"
+#include "harness/scenario/sweep.h"
 #include "harness/spec/duration.h"
 #include "tools/closewire/exit_status.h"
 
@@ -173,8 +174,21 @@ int run_list(const ListOptions& opt) {
   int status = kOk;
   for (const auto& f : files) {
     try {
-      const Scenario s = load_scenario(f);
-      std::printf("%s  (%s)\n", s.name.c_str(), s.file.c_str());
+      Scenario s;
+      if (is_sweep_file(f)) {
+        const Sweep sweep = load_sweep(f, SweepOptions{});
+        std::string dims;
+        for (const auto& d : sweep.dimensions)
+          dims += fmt::format("{}{} ({})", dims.empty() ? "" : " × ", d.key.text, d.values.size());
+        s.name = sweep.name;
+        s.file = sweep.file;
+        s.about = sweep.about;
+        std::printf("%s  (%s; sweep: %zu points, %s)\n", s.name.c_str(), s.file.c_str(),
+                    sweep.total_points, dims.c_str());
+      } else {
+        s = load_scenario(f);
+        std::printf("%s  (%s)\n", s.name.c_str(), s.file.c_str());
+      }
       // The about sentence, wrapped to 80 columns under the name.
       std::string line = "   ";
       std::istringstream words(s.about);
