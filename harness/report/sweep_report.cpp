@@ -223,6 +223,13 @@ std::string sweep_matrix_text(const SweepTable& t, const TextStyle& style) {
   std::string out =
       fmt::format("sweep {}  ({})\n  {} of {} points ran: {} passed, {} failed\n", t.name, t.file,
                   t.cells.size(), t.total_points, passed, t.cells.size() - passed);
+  // A real client replaces the profile's model at every point: say which one answered.
+  std::vector<std::string> clients;
+  for (const auto& c : t.cells)
+    if (c.client.starts_with("chromium") &&
+        std::find(clients.begin(), clients.end(), c.client) == clients.end())
+      clients.push_back(c.client);
+  for (const auto& c : clients) out += "  the client at every point: real " + c + "\n";
   const std::string corner = t.keys.size() > 1 ? t.keys[0] + " \\ " + t.keys[1] : t.keys[0];
   for (const Grid& g : grids(t)) {
     out += "\n";
