@@ -22,6 +22,9 @@ struct Verdict {
   bool was_clean = false;
   bool closed = true;  // false: the capture ends before this client would have reported a close
   std::string why;     // one phrase: which packets decided it
+  // Whether an `error` event fires before the close event; absent where it is not known (Safari,
+  // RFC 6455 clients).
+  std::optional<bool> error_event;
 };
 
 // The facts of a leg that decide every profile's verdict (what judge() reads; diagnose() reads the

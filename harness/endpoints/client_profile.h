@@ -23,6 +23,7 @@ struct ClientOutcome {
   std::string reason;
   bool was_clean = false;
   std::string why;  // the observation that decided it
+  std::optional<bool> error_event;  // what a real browser fired; absent for the models
 };
 
 // Judges a client's own observations (its log, in order) under `profile`; nullopt while the

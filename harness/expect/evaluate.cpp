@@ -178,8 +178,7 @@ std::optional<std::size_t> hop_index(const ChainView& c, const std::string& hop)
   for (std::size_t i = 0; i < c.hop_names.size(); ++i) {
     if (c.hop_names[i] == hop) return i;
   }
-  if (const auto n = yaml::parse_u16(hop); n && *n >= 1 && *n <= c.chain.hops.size())
-    return *n - 1;
+  if (const auto n = yaml::parse_u16(hop); n && *n >= 1 && *n <= c.chain.hops.size()) return *n - 1;
   return std::nullopt;
 }
 
@@ -192,9 +191,9 @@ void check_hold(const Expectation& x, const ChainView& c, double scale, Outcome&
   }
   const Hop& h = c.chain.hops[*i];
   if (!h.hold) {
-    o.found = fmt::format("{} has no hold: {}", x.hop,
-                          h.originated.empty() ? "it closed nothing after the upstream"
-                                               : "it originated its close");
+    o.found = fmt::format(
+        "{} has no hold: {}", x.hop,
+        h.originated.empty() ? "it closed nothing after the upstream" : "it originated its close");
     return;
   }
   o.gap_measured = h.hold;
@@ -212,7 +211,8 @@ void check_mechanism(const Expectation& x, const ChainView& c, Outcome& o) {
   if (const auto i = hop_index(c, origin); i && !origin.starts_with("hop:"))
     origin = fmt::format("hop:{}", *i);
   std::string all;
-  for (const auto& d : c.diagnoses) all += (all.empty() ? "" : ", ") + d.mechanism + " from " + d.origin;
+  for (const auto& d : c.diagnoses)
+    all += (all.empty() ? "" : ", ") + d.mechanism + " from " + d.origin;
   if (!c.diagnoses.empty()) {
     const Diagnosis& first = c.diagnoses.front();
     o.passed = first.mechanism == x.mechanism && (origin.empty() || first.origin == origin);
@@ -225,8 +225,11 @@ void check_mechanism(const Expectation& x, const ChainView& c, Outcome& o) {
 
 std::string describe(const Verdict& v) {
   if (!v.closed) return "still open";
-  return fmt::format("{} '{}' {}", v.code ? std::to_string(*v.code) : "none", v.reason,
-                     v.was_clean ? "clean" : "not clean");
+  return fmt::format("{} '{}' {}{}", v.code ? std::to_string(*v.code) : "none", v.reason,
+                     v.was_clean ? "clean" : "not clean",
+                     !v.error_event   ? ""
+                     : *v.error_event ? " + error event"
+                                      : ", no error event");
 }
 
 void check_verdict(const Expectation& x, const LegView& leg, Outcome& o) {
@@ -237,6 +240,7 @@ void check_verdict(const Expectation& x, const LegView& leg, Outcome& o) {
     if (x.check_code) ok = ok && (x.code ? v.closed && v.code == x.code : !v.closed);
     if (x.reason) ok = ok && v.reason == *x.reason;
     if (x.was_clean) ok = ok && v.closed && v.was_clean == *x.was_clean;
+    if (x.error_event) ok = ok && v.closed && v.error_event == x.error_event;
     if (!ok) {
       o.passed = false;
       o.expected = x.text;
@@ -273,9 +277,9 @@ void evaluate_on_chains(const Expectation& x, const EvalContext& ctx, std::vecto
     Outcome o;
     o.expectation = &x;
     o.expected = x.text;
-    o.found = fmt::format("no chain {}among the {} in the capture",
-                          x.on.text.empty() ? "" : "starting on '" + x.on.text + "' ",
-                          ctx.chains.size());
+    o.found =
+        fmt::format("no chain {}among the {} in the capture",
+                    x.on.text.empty() ? "" : "starting on '" + x.on.text + "' ", ctx.chains.size());
     out.push_back(std::move(o));
   }
 }

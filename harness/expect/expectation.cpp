@@ -140,11 +140,12 @@ void parse_gap(const YAML::Node& g, const std::string& file, Expectation& e) {
 void parse_hold(const YAML::Node& h, const std::string& file, Expectation& e) {
   if (!h.IsMap()) throw_spec_error(file, h, "hold must be a map {hop, is|min|max, tolerance}");
   check_keys(h, {"hop", "is", "min", "max", "tolerance"}, file, "hold");
-  if (!h["hop"]) throw_spec_error(file, h, "hold needs 'hop': its name, or its number from the client");
+  if (!h["hop"])
+    throw_spec_error(file, h, "hold needs 'hop': its name, or its number from the client");
   e.hop = scalar(h["hop"], file, "hop");
   const std::string bound = parse_bounds(h, file, "hold", e);
-  e.text = fmt::format("{}{} holds its close {}", yaml::parse_u16(e.hop) ? "hop " : "", e.hop,
-                       bound);
+  e.text =
+      fmt::format("{}{} holds its close {}", yaml::parse_u16(e.hop) ? "hop " : "", e.hop, bound);
 }
 
 // mechanism: close-timeout | {is: close-timeout, origin: hop:0 | gateway | server | client}
@@ -167,8 +168,9 @@ void parse_mechanism(const YAML::Node& m, const std::string& file, Expectation& 
 
 void parse_verdict(const YAML::Node& v, const std::string& file, Expectation& e) {
   if (!v.IsMap())
-    throw_spec_error(file, v, "verdict must be a map {profile, code, reason, was_clean}");
-  check_keys(v, {"profile", "code", "reason", "was_clean"}, file, "verdict");
+    throw_spec_error(file, v,
+                     "verdict must be a map {profile, code, reason, was_clean, error_event}");
+  check_keys(v, {"profile", "code", "reason", "was_clean", "error_event"}, file, "verdict");
   if (!v["profile"]) throw_spec_error(file, v, "verdict needs 'profile'");
   std::vector<YAML::Node> names;
   if (v["profile"].IsSequence()) {
@@ -180,9 +182,8 @@ void parse_verdict(const YAML::Node& v, const std::string& file, Expectation& e)
   for (const auto& p : names) {
     auto profile = profile_from_string(scalar(p, file, "profile"));
     if (!profile) {
-      throw_spec_error(
-          file, p,
-          fmt::format("unknown profile '{}' ({})", p.Scalar(), profile_names()));
+      throw_spec_error(file, p,
+                       fmt::format("unknown profile '{}' ({})", p.Scalar(), profile_names()));
     }
     e.profiles.push_back(*profile);
     written.push_back(p.Scalar());
@@ -201,8 +202,12 @@ void parse_verdict(const YAML::Node& v, const std::string& file, Expectation& e)
     e.was_clean = yaml::boolean(v["was_clean"], file, "was_clean");
     want += e.was_clean.value() ? " clean" : " not clean";
   }
+  if (v["error_event"]) {
+    e.error_event = yaml::boolean(v["error_event"], file, "error_event");
+    want += e.error_event.value() ? ", error event" : ", no error event";
+  }
   if (want.empty())
-    throw_spec_error(file, v, "verdict needs at least one of code, reason, was_clean");
+    throw_spec_error(file, v, "verdict needs at least one of code, reason, was_clean, error_event");
   e.text = fmt::format("verdict {}:{}", fmt::join(written, ", "), want);
 }
 
@@ -225,10 +230,9 @@ EventMatcher parse_event_matcher(const YAML::Node& node, const std::string& file
     if (node["from"]) m.side = scalar(node["from"], file, "from");
     if (node["code"]) m.code = yaml::code(node["code"], file);
     if (node["reason"]) m.reason = scalar(node["reason"], file, "reason");
-    m.text = fmt::format("{}{}{}{}{}", m.leg.empty() ? "" : m.leg + ": ",
-                         m.side.empty() ? "" : m.side + " ", m.kind,
-                         m.code ? fmt::format(" {}", *m.code) : "",
-                         m.reason ? " reason=" + *m.reason : "");
+    m.text = fmt::format(
+        "{}{}{}{}{}", m.leg.empty() ? "" : m.leg + ": ", m.side.empty() ? "" : m.side + " ", m.kind,
+        m.code ? fmt::format(" {}", *m.code) : "", m.reason ? " reason=" + *m.reason : "");
     return m;
   }
   std::string text = scalar(node, file, "an event");

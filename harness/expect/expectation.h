@@ -55,6 +55,7 @@ struct Expectation {
   std::optional<std::uint16_t> code;  // with check_code: nullopt means "still open" (null)
   std::optional<std::string> reason;
   std::optional<bool> was_clean;
+  std::optional<bool> error_event;  // the profile's error event must be known and equal
 
   // hold: the hop, by its name in a scenario ("gateway") or its number from the client (1, 2..)
   std::string hop;

@@ -40,6 +40,7 @@ nlohmann::json verdicts_json(const Connection& leg) {
         {"closed", v.closed},
         {"why", v.why},
     };
+    if (v.error_event) all[std::string(to_string(p))]["error_event"] = *v.error_event;
   }
   return all;
 }
@@ -149,7 +150,8 @@ void JsonStream::end_capture(const CaptureSummary& s, const std::vector<Outcome>
   if (chains_) {
     std::rewind(chains_);
     char buf[1 << 16];
-    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, chains_)) > 0;) std::fwrite(buf, 1, n, out_);
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, chains_)) > 0;)
+      std::fwrite(buf, 1, n, out_);
     std::fclose(chains_);
     chains_ = nullptr;
   }

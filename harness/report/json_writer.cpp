@@ -298,6 +298,8 @@ void append_connection_json(std::string& out, const Connection& leg) {
     } else {
       w.lit(",\"was_clean\":false");
     }
+    if (v.error_event == true) w.lit(",\"error_event\":true");
+    if (v.error_event == false) w.lit(",\"error_event\":false");
     if (v.closed) {
       w.lit(",\"closed\":true,\"why\":");
     } else {

@@ -99,6 +99,8 @@ nlohmann::json scenario_json(const ScenarioResult& r) {
                            {"reason", r.client_outcome->reason},
                            {"was_clean", r.client_outcome->was_clean},
                            {"why", r.client_outcome->why}};
+    if (r.client_outcome->error_event)
+      j["client_outcome"]["error_event"] = *r.client_outcome->error_event;
   }
   j["passed"] = r.status == ScenarioResult::Status::passed;
   j["wall_ms"] = r.wall_ms;

@@ -12,7 +12,6 @@
 namespace closewire::report {
 namespace {
 
-
 std::string printable(std::string_view text, std::size_t max) {
   std::string out;
   for (char c : text.substr(0, max))
@@ -34,15 +33,13 @@ std::string describe(const Event& e, const TextStyle& style) {
     d += " " + printable(e.text, 40);
   } else if (e.kind.starts_with("ws.") && e.kind != kind::protocol_error) {
     d += fmt::format(" {} B", e.bytes);
-    if (e.kind == kind::text && !e.text.empty())
-      d += fmt::format(" \"{}\"", printable(e.text, 20));
+    if (e.kind == kind::text && !e.text.empty()) d += fmt::format(" \"{}\"", printable(e.text, 20));
   } else if (e.kind == kind::retransmit) {
     d += fmt::format(" {} B", e.bytes);
   }
   if (!e.note.empty()) d += "  (" + e.note + ")";
   return d;
 }
-
 
 }  // namespace
 
@@ -63,9 +60,10 @@ std::string wrap(std::string_view text, std::size_t indent, std::size_t width,
     begin = end + 1;
     if (word.empty()) continue;
     // Columns, not bytes: "→" is one column in three bytes.
-    const auto columns = static_cast<std::size_t>(
-        std::count_if(word.begin(), word.end(),
-                      [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+    const auto columns =
+        static_cast<std::size_t>(std::count_if(word.begin(), word.end(), [](char c) {
+          return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+        }));
     if (words_on_line && col + 1 + columns > width) {
       out += "\n" + std::string(indent, ' ');
       col = indent;
@@ -130,18 +128,20 @@ std::string timeline(const Connection& leg, const LegView& names, const TextStyl
 }
 
 std::string verdict_table(const Connection& leg, const TextStyle& style) {
-  std::string out =
-      fmt::format("  {:<14} {:>5}  {:<10} {:<6} {}\n", "profile", "code", "reason", "clean", "why");
+  std::string out = fmt::format("  {:<14} {:>5}  {:<10} {:<6} {:<6} {}\n", "profile", "code",
+                                "reason", "clean", "error", "why");
   const auto verdicts = judge_all(leg);
   for (std::size_t i = 0; i < kAllProfiles.size(); ++i) {
     const Profile p = kAllProfiles[i];
     const Verdict& v = verdicts[i];
     const std::string code = !v.closed ? "open" : v.code ? std::to_string(*v.code) : "-";
     const std::string clean = !v.closed ? "-" : v.was_clean ? "yes" : "no";
-    std::string row = fmt::format("  {:<14} {:>5}  {:<10} {:<6} ", to_string(p), code,
-                                  printable(v.reason, 10), clean);
+    // The error event where it is known ("-" for Safari, RFC 6455 and an open leg).
+    const std::string error = !v.error_event ? "-" : *v.error_event ? "yes" : "no";
+    std::string row = fmt::format("  {:<14} {:>5}  {:<10} {:<6} {:<6} ", to_string(p), code,
+                                  printable(v.reason, 10), clean, error);
     if (v.closed && (!v.was_clean || v.code == 1006)) row = paint(style, "1;31", row);
-    out += row + wrap(v.why, 42, static_cast<std::size_t>(style.width)) + "\n";
+    out += row + wrap(v.why, 49, static_cast<std::size_t>(style.width)) + "\n";
   }
   return out;
 }

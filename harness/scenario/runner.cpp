@@ -14,14 +14,14 @@
 #include "harness/endpoints/client.h"
 #include "harness/endpoints/proxy_model.h"
 #include "harness/endpoints/server.h"
-#include "harness/spec/spec_error.h"
 #include "harness/real/chromium_client.h"
 #include "harness/real/config_template.h"
 #include "harness/real/net_probe.h"
 #include "harness/real/node_ws_server.h"
 #include "harness/real/real_proxy.h"
-#include "harness/scenario/variant.h"
 #include "harness/scenario/timing_priority.h"
+#include "harness/scenario/variant.h"
+#include "harness/spec/spec_error.h"
 
 namespace closewire {
 namespace {
@@ -68,7 +68,7 @@ class Run {
   std::unique_ptr<real::NodeWsServer> node_server_;
   std::vector<std::unique_ptr<real::RealProxy>> real_proxies_;
   std::unique_ptr<asio::steady_timer> external_poll_;
-  std::unique_ptr<endpoints::Server> server_;  // null with a real server
+  std::unique_ptr<endpoints::Server> server_;                       // null with a real server
   std::vector<std::unique_ptr<endpoints::ProxyListener>> proxies_;  // chain order; null: real
   std::vector<std::uint16_t> hop_ports_;       // chain order: proxies..., server
   std::unique_ptr<endpoints::Client> client_;  // null with a real client
@@ -307,10 +307,10 @@ std::string Run::observations() const {
   const auto names = s_.chain();
   for (std::size_t i = 0; i < proxies_.size(); ++i) {
     out += names[i + 1] + ":\n" +
-           (proxies_[i] ? proxies_[i]->log().dump(origin_)
-                        : fmt::format("  real {}: see its logs in {}/{}.{}/\n",
-                                      s_.proxies[i].real()->kind, options_.out_dir, s_.name,
-                                      s_.proxies[i].name));
+           (proxies_[i]
+                ? proxies_[i]->log().dump(origin_)
+                : fmt::format("  real {}: see its logs in {}/{}.{}/\n", s_.proxies[i].real()->kind,
+                              options_.out_dir, s_.name, s_.proxies[i].name));
   }
   out += "server:\n" + (server_ ? server_->log().dump(origin_) : "  real " + s_.server.real + "\n");
   return out;
@@ -321,7 +321,8 @@ std::optional<endpoints::ClientOutcome> Run::client_outcome() const {
   const auto o = real_client_->outcome();
   if (!o || !o->code) return std::nullopt;
   return endpoints::ClientOutcome{o->code, o->reason, o->was_clean,
-                                  "the browser's close event: " + real::describe(*o)};
+                                  "the browser's close event: " + real::describe(*o),
+                                  o->error_event};
 }
 
 std::string Run::client_label() const {
@@ -384,7 +385,8 @@ std::string compare_chains(const std::vector<Chain>& topology, const std::vector
     std::string out;
     for (const auto& c : chains) {
       out += "[";
-      for (std::size_t i = 0; i < c.legs.size(); ++i) out += (i ? " " : "") + std::to_string(c.legs[i] + 1);
+      for (std::size_t i = 0; i < c.legs.size(); ++i)
+        out += (i ? " " : "") + std::to_string(c.legs[i] + 1);
       out += "]";
     }
     return out;
@@ -400,7 +402,8 @@ std::string compare_chains(const std::vector<Chain>& topology, const std::vector
 
 std::optional<Profile> client_verdict_profile(const Scenario& s) {
   if (s.client.real == "chromium")
-    return real::chromium_build_is_legacy(s.client.build) ? Profile::chrome_legacy : Profile::chrome;
+    return real::chromium_build_is_legacy(s.client.build) ? Profile::chrome_legacy
+                                                          : Profile::chrome;
   return s.client.profile;
 }
 
@@ -526,12 +529,19 @@ std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions
     if (r.client_outcome) {
       x.code = r.client_outcome->code;
       x.was_clean = r.client_outcome->was_clean;
-      if (!s.client.real.empty()) x.reason = r.client_outcome->reason;
-      x.text = fmt::format("{} ({} {}, {}) equals the {} verdict",
+      if (!s.client.real.empty()) {
+        x.reason = r.client_outcome->reason;
+        x.error_event = r.client_outcome->error_event;
+      }
+      x.text = fmt::format("{} ({} {}, {}{}) equals the {} verdict",
                            s.client.real.empty() ? "the client's own outcome"
                                                  : "what real " + r.client_label + " reported",
                            x.code ? std::to_string(*x.code) : "none", r.client_outcome->reason,
-                           x.was_clean.value() ? "clean" : "not clean", to_string(*profile));
+                           x.was_clean.value() ? "clean" : "not clean",
+                           !x.error_event   ? ""
+                           : *x.error_event ? ", error event"
+                                            : ", no error event",
+                           to_string(*profile));
     } else {
       x.text = fmt::format("the client reached its close event (the {} verdict says still open)",
                            to_string(*profile));
