@@ -171,11 +171,12 @@ void expect_one_line_naming(const std::string& message, const std::string& path)
 }
 
 TEST(PacketSourceErrors, EmptyFile) {
-  const std::string path = test::temp_path("empty.pcap");
+  const std::string path = test::temp_path("zero-bytes.pcap");
   std::ofstream{path};
   const std::string message = error_of(path);
   expect_one_line_naming(message, path);
-  EXPECT_NE(message.find("empty"), std::string::npos) << message;
+  EXPECT_NE(message.find(path + ": empty file (0 bytes), not a capture"), std::string::npos)
+      << message;
 }
 
 TEST(PacketSourceErrors, NotACapture) {

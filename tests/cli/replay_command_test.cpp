@@ -58,7 +58,9 @@ bool one_line(const std::string& s) {
 TEST(ReplayCommand, RealCaptureReplaysWithVerdicts) {
   const CommandResult r = closewire("replay " + kResetCapture);
   EXPECT_EQ(r.status, 0) << r.err;
-  EXPECT_NE(r.out.find("ws.close 4321"), std::string::npos);
+  // The proxy's Close on the browser's leg, at its time, and the browser's reply.
+  EXPECT_NE(r.out.find("4.842  ◀─   hop 0  ws.close 4321 \"test\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("5.378  client  ─▶  ws.close 4321 \"test\""), std::string::npos) << r.out;
   // The browser leg's verdict row: 4321, not clean (the RST after the reply).
   EXPECT_NE(r.out.find("chrome-legacy   4321  test       no"), std::string::npos) << r.out;
 }
@@ -79,7 +81,8 @@ TEST(ReplayCommand, FailedExpectationExitsOneAndShowsTheTimeline) {
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.out.find("FAIL"), std::string::npos);
   EXPECT_NE(r.out.find("expected: no 'server tcp.rst'"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("> "), std::string::npos) << "the timeline around the finding is marked";
+  // The timeline around the finding, the RST itself marked.
+  EXPECT_NE(r.out.find("\n>      7.706  ◀─  server  tcp.rst"), std::string::npos) << r.out;
 }
 
 TEST(ReplayCommand, MalformedExpectationFileNamesFileAndLine) {
@@ -112,11 +115,11 @@ INSTANTIATE_TEST_SUITE_P(
     Files, ReplayBadInput,
     ::testing::Values(BadInput{"Empty",
                                [] {
-                                 const auto p = temp("empty.pcap");
+                                 const auto p = temp("zero-bytes.pcap");
                                  write_file(p, "");
                                  return p;
                                },
-                               "empty"},
+                               "empty file (0 bytes), not a capture"},
                       BadInput{"NotAPcap",
                                [] {
                                  const auto p = temp("text.pcap");
@@ -138,7 +141,7 @@ INSTANTIATE_TEST_SUITE_P(
                                  rewrite(kResetCapture, p, 5, 65535, DLT_IEEE802_11);
                                  return p;
                                },
-                               "link"},
+                               "unsupported link type IEEE802_11 (105)"},
                       BadInput{"SnaplenCutPayload",
                                [] {
                                  const auto p = temp("cut.pcap");

@@ -15,9 +15,9 @@ Connection seed_bug_leg() {
   c.websocket = true;
   c.server.port = 9800;
   c.events = {ev(0, Side::client, kind::syn),         ev(0.1, Side::server, kind::syn),
-              ev(1, Side::client, kind::upgrade),      ev(2, Side::server, kind::upgrade),
-              ev(3, Side::server, kind::close, 4321),  ev(3.2, Side::client, kind::close, 4321),
-              ev(2003.5, Side::client, kind::fin),     ev(2004, Side::server, kind::fin)};
+              ev(1, Side::client, kind::upgrade),     ev(2, Side::server, kind::upgrade),
+              ev(3, Side::server, kind::close, 4321), ev(3.2, Side::client, kind::close, 4321),
+              ev(2003.5, Side::client, kind::fin),    ev(2004, Side::server, kind::fin)};
   return c;
 }
 
@@ -36,7 +36,8 @@ struct Fixture : ::testing::Test {
 };
 
 TEST_F(Fixture, OrderHoldsAsASubsequence) {
-  auto r = run(R"(- order: [ "gateway ws.close 4321", "client ws.close", "client tcp.fin", "gateway tcp.fin" ])");
+  auto r = run(
+      R"(- order: [ "gateway ws.close 4321", "client ws.close", "client tcp.fin", "gateway tcp.fin" ])");
   ASSERT_EQ(r.size(), 1u);
   EXPECT_TRUE(r[0].passed) << r[0].found;
 }
@@ -57,24 +58,45 @@ TEST_F(Fixture, NeverFindsTheEvent) {
 }
 
 TEST_F(Fixture, GapWithinAndOutsideTolerance) {
-  EXPECT_TRUE(run(R"(- gap: { from: "client ws.close", to: "client tcp.fin", is: 2000ms, tolerance: 5ms })")[0].passed);
-  auto r = run(R"(- gap: { from: "client ws.close", to: "client tcp.fin", is: 1000ms, tolerance: 50ms })");
+  EXPECT_TRUE(
+      run(R"(- gap: { from: "client ws.close", to: "client tcp.fin", is: 2000ms, tolerance: 5ms })")
+          [0]
+              .passed);
+  auto r = run(
+      R"(- gap: { from: "client ws.close", to: "client tcp.fin", is: 1000ms, tolerance: 50ms })");
   EXPECT_FALSE(r[0].passed);
   EXPECT_NE(r[0].found.find("2000.300 ms"), std::string::npos) << r[0].found;
-  EXPECT_TRUE(run(R"(- gap: { from: "gateway ws.close", to: "gateway tcp.fin", min: 1s, max: 3s })")[0].passed);
-  EXPECT_FALSE(run(R"(- gap: { from: "gateway ws.close", to: "gateway tcp.fin", max: 1s })")[0].passed);
+  EXPECT_TRUE(
+      run(R"(- gap: { from: "gateway ws.close", to: "gateway tcp.fin", min: 1s, max: 3s })")[0]
+          .passed);
+  EXPECT_FALSE(
+      run(R"(- gap: { from: "gateway ws.close", to: "gateway tcp.fin", max: 1s })")[0].passed);
 }
 
 TEST_F(Fixture, ToleranceScaleWidensTheWindow) {
-  const std::string yaml = R"(- gap: { from: "client ws.close", to: "client tcp.fin", is: 1990ms, tolerance: 5ms })";
+  const std::string yaml =
+      R"(- gap: { from: "client ws.close", to: "client tcp.fin", is: 1990ms, tolerance: 5ms })";
   EXPECT_FALSE(run(yaml)[0].passed);
   ctx.tolerance_scale = 3;
   EXPECT_TRUE(run(yaml)[0].passed);
 }
 
+TEST_F(Fixture, ToleranceScaleNeverWidensTheWindowDownward) {
+  // Observed 2000.3 ms: 9.7 ms short of 2010 ms; scale 3 widens only the upper side.
+  const std::string yaml =
+      R"(- gap: { from: "client ws.close", to: "client tcp.fin", is: 2010ms, tolerance: 5ms })";
+  EXPECT_FALSE(run(yaml)[0].passed);
+  ctx.tolerance_scale = 3;
+  const auto r = run(yaml);
+  EXPECT_FALSE(r[0].passed);
+  EXPECT_NE(r[0].expected.find("2010 ms - 5 ms / + 15 ms"), std::string::npos) << r[0].expected;
+}
+
 TEST_F(Fixture, ToleranceScaleWidensMaxButNotMin) {
-  const std::string max = R"(- gap: { from: "client ws.close", to: "client tcp.fin", max: 1000ms })";
-  const std::string min = R"(- gap: { from: "client ws.close", to: "client tcp.fin", min: 3000ms })";
+  const std::string max =
+      R"(- gap: { from: "client ws.close", to: "client tcp.fin", max: 1000ms })";
+  const std::string min =
+      R"(- gap: { from: "client ws.close", to: "client tcp.fin", min: 3000ms })";
   EXPECT_FALSE(run(max)[0].passed);
   EXPECT_FALSE(run(min)[0].passed);
   ctx.tolerance_scale = 3;
@@ -83,8 +105,11 @@ TEST_F(Fixture, ToleranceScaleWidensMaxButNotMin) {
 }
 
 TEST_F(Fixture, VerdictsPerProfile) {
-  EXPECT_TRUE(run("- verdict: { profile: chrome-legacy, code: 1006, was_clean: false }\n")[0].passed);
-  EXPECT_TRUE(run("- verdict: { profile: [chrome, firefox, safari], code: 4321, reason: test, was_clean: true }\n")[0].passed);
+  EXPECT_TRUE(
+      run("- verdict: { profile: chrome-legacy, code: 1006, was_clean: false }\n")[0].passed);
+  EXPECT_TRUE(run("- verdict: { profile: [chrome, firefox, safari], code: 4321, reason: test, "
+                  "was_clean: true }\n")[0]
+                  .passed);
   auto r = run("- verdict: { profile: chrome, code: 1006 }\n");
   EXPECT_FALSE(r[0].passed);
   EXPECT_NE(r[0].found.find("chrome: 4321"), std::string::npos) << r[0].found;
@@ -134,11 +159,13 @@ struct ChainFixture : Fixture {
 };
 
 TEST_F(ChainFixture, AGapAcrossLegsUsesEachLegsEvent) {
-  auto r = run(R"(- gap: { from: "gateway-sidecar: sidecar tcp.fin", to: "client-gateway: gateway tcp.fin", is: 1000ms, tolerance: 5ms })");
+  auto r = run(
+      R"(- gap: { from: "gateway-sidecar: sidecar tcp.fin", to: "client-gateway: gateway tcp.fin", is: 1000ms, tolerance: 5ms })");
   ASSERT_EQ(r.size(), 1u);
   EXPECT_TRUE(r[0].passed) << r[0].expected << " / " << r[0].found;
   EXPECT_EQ(r[0].gap_measured, 1000 * kNanosPerMilli);
-  r = run(R"(- gap: { from: "gateway-sidecar: sidecar tcp.fin", to: "client-gateway: gateway tcp.fin", max: 10ms })");
+  r = run(
+      R"(- gap: { from: "gateway-sidecar: sidecar tcp.fin", to: "client-gateway: gateway tcp.fin", max: 10ms })");
   EXPECT_FALSE(r[0].passed);
   r = run(R"(- gap: { from: "nowhere: tcp.fin", to: "client-gateway: tcp.fin", max: 10ms })");
   EXPECT_FALSE(r[0].passed);
@@ -146,8 +173,9 @@ TEST_F(ChainFixture, AGapAcrossLegsUsesEachLegsEvent) {
 }
 
 TEST_F(ChainFixture, AHopsHoldByNameOrNumber) {
-  auto r = run("- hold: { hop: gateway, is: 1s, tolerance: 10ms }\n- hold: { hop: 1, max: 500ms }\n"
-               "- hold: { hop: sidecar, max: 1s }\n");
+  auto r =
+      run("- hold: { hop: gateway, is: 1s, tolerance: 10ms }\n- hold: { hop: 1, max: 500ms }\n"
+          "- hold: { hop: sidecar, max: 1s }\n");
   ASSERT_EQ(r.size(), 3u);
   EXPECT_TRUE(r[0].passed) << r[0].found;
   EXPECT_FALSE(r[1].passed);
@@ -157,8 +185,9 @@ TEST_F(ChainFixture, AHopsHoldByNameOrNumber) {
 }
 
 TEST_F(ChainFixture, TheDecidingMechanismAndItsOrigin) {
-  auto r = run("- mechanism: close-timeout\n- mechanism: { is: close-timeout, origin: gateway }\n"
-               "- mechanism: { is: close-timeout, origin: server }\n- mechanism: clean\n");
+  auto r =
+      run("- mechanism: close-timeout\n- mechanism: { is: close-timeout, origin: gateway }\n"
+          "- mechanism: { is: close-timeout, origin: server }\n- mechanism: clean\n");
   ASSERT_EQ(r.size(), 4u);
   EXPECT_TRUE(r[0].passed);
   EXPECT_TRUE(r[1].passed) << r[1].found;

@@ -12,11 +12,11 @@
 #include "harness/analysis/diagnosis.h"
 #include "harness/expect/evaluate.h"
 #include "harness/expect/expectation.h"
-#include "harness/spec/spec_error.h"
 #include "harness/report/chain_report.h"
 #include "harness/report/html_report.h"
 #include "harness/report/json_report.h"
 #include "harness/report/text_report.h"
+#include "harness/spec/spec_error.h"
 #include "tools/closewire/exit_status.h"
 
 namespace closewire::cli {
@@ -51,10 +51,10 @@ int replay_one(const std::string& file, const ReplayOptions& opt,
   ChainAssembler assembler([&](AssembledChain&& a) {
     const auto diagnoses = diagnose(a.legs, a.chain);
     if (!opt.quiet) {
-      std::printf("%s", report::chain_text(++chains, a.legs, a.chain, diagnoses,
-                                           report::endpoint_names(a.legs, a.chain), style,
-                                           opt.all_verdicts)
-                            .c_str());
+      std::printf(
+          "%s", report::chain_text(++chains, a.legs, a.chain, diagnoses,
+                                   report::endpoint_names(a.legs, a.chain), style, opt.all_verdicts)
+                    .c_str());
     }
   });
   CaptureSummary summary;
@@ -130,14 +130,15 @@ int replay_one(const std::string& file, const ReplayOptions& opt,
     report::HtmlSource src;
     src.anchor = fmt::format("c{}", html->size() + 1);
     src.title = file;
-    src.status = expectations ? (status == kExpectationFailed ? "FAIL" : "PASS")
-                              : fmt::format("{} chain{}", found.size(), found.size() == 1 ? "" : "s");
+    src.status = expectations
+                     ? (status == kExpectationFailed ? "FAIL" : "PASS")
+                     : fmt::format("{} chain{}", found.size(), found.size() == 1 ? "" : "s");
     if (summary.websockets == 0) src.error = "no WebSocket connection in the capture";
     {
       // The capture by its path relative to the page's folder.
       std::error_code ec;
-      const auto dir = std::filesystem::absolute(
-          std::filesystem::path(opt.html_file).parent_path(), ec);
+      const auto dir =
+          std::filesystem::absolute(std::filesystem::path(opt.html_file).parent_path(), ec);
       const auto rel = std::filesystem::proximate(std::filesystem::absolute(file, ec), dir, ec);
       src.links.emplace_back("capture", ec ? file : rel.generic_string());
     }
@@ -179,18 +180,14 @@ CLI::App* add_replay_command(CLI::App& app, ReplayOptions& opt) {
   cmd->add_flag("--all-verdicts", opt.all_verdicts,
                 "Text output: browser verdicts on every leg of a chain, not only the client-facing "
                 "one (an inner leg's client is a proxy)");
-  cmd->add_option(
-         "--tolerance-scale", opt.tolerance_scale,
-         "Multiply timing tolerances (slow machines); default CLOSEWIRE_TOLERANCE_SCALE or 1")
-      ->check(CLI::Range(1.0, 100.0));
+  // No --tolerance-scale: a stored capture's gaps are fixed numbers, whatever machine reads them.
   return cmd;
 }
 
 int run_replay(const ReplayOptions& opt) {
   std::optional<std::vector<Expectation>> expectations;
-  double scale = opt.tolerance_scale;
+  const double scale = 1.0;
   try {
-    if (scale == 0) scale = tolerance_scale_from_env();
     if (!opt.expect_file.empty()) expectations = load_expectations(opt.expect_file);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "closewire: %s\n", e.what());

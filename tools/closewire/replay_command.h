@@ -16,7 +16,6 @@ struct ReplayOptions {
   bool quiet = false;
   bool all_legs = false;
   bool all_verdicts = false;
-  double tolerance_scale = 0;  // 0: from CLOSEWIRE_TOLERANCE_SCALE, else 1
 };
 
 CLI::App* add_replay_command(CLI::App& app, ReplayOptions& options);
