@@ -8,8 +8,8 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 
-#include "harness/wire/handshake.h"
 #include "harness/wire/close_payload.h"
+#include "harness/wire/handshake.h"
 
 namespace closewire::endpoints {
 
@@ -36,6 +36,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   std::shared_ptr<Peer> peer;
   bool finished = false;
   bool timer_armed = false;
+  bool eof_before_reply = false;  // auto_reply off: the server's FIN came before the held reply
   bool stopped = false;
 
   void record(K kind, std::string note = {}, int error = 0) {
@@ -74,7 +75,8 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
 
   void send_request() {
     auto self = shared_from_this();
-    request = wire::upgrade_request(config.host + ":" + std::to_string(config.port), config.target, key);
+    request =
+        wire::upgrade_request(config.host + ":" + std::to_string(config.port), config.target, key);
     asio::async_write(socket, asio::buffer(request), [self](const error_code& ec, std::size_t) {
       if (self->stopped) return;
       if (ec) return self->fail("upgrade request write failed", ec);
@@ -109,7 +111,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     switch (o.kind) {
       case K::frame_received:
         if (o.opcode != static_cast<std::uint8_t>(wire::Opcode::close)) break;
-        if (!peer->close_queued()) {
+        if (!peer->close_queued() && config.auto_reply) {
           // Browsers answer at once, echoing the code (no code: an empty Close).
           std::optional<std::uint16_t> code;
           if (o.code && *o.code != wire::kNoStatus) code = o.code;
@@ -119,10 +121,20 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
         }
         break;
       case K::frame_sent:
-        if (o.opcode == static_cast<std::uint8_t>(wire::Opcode::close) && peer->close_received())
+        if (o.opcode == static_cast<std::uint8_t>(wire::Opcode::close) && peer->close_received()) {
+          if (eof_before_reply) {
+            peer->close_plain("plain close after its held reply (the server's FIN came first)");
+            break;
+          }
           arm_timer();
+        }
         break;
       case K::eof:
+        // A client holding its reply keeps the socket until a step sends it.
+        if (!config.auto_reply && peer->close_received() && !peer->close_queued()) {
+          eof_before_reply = true;
+          break;
+        }
         // The server closed TCP: the browser closes its socket too.
         peer->close_plain("plain close after the server's FIN");
         break;

@@ -23,6 +23,9 @@ struct ClientConfig {
   std::string target = "/";
   // Overrides the profile's close timeout (default_close_timeout) when set.
   std::optional<std::chrono::milliseconds> close_timeout;
+  // false: the client does not answer the server's Close by itself (a step sends the reply), so a
+  // scenario can make the reply arrive after a proxy closed, by design rather than by a race.
+  bool auto_reply = true;
 };
 
 // Connects, upgrades, then: on the server's Close writes its reply at once (echoing code and

@@ -136,6 +136,7 @@ void Run::build() {
   cc.port = hop_ports_.front();
   cc.target = s_.client.target;
   cc.close_timeout = s_.client.close_timeout;
+  cc.auto_reply = s_.client.auto_reply;
   client_ = std::make_unique<endpoints::Client>(io_, cc);
 }
 

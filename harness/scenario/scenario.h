@@ -34,6 +34,7 @@ struct ClientSpec {
   Profile profile = Profile::chrome;
   std::optional<Millis> close_timeout;  // overrides the profile's
   std::string target = "/";
+  bool auto_reply = true;  // false: the model does not answer a Close itself; a step does
 };
 
 // A real program in a proxy slot (harness/real): nginx or HAProxy from a config template with

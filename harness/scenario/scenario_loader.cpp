@@ -6,11 +6,11 @@
 #include <filesystem>
 #include <set>
 
+#include "harness/real/real_proxy.h"
+#include "harness/scenario/scenario.h"
+#include "harness/scenario/variant.h"
 #include "harness/spec/spec_error.h"
 #include "harness/spec/yaml_fields.h"
-#include "harness/real/real_proxy.h"
-#include "harness/scenario/variant.h"
-#include "harness/scenario/scenario.h"
 
 namespace closewire {
 namespace {
@@ -46,7 +46,8 @@ Action parse_close(const YAML::Node& arg, const std::string& file) {
       a.reason = yaml::scalar(arg["reason"], file, "reason");
     }
   } else if (arg && !arg.IsNull()) {
-    throw_spec_error(file, arg, "close takes {code, reason}, or nothing for a Close without a code");
+    throw_spec_error(file, arg,
+                     "close takes {code, reason}, or nothing for a Close without a code");
   }
   return a;
 }
@@ -115,7 +116,8 @@ ClientSpec parse_client(const YAML::Node& n, const std::string& file) {
     throw_spec_error(
         file, n,
         "client must be a map {profile, close_timeout, target} or {real: chromium, build: 105}");
-  yaml::check_keys(n, {"real", "build", "profile", "close_timeout", "target"}, file, "client");
+  yaml::check_keys(n, {"real", "build", "profile", "close_timeout", "target", "auto_reply"}, file,
+                   "client");
   if (n["real"]) {
     c.real = yaml::scalar(n["real"], file, "real");
     if (c.real != "chromium")
@@ -135,13 +137,17 @@ ClientSpec parse_client(const YAML::Node& n, const std::string& file) {
     const std::string name = yaml::scalar(n["profile"], file, "profile");
     auto p = profile_from_string(name);
     if (!p)
-      throw_spec_error(
-          file, n["profile"],
-          fmt::format("unknown profile '{}' ({})", name, profile_names()));
+      throw_spec_error(file, n["profile"],
+                       fmt::format("unknown profile '{}' ({})", name, profile_names()));
     c.profile = *p;
   }
   if (n["close_timeout"]) c.close_timeout = millis(n["close_timeout"], file, "close_timeout");
   if (n["target"]) c.target = yaml::scalar(n["target"], file, "target");
+  if (n["auto_reply"]) {
+    c.auto_reply = yaml::boolean(n["auto_reply"], file, "auto_reply");
+    if (!c.real.empty() && !c.auto_reply)
+      throw_spec_error(file, n["auto_reply"], "a real browser always answers a Close itself");
+  }
   return c;
 }
 
@@ -316,8 +322,8 @@ StepTrigger parse_trigger(const YAML::Node& step, const std::string& file) {
     const std::string text = yaml::scalar(step["after"], file, "after");
     const auto space = text.find(' ');
     t.after_endpoint = text.substr(0, space);
-    const auto event =
-        step_event_from_string(space == std::string::npos ? "" : std::string_view(text).substr(space + 1));
+    const auto event = step_event_from_string(
+        space == std::string::npos ? "" : std::string_view(text).substr(space + 1));
     if ((t.after_endpoint != "client" && t.after_endpoint != "server") || !event) {
       throw_spec_error(
           file, step["after"],

@@ -86,6 +86,11 @@ std::string skip_reason(const Scenario& s) {
       return fmt::format("skipped for {} by the scenario: {}", variant, why);
   }
   if (!s.client.real.empty()) {
+    if (!s.client.auto_reply)
+      return fmt::format(
+          "not applicable to real {}: a browser answers a Close itself (the "
+          "scenario's client has auto_reply: false)",
+          s.client.real);
     for (const auto& st : s.steps) {
       if (st.endpoint == "client") {
         return fmt::format("not applicable to real {}: the browser cannot {} ({}: {})",

@@ -65,8 +65,7 @@ TEST_P(DirectTest, SeedServerGives4321Clean) {
 
 INSTANTIATE_TEST_SUITE_P(Profiles, DirectTest,
                          ::testing::Values(Profile::chrome, Profile::chrome_legacy,
-                                           Profile::firefox, Profile::safari,
-                                           Profile::rfc),
+                                           Profile::firefox, Profile::safari, Profile::rfc),
                          [](const auto& info) {
                            std::string n(to_string(info.param));
                            std::erase(n, '-');
@@ -163,6 +162,30 @@ TEST_F(ClientServerTest, FinRightBehindTheCloseFrame) {
   EXPECT_EQ(firefox->code, 4321);
   EXPECT_NE(client->log().first(K::peer_gone_before_reply), nullptr) << dump();
   EXPECT_FALSE(firefox->was_clean) << firefox->why << "\n" << dump();
+}
+
+TEST_F(ClientServerTest, AClientHoldingItsReplyKeepsTheSocketUntilItSendsIt) {
+  // auto_reply off: the server's Close and FIN arrive, the client neither answers nor closes; the
+  // reply it sends later goes out, then it closes (the FIN had come first).
+  ServerConfig sc;
+  sc.on_open = {Action::close(4321, "test"), Action::close_socket(CloseMode::half_close)};
+  server = std::make_unique<Server>(io, sc);
+  ClientConfig cc;
+  cc.port = server->port();
+  cc.auto_reply = false;
+  client = std::make_unique<Client>(io, cc);
+  client->start();
+  ASSERT_TRUE(run_until(
+      io, [&] { return client->log().first(K::eof) != nullptr; }, 2000ms, "the server's FIN"))
+      << dump();
+  EXPECT_EQ(first_frame(client->log(), K::frame_sent, kClose), nullptr) << dump();
+  EXPECT_FALSE(client->finished());
+  EXPECT_TRUE(client->peer()->is_open());
+  client->peer()->send_close(4321, "test");
+  ASSERT_TRUE(run_until(
+      io, [&] { return client->finished(); }, 2000ms, "client finished"))
+      << dump();
+  EXPECT_NE(first_frame(client->log(), K::frame_sent, kClose), nullptr) << dump();
 }
 
 TEST_F(ClientServerTest, ServerDestroysTheSocketAfterItsCloseTimeout) {
