@@ -60,6 +60,20 @@ struct CdpConnection::Impl {
     }
     if (*result) throw EnvironmentError(fmt::format("DevTools {}: {}", what, result->message()));
   }
+
+  // One message, read before `deadline`; anything but a JSON object comes back as null.
+  nlohmann::json read(std::chrono::steady_clock::time_point deadline,
+                      std::chrono::milliseconds timeout, const std::string& what) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0)
+      throw EnvironmentError(
+          fmt::format("DevTools {}: no answer within {} ms", what, timeout.count()));
+    buffer.clear();
+    run([&](auto handler) { ws.async_read(buffer, std::move(handler)); }, left, what.c_str());
+    auto message = nlohmann::json::parse(beast::buffers_to_string(buffer.data()), nullptr, false);
+    return message.is_object() ? message : nlohmann::json();
+  }
 };
 
 CdpConnection::CdpConnection(const std::string& ws_url, std::chrono::milliseconds timeout)
@@ -94,6 +108,11 @@ CdpConnection::~CdpConnection() {
   beast::get_lowest_layer(impl_->ws).socket().close(ignored);
 }
 
+void CdpConnection::keep(nlohmann::json event) {
+  if (events_.size() == kMaxKeptEvents) events_.pop_front();
+  events_.push_back(std::move(event));
+}
+
 nlohmann::json CdpConnection::call(const std::string& method, const nlohmann::json& params,
                                    std::chrono::milliseconds timeout) {
   const int id = impl_->next_id++;
@@ -104,24 +123,40 @@ nlohmann::json CdpConnection::call(const std::string& method, const nlohmann::js
   impl_->run([&](auto handler) { ws.async_write(asio::buffer(request), std::move(handler)); },
              timeout, method.c_str());
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0)
-      throw EnvironmentError(
-          fmt::format("DevTools {}: no answer within {} ms", method, timeout.count()));
-    impl_->buffer.clear();
-    impl_->run([&](auto handler) { ws.async_read(impl_->buffer, std::move(handler)); }, left,
-               method.c_str());
-    const auto message =
-        nlohmann::json::parse(beast::buffers_to_string(impl_->buffer.data()), nullptr, false);
-    if (!message.is_object() || !message.contains("id") || message["id"] != id)
-      continue;  // an event
+    auto message = impl_->read(deadline, timeout, method);
+    if (message.contains("method")) {
+      keep(std::move(message));
+      continue;
+    }
+    if (!message.contains("id") || message["id"] != id) continue;  // an earlier call's, late
     if (message.contains("error")) {
       throw EnvironmentError(fmt::format(
           "DevTools {}: {}", method, message["error"].value("message", message["error"].dump())));
     }
     return message.value("result", nlohmann::json::object());
   }
+}
+
+nlohmann::json CdpConnection::wait_for_event(const std::string& method,
+                                             std::chrono::milliseconds timeout) {
+  for (const auto& e : events_)
+    if (e.value("method", "") == method) return e;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const std::string what = "event " + method;
+  for (;;) {
+    auto message = impl_->read(deadline, timeout, what);
+    if (!message.contains("method")) continue;  // an earlier call's answer, late
+    const bool found = message["method"] == method;
+    keep(message);
+    if (found) return message;
+  }
+}
+
+std::vector<nlohmann::json> CdpConnection::take_events() {
+  std::vector<nlohmann::json> out(std::make_move_iterator(events_.begin()),
+                                  std::make_move_iterator(events_.end()));
+  events_.clear();
+  return out;
 }
 
 }  // namespace closewire::real

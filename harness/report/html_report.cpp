@@ -62,13 +62,10 @@ std::string cut(const std::string& s, std::size_t max) {
   return s;
 }
 
-constexpr double kTop = 64;      // the first row
-constexpr double kLeft = 96;     // the first lifeline
-constexpr double kColumn = 230;  // between lifelines
-
-double lifeline_x(std::size_t i) {
-  return kLeft + static_cast<double>(i) * kColumn;
-}
+constexpr double kTop = 64;     // the first row
+constexpr double kLeft = 96;    // the first lifeline, right of the ms column
+constexpr double kRight = 140;  // right of the last lifeline
+constexpr double kNameGap = 8;  // between two names side by side
 
 const char* const kKindOrder[] = {"http.upgrade", "http.response", "ws.text",  "ws.binary",
                                   "ws.continuation", "ws.ping", "ws.pong", "ws.close",
@@ -79,6 +76,64 @@ std::string summary_of(const Diagnosis& d) {
   std::string summary = d.summary;
   if (summary.starts_with(d.mechanism + ": ")) summary.erase(0, d.mechanism.size() + 2);
   return summary;
+}
+
+}  // namespace
+
+std::string ladder_name(const std::string& name) {
+  return cut(name, kLadderNameChars);
+}
+
+double ladder_name_width(const std::string& name) {
+  std::size_t chars = 0;
+  for (const char c : ladder_name(name)) chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return static_cast<double>(chars) * kLadderNameCharWidth;
+}
+
+LabelBand arrow_label_band(double arrow_y) {
+  // The label's baseline is 6 px above the line; 3 px of descent below it.
+  return {arrow_y - 3 - kLadderLabelHeight, arrow_y - 3};
+}
+
+LabelBand hold_label_band(double label_y) {
+  return {label_y - kLadderLabelHeight / 2, label_y + kLadderLabelHeight / 2};
+}
+
+namespace {
+
+// A hold label's middle: its bracket's if that is clear of the labels of the arrows between the
+// hop and its right neighbour (they span the label's x, whatever their text), else the nearest
+// clear height, inside the bracket if one is. Clear heights lie between the bands those labels
+// forbid, so the nearest is the middle itself or an edge of a forbidden band.
+double hold_label_y(const Ladder& l, std::size_t lifeline, double y0, double y1) {
+  std::vector<std::pair<double, double>> forbidden;  // open intervals of label_y
+  for (const auto& a : l.arrows) {
+    if (std::min(a.from, a.to) != lifeline || std::max(a.from, a.to) != lifeline + 1) continue;
+    const LabelBand band = arrow_label_band(a.y);
+    forbidden.emplace_back(band.top - kLadderLabelHeight / 2, band.bottom + kLadderLabelHeight / 2);
+  }
+  const double mid = (y0 + y1) / 2;
+  std::vector<double> candidates{mid};
+  for (const auto& [lo, hi] : forbidden) {
+    candidates.push_back(lo);
+    candidates.push_back(hi);
+  }
+  const auto clear = [&](double y) {
+    return std::none_of(forbidden.begin(), forbidden.end(),
+                        [&](const auto& f) { return y > f.first && y < f.second; });
+  };
+  // Outside the bracket counts by how far outside, then (inside or not) by the way to its middle.
+  const auto cost = [&](double y) {
+    return std::pair{std::max({0.0, y0 - y, y - y1}), std::abs(y - mid)};
+  };
+  double best = mid;
+  bool found = false;
+  for (double y : candidates) {
+    if (!clear(y) || y - kLadderLabelHeight / 2 < kTop - kLadderRowMin) continue;
+    if (!found || cost(y) < cost(best)) best = y;
+    found = true;
+  }
+  return best;
 }
 
 }  // namespace
@@ -134,6 +189,14 @@ Ladder ladder(const std::vector<Connection>& legs, const Chain& chain,
               ")";
     }
     l.lifelines.push_back(std::move(name));
+  }
+  // Names are centred on their lifelines: two side by side need half of each apart.
+  l.left = std::max(kLeft, kNameGap + ladder_name_width(l.lifelines.front()) / 2);
+  l.column = kLadderColumn;
+  for (std::size_t i = 0; i + 1 < n; ++i) {
+    l.column = std::max(
+        l.column,
+        (ladder_name_width(l.lifelines[i]) + ladder_name_width(l.lifelines[i + 1])) / 2 + kNameGap);
   }
   if (chain.legs.empty()) return l;
   const Nanos origin = legs[chain.legs.front()].start;
@@ -213,42 +276,46 @@ Ladder ladder(const std::vector<Connection>& legs, const Chain& chain,
     const double y0 = y_of(h + 2, h + 1, start);
     if (y0 < 0 || y1 < 0) continue;
     l.holds.push_back({h + 1, y0, y1, *chain.hops[h].hold,
-                       "hold " + ms_number(*chain.hops[h].hold, 1) + " ms"});
+                       "hold " + ms_number(*chain.hops[h].hold, 1) + " ms",
+                       hold_label_y(l, h + 1, y0, y1)});
+    // A label pushed below the last row still fits.
+    l.height = std::max(l.height, hold_label_band(l.holds.back().label_y).bottom + 10);
   }
   return l;
 }
 
 std::string ladder_svg(const Ladder& l) {
-  const double width = lifeline_x(l.lifelines.size() - 1) + 140;
+  const double width = l.x(l.lifelines.size() - 1) +
+                       std::max(kRight, ladder_name_width(l.lifelines.back()) / 2 + kNameGap);
   std::string out = fmt::format(
       "<svg class=\"ladder\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{0:.0f}\" "
       "height=\"{1:.0f}\" viewBox=\"0 0 {0:.0f} {1:.0f}\" role=\"img\">\n",
       width, l.height);
   out += "<text class=\"ms\" x=\"8\" y=\"24\">ms</text>\n";
   for (std::size_t i = 0; i < l.lifelines.size(); ++i) {
-    const double x = lifeline_x(i);
+    const double x = l.x(i);
     out += fmt::format(
         "<line class=\"lifeline\" x1=\"{0:.1f}\" y1=\"34\" x2=\"{0:.1f}\" y2=\"{1:.1f}\"/>"
         "<text class=\"who\" x=\"{0:.1f}\" y=\"24\" text-anchor=\"middle\">{2}</text>\n",
-        x, l.height - 10, html_escape(cut(l.lifelines[i], 34)));
+        x, l.height - 10, html_escape(ladder_name(l.lifelines[i])));
   }
   for (const auto& b : l.breaks) {
     out += fmt::format(
         "<rect class=\"break\" x=\"0\" y=\"{0:.1f}\" width=\"{1:.0f}\" height=\"20\"/>"
         "<text class=\"break-label\" x=\"{2:.1f}\" y=\"{3:.1f}\">{4}<title>{5} ns with no "
         "event</title></text>\n",
-        b.y - 10, width, lifeline_x(0) + 8, b.y + 4, html_escape(b.label), b.skipped);
+        b.y - 10, width, l.x(0) + 8, b.y + 4, html_escape(b.label), b.skipped);
   }
   for (const auto& h : l.holds) {
-    const double x = lifeline_x(h.lifeline) + 8;
+    const double x = l.x(h.lifeline) + 8;
     out += fmt::format(
         "<g class=\"hold\"><path d=\"M{0:.1f} {1:.1f} h6 V{2:.1f} h-6\"/>"
         "<text x=\"{3:.1f}\" y=\"{4:.1f}\">{5}</text><title>{6}: {7} ns</title></g>\n",
-        x, h.y0, h.y1, x + 10, (h.y0 + h.y1) / 2 + 4, html_escape(h.label),
+        x, h.y0, h.y1, x + 10, h.label_y + 4, html_escape(h.label),
         html_escape(l.lifelines[h.lifeline]), h.length);
   }
   for (const auto& a : l.arrows) {
-    const double x1 = lifeline_x(a.from), x2 = lifeline_x(a.to);
+    const double x1 = l.x(a.from), x2 = l.x(a.to);
     const double dir = x2 > x1 ? 1 : -1;
     const double tip = x2 - dir * 2;
     out += fmt::format(

@@ -22,6 +22,12 @@ inline constexpr double kLadderRowMin = 22;
 inline constexpr double kLadderBreakHeight = 58;
 // A stretch longer than this with no event is drawn as a break of fixed height.
 inline constexpr Nanos kLadderQuiet = 50 * kNanosPerMilli;
+// Between two lifelines at least; wider when their names need it. A name (bold 12 px, cut to
+// kLadderNameChars) is taken as kLadderNameCharWidth per character, its digits' width: the
+// widest glyphs a name usually has.
+inline constexpr double kLadderColumn = 230;
+inline constexpr std::size_t kLadderNameChars = 34;
+inline constexpr double kLadderNameCharWidth = 8.4;
 
 struct LadderArrow {
   std::size_t from = 0, to = 0;  // lifeline indices (0 the client, the last the server)
@@ -42,7 +48,10 @@ struct LadderHold {
   std::size_t lifeline = 0;  // the hop's lifeline (hop i: i + 1)
   double y0 = 0, y1 = 0;
   Nanos length = 0;
-  std::string label;  // "hold 1,000.0 ms"
+  std::string label;  // "hold 1,000.0 ms", right of the hop's lifeline
+  // The label's middle: the bracket's, unless the label of an arrow to the hop's right is there;
+  // then the nearest height clear of those labels (arrow_label_band, hold_label_band).
+  double label_y = 0;
 };
 
 struct Ladder {
@@ -52,7 +61,23 @@ struct Ladder {
   std::vector<LadderHold> holds;
   std::vector<std::string> kinds;  // the kinds drawn, in order of first appearance
   double height = 0;
+  double left = 0;    // the first lifeline's x
+  double column = 0;  // between lifelines: no two names side by side meet
+  double x(std::size_t lifeline) const { return left + static_cast<double>(lifeline) * column; }
 };
+
+// A lifeline's name as drawn (cut to kLadderNameChars), and the width taken for it.
+std::string ladder_name(const std::string& name);
+double ladder_name_width(const std::string& name);
+
+// Where labels sit, top and bottom (px): an arrow's label above its line at `arrow_y`, a hold's
+// label around its middle. A hold's label and the labels of the arrows beside it never share a
+// band.
+struct LabelBand {
+  double top = 0, bottom = 0;
+};
+LabelBand arrow_label_band(double arrow_y);
+LabelBand hold_label_band(double label_y);
 
 // The kinds a ladder draws (others, such as tcp.syn, are left out and the legend says so).
 bool drawn_kind(std::string_view kind);

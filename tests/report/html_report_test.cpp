@@ -3,6 +3,7 @@
 // escaping of everything that comes from input.
 #include "harness/report/html_report.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -103,6 +104,82 @@ TEST(HtmlReport, AQuietSecondIsCutToABreakThatSaysHowLong) {
   EXPECT_EQ(l.holds[0].length, testing::ms(1000));
   EXPECT_LT(l.holds[0].y0, l.holds[0].y1);
   EXPECT_EQ(l.holds[0].label, "hold 1,000.0 ms");
+}
+
+// Real Chromium behind a hop holding its close 3 s (captures/chromium-156/...delayedfin_3000):
+// the hop passes the server's FIN upstream at 2,011 ms, in the middle of its hold toward the
+// client, so that arrow's label sits where the hold's label would.
+std::vector<Connection> hold_over_an_arrow() {
+  auto legs = two_legs();
+  legs[0].events = {
+      ev(0, Side::client, kind::syn),           ev(0.3, Side::client, kind::upgrade),
+      ev(4.3, Side::server, kind::upgrade),     ev(4.6, Side::server, kind::close, 4321),
+      ev(5.5, Side::client, kind::close, 4321), ev(2008.7, Side::client, kind::fin),
+      ev(3007.1, Side::server, kind::fin)};
+  legs[1].events = {
+      ev(3.4, Side::client, kind::syn),         ev(3.7, Side::client, kind::upgrade),
+      ev(4.2, Side::server, kind::upgrade),     ev(4.5, Side::server, kind::close, 4321),
+      ev(6.1, Side::client, kind::close, 4321), ev(6.6, Side::server, kind::fin),
+      ev(2011.4, Side::client, kind::fin)};
+  return legs;
+}
+
+bool bands_meet(report::LabelBand a, report::LabelBand b) {
+  return a.top < b.bottom && b.top < a.bottom;
+}
+
+TEST(HtmlReport, AHoldsLabelMovesOffTheLabelOfAnArrowBesideIt) {
+  const auto legs = hold_over_an_arrow();
+  const auto l = report::ladder(legs, the_chain(legs), {"client", "hop", "server"});
+  ASSERT_EQ(l.holds.size(), 1u);
+  const auto& h = l.holds[0];
+  EXPECT_EQ(h.length, testing::ms(3000.5));
+  const auto beside = std::find_if(l.arrows.begin(), l.arrows.end(), [](const auto& a) {
+    return a.kind == kind::fin && a.from == 1 && a.to == 2;
+  });
+  ASSERT_NE(beside, l.arrows.end());
+  // The bracket's middle is on that arrow's label: where the label was drawn before.
+  ASSERT_TRUE(
+      bands_meet(report::hold_label_band((h.y0 + h.y1) / 2), report::arrow_label_band(beside->y)));
+  for (const auto& a : l.arrows) {
+    if (std::min(a.from, a.to) != 1 || std::max(a.from, a.to) != 2) continue;
+    EXPECT_FALSE(bands_meet(report::hold_label_band(h.label_y), report::arrow_label_band(a.y)))
+        << a.label << " at " << a.y << ", hold label at " << h.label_y;
+  }
+  // Still beside its bracket, and drawn there.
+  EXPECT_GE(h.label_y, h.y0);
+  EXPECT_LE(h.label_y, h.y1);
+  EXPECT_NE(report::ladder_svg(l).find(fmt::format("y=\"{:.1f}\">hold 3,000.5 ms", h.label_y + 4)),
+            std::string::npos);
+}
+
+TEST(HtmlReport, AHoldsLabelWithNothingBesideItStaysInTheMiddle) {
+  const auto legs = two_legs();
+  const auto l = report::ladder(legs, the_chain(legs), {"client", "gateway", "server"});
+  ASSERT_EQ(l.holds.size(), 1u);
+  EXPECT_DOUBLE_EQ(l.holds[0].label_y, (l.holds[0].y0 + l.holds[0].y1) / 2);
+}
+
+TEST(HtmlReport, LongNamesSideBySideWidenTheColumnsShortOnesKeepThem) {
+  const auto legs = two_legs();
+  const auto short_names = report::ladder(legs, the_chain(legs), {"client", "gateway", "server"});
+  EXPECT_EQ(short_names.column, report::kLadderColumn);
+  EXPECT_EQ(short_names.x(1), short_names.x(0) + report::kLadderColumn);
+  // 33 characters each (as in a scenario naming its hops after their pods), 256 px drawn: two
+  // such names 230 px apart met.
+  const std::string a = "envoy-gateway-2025-1208-0930-0001",
+                    b = "client-with-a-long-long-name-0002";
+  const auto l = report::ladder(legs, the_chain(legs), {b, a, "server"});
+  EXPECT_GE(l.column, (report::ladder_name_width(a) + report::ladder_name_width(b)) / 2);
+  EXPECT_GE(l.x(0), report::ladder_name_width(b) / 2);  // the first name starts inside the svg
+  EXPECT_GE(report::ladder_name_width(a), 256);
+  // The svg draws its lifelines that far apart.
+  EXPECT_NE(report::ladder_svg(l).find(fmt::format("x1=\"{:.1f}\"", l.x(1))), std::string::npos);
+  // A name past kLadderNameChars is cut, and only as wide as what is left.
+  const std::string longer(60, 'x');
+  EXPECT_EQ(report::ladder_name(longer), std::string(report::kLadderNameChars, 'x') + "…");
+  EXPECT_EQ(report::ladder_name_width(longer),
+            (report::kLadderNameChars + 1) * report::kLadderNameCharWidth);
 }
 
 TEST(HtmlReport, EveryKindDrawnIsInTheLegend) {
