@@ -160,6 +160,9 @@ int run_run(const RunCommandOptions& opt) {
 CLI::App* add_list_command(CLI::App& app, ListOptions& opt) {
   auto* cmd = app.add_subcommand("list", "List scenarios with what each shows");
   cmd->add_option("path", opt.paths, "Scenario files or folders")->capture_default_str();
+  cmd->add_flag("--variants", opt.variants,
+                "Also each scenario's variants with real peers (run --client/--server): whether "
+                "it runs, or why it does not apply");
   return cmd;
 }
 
@@ -200,6 +203,15 @@ int run_list(const ListOptions& opt) {
         line += " " + w;
       }
       std::printf("%s\n", line.c_str());
+      if (opt.variants && !is_sweep_file(f)) {
+        for (const VariantRequest& v :
+             {VariantRequest{"chromium", ""}, VariantRequest{"", "node-ws"}}) {
+          const Scenario variant = make_variant(s, v);
+          const std::string why = skip_reason(variant);
+          std::printf("    @%s: %s\n", v.client.empty() ? v.server.c_str() : v.client.c_str(),
+                      why.empty() ? "runs" : why.c_str());
+        }
+      }
     } catch (const std::exception& e) {
       std::fprintf(stderr, "closewire: %s\n", e.what());
       status = kBadInput;

@@ -29,6 +29,7 @@ int run_run(const RunCommandOptions& options);
 
 struct ListOptions {
   std::vector<std::string> paths = {"scenarios"};
+  bool variants = false;  // each scenario's variants with real peers: runs, or why not
 };
 
 CLI::App* add_list_command(CLI::App& app, ListOptions& options);
