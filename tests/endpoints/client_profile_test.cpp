@@ -45,8 +45,8 @@ void expect_outcome(Profile p, const std::vector<Observation>& log, Expected e) 
 }
 
 TEST(Profile, NamesRoundTrip) {
-  for (auto p : {Profile::chrome, Profile::chrome_legacy, Profile::firefox,
-                 Profile::safari, Profile::rfc})
+  for (auto p :
+       {Profile::chrome, Profile::chrome_legacy, Profile::firefox, Profile::safari, Profile::rfc})
     EXPECT_EQ(profile_from_string(to_string(p)), p);
   EXPECT_EQ(to_string(Profile::chrome_legacy), "chrome-legacy");
   EXPECT_FALSE(profile_from_string("opera"));
@@ -62,8 +62,8 @@ TEST(Profile, CloseTimeouts) {
 
 TEST(Profile, FinAfterReplyIsCleanEverywhere) {
   std::vector<Observation> log = {received_close(), sent_close(), obs(K::eof), obs(K::closed)};
-  for (auto p : {Profile::chrome, Profile::chrome_legacy, Profile::firefox,
-                 Profile::safari, Profile::rfc})
+  for (auto p :
+       {Profile::chrome, Profile::chrome_legacy, Profile::firefox, Profile::safari, Profile::rfc})
     expect_outcome(p, log, {4321, true});
 }
 
@@ -116,8 +116,7 @@ TEST(Profile, FrameAfterCloseFailsChrome) {
 
 TEST(Profile, NoCloseFrameIs1006) {
   std::vector<Observation> log = {obs(K::eof), obs(K::closed)};
-  for (auto p :
-       {Profile::chrome, Profile::firefox, Profile::safari, Profile::rfc})
+  for (auto p : {Profile::chrome, Profile::firefox, Profile::safari, Profile::rfc})
     expect_outcome(p, log, {1006, false});
 }
 

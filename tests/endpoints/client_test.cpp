@@ -9,6 +9,7 @@
 #include "harness/endpoints/server.h"
 #include "harness/wire/frame.h"
 #include "tests/endpoints/loop.h"
+#include "tests/support/timing.h"
 
 namespace closewire::endpoints {
 namespace {
@@ -210,7 +211,7 @@ TEST_F(ClientServerTest, ServerDestroysTheSocketAfterItsCloseTimeout) {
   double waited = ms_between(first_frame(server->log(), K::frame_sent, kClose)->at,
                              server->log().first(K::closed)->at);
   EXPECT_GE(waited, 95.0);
-  EXPECT_LE(waited, 300.0);
+  EXPECT_LE(waited, 200.0 + closewire::testing::late(100));
 }
 
 TEST_F(ClientServerTest, WorksOverIpv6Loopback) {

@@ -14,6 +14,7 @@
 #include "harness/wire/frame_encoder.h"
 #include "tests/endpoints/chain.h"
 #include "tests/endpoints/raw_end.h"
+#include "tests/support/timing.h"
 
 namespace closewire::endpoints {
 namespace {
@@ -80,9 +81,9 @@ class RelayTest : public ::testing::Test {
   ::testing::AssertionResult upgrade(std::size_t i = 0) {
     RawEnd& c = *clients.at(i);
     c.stream->write(kRequestHead);
-    auto r = wait(
-        [&] { return servers.size() > i && servers[i]->data.size() >= kRequestHead.size(); },
-        "request head upstream");
+    auto r =
+        wait([&] { return servers.size() > i && servers[i]->data.size() >= kRequestHead.size(); },
+             "request head upstream");
     if (!r) return r;
     RawEnd& s = *servers[i];
     s.stream->write(kResponseHead);
@@ -136,8 +137,9 @@ TEST_F(RelayTest, RelaysBytesBothWaysInOrder) {
     up += a;
     down += b;
   }
-  ASSERT_TRUE(wait([&] { return server.data.size() >= up.size() && client.data.size() >= down.size(); },
-                   "everything relayed", 5000ms))
+  ASSERT_TRUE(
+      wait([&] { return server.data.size() >= up.size() && client.data.size() >= down.size(); },
+           "everything relayed", 5000ms))
       << server.data.size() << "/" << up.size() << " up, " << client.data.size() << "/"
       << down.size() << " down";
   EXPECT_TRUE(server.data == up) << "upstream got other bytes (" << server.data.size() << ")";
@@ -174,8 +176,11 @@ TEST_F(RelayTest, ConnectAfterRequestHeadWaitsForTheWholeHead) {
   const std::string frame = from_client(wire::Opcode::text, "behind the head");
   const auto rest_sent = Clock::now();
   client.stream->write(kRequestHead.substr(half) + frame);
-  ASSERT_TRUE(wait([&] { return !servers.empty() && servers[0]->data.size() >= kRequestHead.size() + frame.size(); },
-                   "head and frame upstream"))
+  ASSERT_TRUE(wait(
+      [&] {
+        return !servers.empty() && servers[0]->data.size() >= kRequestHead.size() + frame.size();
+      },
+      "head and frame upstream"))
       << dump();
   EXPECT_EQ(servers[0]->data, kRequestHead + frame);
   auto* head = find(proxy->log(), K::http_head, "downstream");
@@ -210,7 +215,8 @@ TEST_F(RelayTest, UpstreamGoneBeforeItsHeadGets503) {
   start({});
   RawEnd& client = connect_client();
   client.stream->write(kRequestHead);
-  ASSERT_TRUE(wait([&] { return !servers.empty() && servers[0]->data == kRequestHead; }, "head up"));
+  ASSERT_TRUE(
+      wait([&] { return !servers.empty() && servers[0]->data == kRequestHead; }, "head up"));
   servers[0]->stream->close(CloseMode::fin);
   ASSERT_TRUE(wait([&] { return client.ended(); }, "client sees the end")) << dump();
   EXPECT_EQ(client.data.rfind("HTTP/1.1 503 ", 0), 0u) << client.data;
@@ -222,9 +228,9 @@ TEST_F(RelayTest, UpstreamGoneBeforeItsHeadGets503) {
 struct CloseCase {
   std::string name;
   SideClose how;
-  bool far_sees_reset;   // ECONNRESET, else EOF
-  std::string started;   // the relay's close_started note ("" when it logs none)
-  std::string closed;    // the relay's closed note on that side
+  bool far_sees_reset;  // ECONNRESET, else EOF
+  std::string started;  // the relay's close_started note ("" when it logs none)
+  std::string closed;   // the relay's closed note on that side
 };
 
 struct SideCloseParam {
@@ -281,7 +287,8 @@ TEST_P(RelaySideCloseTest, FarSideSeesEofOrReset) {
   EXPECT_NE(find(proxy->log(), K::closed, closer_side, "peer's FIN"), nullptr) << dump();
 
   if (far.stream->is_open()) far.stream->close(CloseMode::fin);
-  ASSERT_TRUE(wait([&] { return find(proxy->log(), K::closed, far_side); }, "relay closed far side"))
+  ASSERT_TRUE(
+      wait([&] { return find(proxy->log(), K::closed, far_side); }, "relay closed far side"))
       << dump();
   auto* started = find(proxy->log(), K::close_started, far_side);
   if (c.started.empty()) {
@@ -345,7 +352,8 @@ TEST_F(RelayQueuedCloseTest, FlushWriteDeliversEverythingFirst) {
   EXPECT_NE(find(proxy->log(), K::closed, "downstream", "FlushWrite flushed"), nullptr) << dump();
 }
 
-// ---- latency -------------------------------------------------------------------------------------
+// ---- latency
+// -------------------------------------------------------------------------------------
 
 // From the relay reading a frame (its frame_received observation) to the far end reading it.
 struct Lags {
@@ -391,9 +399,9 @@ TEST_F(RelayLatencyTest, ToUpstreamDelaysOnlyThatDirection) {
   ASSERT_TRUE(upgrade());
   Lags l = measure();
   EXPECT_GE(l.up, kLatency);
-  EXPECT_LE(l.up, kLatency + kLateBy);
+  EXPECT_LE(l.up, kLatency + closewire::testing::late(kLateBy));
   EXPECT_GE(l.down, 0.0);
-  EXPECT_LE(l.down, kNoLatencyMax);
+  EXPECT_LE(l.down, closewire::testing::late(kNoLatencyMax));
 }
 
 TEST_F(RelayLatencyTest, ToDownstreamDelaysThatDirectionAndTheCloseBehindIt) {
@@ -404,9 +412,9 @@ TEST_F(RelayLatencyTest, ToDownstreamDelaysThatDirectionAndTheCloseBehindIt) {
   ASSERT_TRUE(upgrade());
   Lags l = measure();
   EXPECT_GE(l.down, kLatency);
-  EXPECT_LE(l.down, kLatency + kLateBy);
+  EXPECT_LE(l.down, kLatency + closewire::testing::late(kLateBy));
   EXPECT_GE(l.up, 0.0);
-  EXPECT_LE(l.up, kNoLatencyMax);
+  EXPECT_LE(l.up, closewire::testing::late(kNoLatencyMax));
 
   // The upstream's FIN waits behind the bytes: the downstream close comes a latency later.
   servers[0]->stream->close(CloseMode::fin);
@@ -418,7 +426,8 @@ TEST_F(RelayLatencyTest, ToDownstreamDelaysThatDirectionAndTheCloseBehindIt) {
   EXPECT_LE(ms_between(eof->at, closed->at), kLatency + kLateBy) << dump();
 }
 
-// ---- faults ----------------------------------------------------------------------------------------
+// ---- faults
+// ----------------------------------------------------------------------------------------
 
 TEST_F(RelayTest, ResetAfterBytesCutsDownstreamAfterExactlyN) {
   RelayConfig cfg;
@@ -460,11 +469,13 @@ TEST_F(RelayTest, ResetBehindCloseCutsRightAfterTheCloseFrame) {
   start(cfg);
   RawEnd& client = connect_client();
   client.stream->write(kRequestHead);
-  ASSERT_TRUE(wait([&] { return !servers.empty() && servers[0]->data == kRequestHead; }, "head up"));
+  ASSERT_TRUE(
+      wait([&] { return !servers.empty() && servers[0]->data == kRequestHead; }, "head up"));
   // Head, a frame, the Close and a frame behind it in one write: the cut falls inside the read.
   const std::string before = from_server(wire::Opcode::text, "before");
   const std::string close = close_from_server(4321, "test");
-  servers[0]->stream->write(kResponseHead + before + close + from_server(wire::Opcode::text, "after"));
+  servers[0]->stream->write(kResponseHead + before + close +
+                            from_server(wire::Opcode::text, "after"));
   ASSERT_TRUE(wait([&] { return client.ended(); }, "client sees the end")) << dump();
   EXPECT_EQ(client.data, kResponseHead + before + close);
   auto* err = client.log.first(K::read_error);
@@ -487,8 +498,7 @@ TEST_F(RelayTest, ResetBehindCloseFindsACloseFrameSplitAcrossReads) {
   const std::string text = from_server(wire::Opcode::text, "x");
   const std::string close = close_from_server(1000, "bye");
   servers[0]->stream->write(text + close.substr(0, 3));
-  ASSERT_TRUE(wait([&] { return client.data.size() == text.size() + 3; }, "first part"))
-      << dump();
+  ASSERT_TRUE(wait([&] { return client.data.size() == text.size() + 3; }, "first part")) << dump();
   EXPECT_FALSE(client.ended());
   servers[0]->stream->write(close.substr(3) + from_server(wire::Opcode::text, "after"));
   ASSERT_TRUE(wait([&] { return client.ended(); }, "client sees the end")) << dump();
@@ -515,7 +525,8 @@ TEST_F(RelayTest, ResetBehindCloseTowardUpstream) {
       << dump();
 }
 
-// ---- observations -----------------------------------------------------------------------------------
+// ---- observations
+// -----------------------------------------------------------------------------------
 
 TEST_F(RelayTest, ObservationsNameTheSideAndTheConnection) {
   start({});
@@ -525,13 +536,15 @@ TEST_F(RelayTest, ObservationsNameTheSideAndTheConnection) {
   ASSERT_TRUE(upgrade(1));
   clients[1]->stream->write(from_client(wire::Opcode::text, "from client 1"));
   servers[0]->stream->write(from_server(wire::Opcode::text, "from server 0"));
-  ASSERT_TRUE(wait([&] { return servers[1]->total > kRequestHead.size() &&
-                                clients[0]->total > kResponseHead.size(); },
-                   "frames"))
+  ASSERT_TRUE(wait(
+      [&] {
+        return servers[1]->total > kRequestHead.size() && clients[0]->total > kResponseHead.size();
+      },
+      "frames"))
       << dump();
   clients[1]->stream->close(CloseMode::fin);
-  ASSERT_TRUE(wait([&] { return find_on(proxy->log(), K::closed, "upstream", 1); },
-                   "connection 1 closed"))
+  ASSERT_TRUE(
+      wait([&] { return find_on(proxy->log(), K::closed, "upstream", 1); }, "connection 1 closed"))
       << dump();
 
   const auto& log = proxy->log();

@@ -12,6 +12,7 @@
 #include "harness/wire/handshake.h"
 #include "tests/endpoints/chain.h"
 #include "tests/endpoints/raw_end.h"
+#include "tests/support/timing.h"
 
 namespace closewire::endpoints {
 namespace {
@@ -28,7 +29,8 @@ constexpr std::string_view kKey = "dGhlIHNhbXBsZSBub25jZQ==";
 constexpr std::string_view kAccept = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
 const std::string kRequestHead =
     "GET /chat HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-    "Sec-WebSocket-Key: " + std::string(kKey) + "\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    "Sec-WebSocket-Key: " +
+    std::string(kKey) + "\r\nSec-WebSocket-Version: 13\r\n\r\n";
 
 std::string from_client(wire::Opcode op, std::string_view payload) {
   return wire::encode_frame(op, payload, true, std::array<std::uint8_t, 4>{5, 6, 7, 8});
@@ -99,7 +101,8 @@ class ServerTest : public ::testing::Test {
   std::vector<std::unique_ptr<RawEnd>> raws;
 };
 
-// ---- the upgrade ---------------------------------------------------------------------------------
+// ---- the upgrade
+// ---------------------------------------------------------------------------------
 
 TEST_F(ServerTest, UpgradeAnswers101WithTheAcceptKey) {
   make(quiet());
@@ -157,7 +160,8 @@ TEST_F(ServerTest, AConnectionThatSendsNoRequestIsLoggedAsSuch) {
   EXPECT_EQ(server->connections(), 0u);
 }
 
-// ---- on_open and run_steps ---------------------------------------------------------------------------
+// ---- on_open and run_steps
+// ---------------------------------------------------------------------------
 
 TEST_F(ServerTest, OnOpenWaitsBetweenActions) {
   ServerConfig cfg;
@@ -175,7 +179,7 @@ TEST_F(ServerTest, OnOpenWaitsBetweenActions) {
   ASSERT_EQ(sent.size(), 3u) << dump();
   const double gap = ms_between(sent[0]->at, sent[1]->at);
   EXPECT_GE(gap, 80.0) << dump();
-  EXPECT_LE(gap, 80.0 + 50.0) << dump();
+  EXPECT_LE(gap, 80.0 + closewire::testing::late(50)) << dump();
   EXPECT_LE(ms_between(sent[1]->at, sent[2]->at), 20.0) << dump();  // no wait between those
   EXPECT_EQ(sent[2]->code, 4000);
 }
@@ -214,7 +218,8 @@ TEST_F(ServerTest, RunStepsAppendAfterWhatRuns) {
   EXPECT_LE(ms_between(sent[3]->at, sent[4]->at), 30.0 + 50.0) << dump();
 }
 
-// ---- the closing handshake ---------------------------------------------------------------------------
+// ---- the closing handshake
+// ---------------------------------------------------------------------------
 
 TEST_F(ServerTest, AnswersAClientCloseWithTheSameCode) {
   make(quiet());
@@ -285,19 +290,20 @@ TEST_P(ServerAfterHandshakeTest, EndsTcpAsConfigured) {
   EXPECT_EQ(server->log().first(K::closed)->note, p.closed);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Server, ServerAfterHandshakeTest,
-    ::testing::Values(AfterHandshakeCase{CloseMode::half_close, false,
-                                         "plain close after the peer's FIN"},
-                      AfterHandshakeCase{CloseMode::fin, false, "fin"},
-                      AfterHandshakeCase{CloseMode::rst, true, "rst (SO_LINGER 0)"}),
-    [](const ::testing::TestParamInfo<AfterHandshakeCase>& p) {
-      std::string n(to_string(p.param.mode));
-      std::erase(n, '-');
-      return n;
-    });
+INSTANTIATE_TEST_SUITE_P(Server, ServerAfterHandshakeTest,
+                         ::testing::Values(AfterHandshakeCase{CloseMode::half_close, false,
+                                                              "plain close after the peer's FIN"},
+                                           AfterHandshakeCase{CloseMode::fin, false, "fin"},
+                                           AfterHandshakeCase{CloseMode::rst, true,
+                                                              "rst (SO_LINGER 0)"}),
+                         [](const ::testing::TestParamInfo<AfterHandshakeCase>& p) {
+                           std::string n(to_string(p.param.mode));
+                           std::erase(n, '-');
+                           return n;
+                         });
 
-// ---- the close timeout ---------------------------------------------------------------------------
+// ---- the close timeout
+// ---------------------------------------------------------------------------
 
 constexpr auto kShortCloseTimeout = 100ms;
 
@@ -316,7 +322,7 @@ TEST_F(ServerTest, CloseTimeoutClosesPlainlyWhenNoReplyComes) {
   EXPECT_EQ(timeout->note, "ws close timeout");
   const double waited = ms_between(sent->at, timeout->at);
   EXPECT_GE(waited, 100.0) << dump();
-  EXPECT_LE(waited, 100.0 + 50.0) << dump();
+  EXPECT_LE(waited, 100.0 + closewire::testing::late(50)) << dump();
   EXPECT_EQ(closed->note, "plain close: socket.destroy() after the close timeout");
   EXPECT_EQ(server->log().first(K::close_started), nullptr) << "no close mode, a plain close";
 }
@@ -350,7 +356,8 @@ TEST_F(ServerTest, NoCloseTimeoutOnceTheSocketIsClosed) {
   EXPECT_EQ(server->log().first(K::timeout), nullptr) << dump();
 }
 
-// ---- stop() ------------------------------------------------------------------------------------------
+// ---- stop()
+// ------------------------------------------------------------------------------------------
 
 TEST_F(ServerTest, StopClosesEveryConnectionAndStopsAccepting) {
   make(quiet());

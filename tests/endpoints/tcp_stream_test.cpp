@@ -8,6 +8,7 @@
 
 #include "harness/endpoints/listener.h"
 #include "tests/endpoints/loop.h"
+#include "tests/support/timing.h"
 
 namespace closewire::endpoints {
 namespace {
@@ -105,7 +106,8 @@ TEST_F(TcpStreamTest, CloseUnreadWaitsForBytesToLeaveUnread) {
   ASSERT_TRUE(wait_for(log_b, K::read_error)) << dump();
   EXPECT_EQ(log_b.first(K::read_error)->error, ECONNRESET);
   EXPECT_TRUE(data_a.empty());
-  EXPECT_LT(ms_between(log_a.first(K::close_started)->at, log_a.first(K::closed)->at), 500.0);
+  EXPECT_LT(ms_between(log_a.first(K::close_started)->at, log_a.first(K::closed)->at),
+            closewire::testing::late(500));
 }
 
 TEST_F(TcpStreamTest, HalfCloseKeepsReadingUntilThePeersFin) {
@@ -129,7 +131,7 @@ TEST_F(TcpStreamTest, DelayedCloseWaitsForItsTimer) {
   ASSERT_TRUE(wait_for(log_b, K::eof, 1000ms)) << dump();
   double waited = ms_between(log_a.first(K::close_started)->at, log_a.first(K::closed)->at);
   EXPECT_GE(waited, 195.0);
-  EXPECT_LE(waited, 300.0);
+  EXPECT_LE(waited, 200.0 + closewire::testing::late(100));
   EXPECT_EQ(log_a.first(K::delay_ended)->note, "timer");
 }
 
@@ -138,7 +140,9 @@ TEST_F(TcpStreamTest, DelayedCloseEndsAtOnceOnThePeersFin) {
   b->close(CloseMode::fin);
   ASSERT_TRUE(wait_for(log_a, K::closed, 1500ms)) << dump();
   EXPECT_EQ(log_a.first(K::delay_ended)->note, "peer fin");
-  EXPECT_LT(ms_between(log_b.first(K::closed)->at, log_a.first(K::closed)->at), 50.0) << dump();
+  EXPECT_LT(ms_between(log_b.first(K::closed)->at, log_a.first(K::closed)->at),
+            closewire::testing::late(50))
+      << dump();
 }
 
 TEST_F(TcpStreamTest, DelayedCloseLeavesLateBytesUnreadSoItResets) {

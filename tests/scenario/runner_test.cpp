@@ -11,6 +11,7 @@
 
 #include "harness/analysis/event.h"
 #include "tests/support/capture_rights.h"
+#include "tests/support/timing.h"
 
 namespace closewire {
 namespace {
@@ -97,14 +98,14 @@ TEST(Runner, SeedLikeScenarioPasses) {
   for (const auto& l : r->legs) EXPECT_TRUE(l.connection->websocket) << l.name;
   EXPECT_EQ(r->pcap_path, (temp_dir() / "out" / "runner-pass.pcap").string());
   ASSERT_TRUE(fs::exists(r->pcap_path));
-  EXPECT_GT(fs::file_size(r->pcap_path), 24u);  // more than a pcap header
+  EXPECT_GT(fs::file_size(r->pcap_path), 24u);      // more than a pcap header
   EXPECT_EQ(r->outcomes.size(), 4u) << report(*r);  // three written, one implicit
   ASSERT_TRUE(r->client_outcome);
   EXPECT_EQ(r->client_outcome->code, 4321);
   EXPECT_TRUE(r->client_outcome->was_clean);
   EXPECT_EQ(r->client_label, "chrome");
   EXPECT_GT(r->run_ms, 0.0);
-  EXPECT_LT(r->run_ms, 1000.0);
+  EXPECT_LT(r->run_ms, closewire::testing::late(1000));
 }
 
 TEST(Runner, ImplicitCheckComparesTheClientOutcomeWithItsVerdict) {
@@ -177,7 +178,7 @@ run_for: 300ms
   EXPECT_EQ(r->status, ScenarioResult::Status::passed) << report(*r);  // a fixed length, no timeout
   EXPECT_TRUE(r->error.empty()) << report(*r);
   EXPECT_GE(r->run_ms, 300.0);
-  EXPECT_LE(r->run_ms, 300.0 + 100.0);
+  EXPECT_LE(r->run_ms, 300.0 + closewire::testing::late(100));
   ASSERT_EQ(r->legs.size(), 1u) << report(*r);
   EXPECT_EQ(r->legs[0].name, "client-server");
   // Still open when the run ended; the runner's own teardown is not in the capture.
@@ -198,7 +199,7 @@ timeout: 300ms
   EXPECT_EQ(r->status, ScenarioResult::Status::failed) << report(*r);
   EXPECT_NE(r->error.find("within 300 ms (timeout)"), std::string::npos) << r->error;
   EXPECT_GE(r->run_ms, 300.0);
-  EXPECT_LE(r->run_ms, 300.0 + 100.0);
+  EXPECT_LE(r->run_ms, 300.0 + closewire::testing::late(100));
 }
 
 TEST(Runner, AStepAfterAnEventFiresItsDelayLater) {
@@ -225,7 +226,7 @@ steps:
   EXPECT_EQ(ping->bytes, 4u);  // "late"
   // The Close is on the wire before the client reads it: the gap is at least the delay.
   EXPECT_GE(ms(close->t, ping->t), 100.0) << report(*r);
-  EXPECT_LE(ms(close->t, ping->t), 100.0 + 80.0) << report(*r);
+  EXPECT_LE(ms(close->t, ping->t), 100.0 + closewire::testing::late(80)) << report(*r);
   // Only the client's own Close reply came before it.
   const Event* reply = event(*l, kind::close, Side::client);
   ASSERT_NE(reply, nullptr);
