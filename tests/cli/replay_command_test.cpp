@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/support/capture_builder.h"
 #include "tests/support/command.h"
 
 namespace {
@@ -23,7 +24,7 @@ using closewire::testing::CommandResult;
 using closewire::testing::slurp;
 using closewire::testing::temp;
 
-CommandResult closewire(const std::string& args) {
+CommandResult run_closewire(const std::string& args) {
   return closewire::testing::run_command(kBinary, args);
 }
 
@@ -56,7 +57,7 @@ bool one_line(const std::string& s) {
 }
 
 TEST(ReplayCommand, RealCaptureReplaysWithVerdicts) {
-  const CommandResult r = closewire("replay " + kResetCapture);
+  const CommandResult r = run_closewire("replay " + kResetCapture);
   EXPECT_EQ(r.status, 0) << r.err;
   // The proxy's Close on the browser's leg, at its time, and the browser's reply.
   EXPECT_NE(r.out.find("4.842  ◀─   hop 0  ws.close 4321 \"test\""), std::string::npos) << r.out;
@@ -66,7 +67,7 @@ TEST(ReplayCommand, RealCaptureReplaysWithVerdicts) {
 }
 
 TEST(ReplayCommand, JsonIsOneObjectWithTheBrowsersVerdict) {
-  const CommandResult r = closewire("replay --json " + kResetCapture);
+  const CommandResult r = run_closewire("replay --json " + kResetCapture);
   ASSERT_EQ(r.status, 0) << r.err;
   // The first leg is the browser's (SYN order); Chromium reported 4321, not clean.
   const std::string first_chrome = r.out.substr(r.out.find("\"chrome\":"), 80);
@@ -77,7 +78,7 @@ TEST(ReplayCommand, JsonIsOneObjectWithTheBrowsersVerdict) {
 TEST(ReplayCommand, FailedExpectationExitsOneAndShowsTheTimeline) {
   const std::string expect = temp("wrong.yaml");
   write_file(expect, "- on: { server_port: 9800, nth: 1 }\n  never: server tcp.rst\n");
-  const CommandResult r = closewire("replay " + kResetCapture + " --expect " + expect);
+  const CommandResult r = run_closewire("replay " + kResetCapture + " --expect " + expect);
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.out.find("FAIL"), std::string::npos);
   EXPECT_NE(r.out.find("expected: no 'server tcp.rst'"), std::string::npos) << r.out;
@@ -88,7 +89,7 @@ TEST(ReplayCommand, FailedExpectationExitsOneAndShowsTheTimeline) {
 TEST(ReplayCommand, MalformedExpectationFileNamesFileAndLine) {
   const std::string expect = temp("bad.yaml");
   write_file(expect, "- never: tcp.rst\n- verdict: { profile: chrom }\n");
-  const CommandResult r = closewire("replay " + kResetCapture + " --expect " + expect);
+  const CommandResult r = run_closewire("replay " + kResetCapture + " --expect " + expect);
   EXPECT_EQ(r.status, 2);
   EXPECT_TRUE(one_line(r.err)) << r.err;
   EXPECT_NE(r.err.find(expect + ":2:"), std::string::npos) << r.err;
@@ -104,7 +105,7 @@ class ReplayBadInput : public ::testing::TestWithParam<BadInput> {};
 
 TEST_P(ReplayBadInput, OneLineNamingTheFileAndExitTwo) {
   const std::string path = GetParam().make();
-  const CommandResult r = closewire("replay " + path);
+  const CommandResult r = run_closewire("replay " + path);
   EXPECT_EQ(r.status, 2) << r.out << r.err;
   EXPECT_TRUE(one_line(r.err)) << r.err;
   EXPECT_NE(r.err.find(path), std::string::npos) << r.err;
@@ -159,11 +160,11 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(ReplayCommand, UsageErrorsExitTwo) {
-  EXPECT_EQ(closewire("replay").status, 2);
-  EXPECT_EQ(closewire("replay --bogus " + kResetCapture).status, 2);
-  EXPECT_EQ(closewire("replay /no/such/file.pcap").status, 2);
-  EXPECT_EQ(closewire("frobnicate").status, 2);
-  const CommandResult help = closewire("replay --help");
+  EXPECT_EQ(run_closewire("replay").status, 2);
+  EXPECT_EQ(run_closewire("replay --bogus " + kResetCapture).status, 2);
+  EXPECT_EQ(run_closewire("replay /no/such/file.pcap").status, 2);
+  EXPECT_EQ(run_closewire("frobnicate").status, 2);
+  const CommandResult help = run_closewire("replay --help");
   EXPECT_EQ(help.status, 0);
   EXPECT_NE(help.out.find("--expect"), std::string::npos);
 }
@@ -174,7 +175,7 @@ namespace {
 
 TEST(ReplayCommand, HtmlWritesOnePageWithALadderPerChain) {
   const std::string page = temp("replay.html");
-  const auto r = closewire("replay " + kResetCapture + " --html " + page);
+  const auto r = run_closewire("replay " + kResetCapture + " --html " + page);
   EXPECT_EQ(r.status, 0) << r.err;
   const std::string html = slurp(page);
   EXPECT_TRUE(html.starts_with("<!DOCTYPE html>"));
@@ -185,9 +186,64 @@ TEST(ReplayCommand, HtmlWritesOnePageWithALadderPerChain) {
 }
 
 TEST(ReplayCommand, HtmlThatCannotBeWrittenIsOneLineAndExitTwo) {
-  const auto r = closewire("replay " + kResetCapture + " --html /nonexistent-dir/x.html");
+  const auto r = run_closewire("replay " + kResetCapture + " --html /nonexistent-dir/x.html");
   EXPECT_EQ(r.status, 2);
   EXPECT_EQ(r.err, "closewire: /nonexistent-dir/x.html: cannot write the HTML page\n");
 }
 
 }  // namespace
+
+// A WebSocket conversation whose server closes with 4321 and FIN, and a plain TCP one beside it.
+closewire::test::CaptureBuilder websocket_and_plain_tcp() {
+  using closewire::test::Conversation;
+  using closewire::test::kEpoch;
+  using closewire::test::ms;
+  closewire::test::CaptureBuilder cap;
+  Conversation ws(cap, {"127.0.0.1", 51000}, {"127.0.0.1", 9900});
+  ws.handshake(kEpoch);
+  ws.send(closewire::Side::client, kEpoch + ms(1), closewire::test::upgrade_request());
+  ws.send(closewire::Side::server, kEpoch + ms(2), closewire::test::upgrade_response());
+  ws.send(closewire::Side::server, kEpoch + ms(3),
+          closewire::test::server_frame(0x8, closewire::test::close_payload(4321, "test")));
+  ws.send(closewire::Side::client, kEpoch + ms(4),
+          closewire::test::client_frame(0x8, closewire::test::close_payload(4321, "test")));
+  ws.fin(closewire::Side::server, kEpoch + ms(5));
+  ws.fin(closewire::Side::client, kEpoch + ms(6));
+  Conversation plain(cap, {"127.0.0.1", 52000}, {"127.0.0.1", 5432});
+  plain.handshake(kEpoch + ms(10));
+  plain.send(closewire::Side::client, kEpoch + ms(11), "not HTTP at all");
+  plain.fin(closewire::Side::client, kEpoch + ms(12));
+  plain.fin(closewire::Side::server, kEpoch + ms(13));
+  return cap;
+}
+
+TEST(ReplayCommand, PcapngReplaysLikePcap) {
+  const auto cap = websocket_and_plain_tcp();
+  const std::string pcap = temp("both.pcap"), pcapng = temp("both.pcapng");
+  cap.write(pcap);
+  cap.write_pcapng(pcapng);
+  const CommandResult a = run_closewire("replay --json " + pcap);
+  const CommandResult b = run_closewire("replay --json " + pcapng);
+  ASSERT_EQ(a.status, 0) << a.err;
+  ASSERT_EQ(b.status, 0) << b.err;
+  EXPECT_NE(b.out.find("\"code\":4321"), std::string::npos) << b.out;
+  // The same legs, events and verdicts; only the file name differs.
+  auto without_name = [](std::string s, const std::string& name) {
+    for (auto at = s.find(name); at != std::string::npos; at = s.find(name))
+      s.erase(at, name.size());
+    return s;
+  };
+  EXPECT_EQ(without_name(a.out, pcap), without_name(b.out, pcapng));
+}
+
+TEST(ReplayCommand, AllLegsShowsPlainTcpLegsToo) {
+  const std::string pcap = temp("both-legs.pcap");
+  websocket_and_plain_tcp().write(pcap);
+  const CommandResult some = run_closewire("replay " + pcap);
+  const CommandResult all = run_closewire("replay --all-legs " + pcap);
+  ASSERT_EQ(some.status, 0) << some.err;
+  ASSERT_EQ(all.status, 0) << all.err;
+  EXPECT_NE(some.out.find("→ 127.0.0.1:9900  WebSocket"), std::string::npos) << some.out;
+  EXPECT_EQ(some.out.find("127.0.0.1:5432"), std::string::npos) << some.out;
+  EXPECT_NE(all.out.find("127.0.0.1:52000 → 127.0.0.1:5432"), std::string::npos) << all.out;
+}
