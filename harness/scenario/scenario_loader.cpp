@@ -6,11 +6,11 @@
 #include <filesystem>
 #include <set>
 
+#include "harness/real/real_proxy.h"
+#include "harness/scenario/scenario.h"
+#include "harness/scenario/variant.h"
 #include "harness/spec/spec_error.h"
 #include "harness/spec/yaml_fields.h"
-#include "harness/real/real_proxy.h"
-#include "harness/scenario/variant.h"
-#include "harness/scenario/scenario.h"
 
 namespace closewire {
 namespace {
@@ -46,7 +46,8 @@ Action parse_close(const YAML::Node& arg, const std::string& file) {
       a.reason = yaml::scalar(arg["reason"], file, "reason");
     }
   } else if (arg && !arg.IsNull()) {
-    throw_spec_error(file, arg, "close takes {code, reason}, or nothing for a Close without a code");
+    throw_spec_error(file, arg,
+                     "close takes {code, reason}, or nothing for a Close without a code");
   }
   return a;
 }
@@ -114,12 +115,14 @@ ClientSpec parse_client(const YAML::Node& n, const std::string& file) {
   if (!n.IsMap())
     throw_spec_error(
         file, n,
-        "client must be a map {profile, close_timeout, target} or {real: chromium, build: 105}");
+        "client must be a map {profile, close_timeout, target}, {real: chromium, build: 105} or "
+        "{real: firefox}");
   yaml::check_keys(n, {"real", "build", "profile", "close_timeout", "target"}, file, "client");
   if (n["real"]) {
     c.real = yaml::scalar(n["real"], file, "real");
-    if (c.real != "chromium")
-      throw_spec_error(file, n["real"], fmt::format("unknown real client '{}' (chromium)", c.real));
+    if (c.real != "chromium" && c.real != "firefox")
+      throw_spec_error(file, n["real"],
+                       fmt::format("unknown real client '{}' (chromium, firefox)", c.real));
   }
   if (n["build"]) {
     if (c.real != "chromium")
@@ -135,9 +138,8 @@ ClientSpec parse_client(const YAML::Node& n, const std::string& file) {
     const std::string name = yaml::scalar(n["profile"], file, "profile");
     auto p = profile_from_string(name);
     if (!p)
-      throw_spec_error(
-          file, n["profile"],
-          fmt::format("unknown profile '{}' ({})", name, profile_names()));
+      throw_spec_error(file, n["profile"],
+                       fmt::format("unknown profile '{}' ({})", name, profile_names()));
     c.profile = *p;
   }
   if (n["close_timeout"]) c.close_timeout = millis(n["close_timeout"], file, "close_timeout");
@@ -316,8 +318,8 @@ StepTrigger parse_trigger(const YAML::Node& step, const std::string& file) {
     const std::string text = yaml::scalar(step["after"], file, "after");
     const auto space = text.find(' ');
     t.after_endpoint = text.substr(0, space);
-    const auto event =
-        step_event_from_string(space == std::string::npos ? "" : std::string_view(text).substr(space + 1));
+    const auto event = step_event_from_string(
+        space == std::string::npos ? "" : std::string_view(text).substr(space + 1));
     if ((t.after_endpoint != "client" && t.after_endpoint != "server") || !event) {
       throw_spec_error(
           file, step["after"],
@@ -414,12 +416,14 @@ Scenario parse_scenario(const YAML::Node& root, const std::string& path, bool sw
   if (root["variants"]) {
     const YAML::Node& v = root["variants"];
     if (!v.IsMap())
-      throw_spec_error(path, v, "variants is a map {chromium: {skip: WHY}, node-ws: {skip: WHY}}");
+      throw_spec_error(path, v,
+                       "variants is a map {chromium: {skip: WHY}, firefox: {skip: WHY}, node-ws: "
+                       "{skip: WHY}}");
     for (const auto& kv : v) {
       const std::string name = yaml::key(kv.first, path);
-      if (name != "chromium" && name != "node-ws") {
+      if (name != "chromium" && name != "firefox" && name != "node-ws") {
         throw_spec_error(path, kv.first,
-                         fmt::format("unknown variant '{}' (chromium, node-ws)", name));
+                         fmt::format("unknown variant '{}' (chromium, firefox, node-ws)", name));
       }
       if (!kv.second.IsMap() || !kv.second["skip"])
         throw_spec_error(path, kv.second, "a variant takes {skip: \"why\"}");
