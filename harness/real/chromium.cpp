@@ -84,7 +84,7 @@ std::shared_ptr<Chromium> Chromium::launch(const std::string& build,
   const std::string url = line.substr(prefix.size());
   const WsUrl u = parse_ws_url(url);
   c->devtools_host_ = u.host + ":" + u.port;
-  c->browser_ = std::make_unique<CdpConnection>(url, kCallTimeout);
+  c->browser_ = std::make_unique<RpcConnection>("DevTools", url, kCallTimeout);
   const auto v = c->browser_->call("Browser.getVersion", nlohmann::json::object(), kCallTimeout);
   c->version_ = v.value("product", "");
   // "HeadlessChrome/105.0.5173.0": the cache must hold the build it is named after.
@@ -104,7 +104,6 @@ std::shared_ptr<Chromium> Chromium::launch(const std::string& build,
 Chromium::~Chromium() {
   if (browser_) {
     try {
-      std::lock_guard lock(mutex_);
       browser_->call("Browser.close", nlohmann::json::object(), std::chrono::milliseconds(2000));
     } catch (const std::exception&) {
       // The process group is killed below in any case.
@@ -117,7 +116,6 @@ Chromium::~Chromium() {
 }
 
 ChromiumPage Chromium::open_page() {
-  std::lock_guard lock(mutex_);
   const auto r = browser_->call("Target.createTarget", {{"url", "about:blank"}}, kCallTimeout);
   ChromiumPage page;
   page.target_id = r.value("targetId", "");
@@ -128,7 +126,6 @@ ChromiumPage Chromium::open_page() {
 }
 
 void Chromium::close_page(const std::string& target_id) {
-  std::lock_guard lock(mutex_);
   try {
     browser_->call("Target.closeTarget", {{"targetId", target_id}}, kCallTimeout);
   } catch (const std::exception&) {

@@ -6,12 +6,11 @@
 
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
-#include "harness/real/cdp_connection.h"
 #include "harness/real/process.h"
+#include "harness/real/rpc_connection.h"
 
 namespace closewire::real {
 
@@ -59,9 +58,8 @@ class Chromium {
   Chromium() = default;
   std::string user_data_dir_;
   std::unique_ptr<ChildProcess> process_;
-  std::unique_ptr<CdpConnection> browser_;
-  std::mutex mutex_;           // one browser-level call at a time
-  std::string devtools_host_;  // "127.0.0.1:PORT"
+  std::unique_ptr<RpcConnection> browser_;  // the browser-level session
+  std::string devtools_host_;               // "127.0.0.1:PORT"
   std::string version_;
   std::string build_;
 };

@@ -226,7 +226,8 @@ std::string sweep_matrix_text(const SweepTable& t, const TextStyle& style) {
   // A real client replaces the profile's model at every point: say which one answered.
   std::vector<std::string> clients;
   for (const auto& c : t.cells)
-    if (c.client.starts_with("chromium") &&
+    // "firefox 153.8.0", not the profile `firefox`
+    if ((c.client.starts_with("chromium") || c.client.starts_with("firefox ")) &&
         std::find(clients.begin(), clients.end(), c.client) == clients.end())
       clients.push_back(c.client);
   for (const auto& c : clients) out += "  the client at every point: real " + c + "\n";

@@ -24,7 +24,7 @@ struct SweepCell {
   std::vector<std::string> values;  // per dimension
   std::string name;                 // the point's scenario (NAME-pNN)
   std::string status;               // PASS, FAIL, SKIP, ERROR
-  std::string client;               // the client's profile, or "chromium 105.0..."
+  std::string client;               // the profile, or "chromium 105.0...", "firefox 153.8.0"
   std::string profile;              // the verdict shown: the client's profile
   bool closed = false;              // the client-facing leg reached a close event
   std::optional<std::uint16_t> code;

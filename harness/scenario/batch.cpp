@@ -9,6 +9,7 @@
 
 #include "harness/capture/live_capture.h"
 #include "harness/real/chromium.h"
+#include "harness/real/firefox.h"
 #include "harness/real/process.h"
 #include "harness/scenario/scenario_files.h"
 #include "harness/scenario/sweep.h"
@@ -39,6 +40,18 @@ std::vector<Scenario> load_scenarios(const std::vector<std::string>& paths,
   return scenarios;
 }
 
+void launch_browsers(const std::vector<Scenario>& scenarios, RunOptions& options) {
+  auto first_needing = [&](const std::string& browser) {
+    return std::find_if(scenarios.begin(), scenarios.end(), [&](const Scenario& s) {
+      return s.client.real == browser && skip_reason(s).empty();
+    });
+  };
+  if (const auto c = first_needing("chromium"); c != scenarios.end() && !options.chromium)
+    options.chromium = real::Chromium::launch(c->client.build);
+  if (first_needing("firefox") != scenarios.end() && !options.firefox)
+    options.firefox = real::Firefox::launch();
+}
+
 std::vector<std::unique_ptr<ScenarioResult>> run_scenarios(
     const std::vector<Scenario>& scenarios, RunOptions options, unsigned jobs,
     const std::function<void(const ScenarioResult&)>& done) {
@@ -57,15 +70,8 @@ std::vector<std::unique_ptr<ScenarioResult>> run_scenarios(
   // Real peers are stopped on every exit path: destructors, and on SIGINT/SIGTERM a handler that
   // kills their process groups.
   real::install_signal_cleanup();
-  // One browser for the whole run, started here (not in a worker thread: its parent-death signal
-  // follows the thread that started it): the build of the first scenario that needs one (a
-  // scenario of another build starts its own).
-  const auto needs_browser =
-      std::find_if(scenarios.begin(), scenarios.end(), [](const Scenario& s) {
-        return s.client.real == "chromium" && skip_reason(s).empty();
-      });
-  if (needs_browser != scenarios.end() && !options.chromium)
-    options.chromium = real::Chromium::launch(needs_browser->client.build);
+  // One browser of each kind for the whole run, started here, not in a worker thread.
+  launch_browsers(scenarios, options);
 
   std::vector<std::unique_ptr<ScenarioResult>> results(scenarios.size());
   std::atomic<std::size_t> next{0};

@@ -19,9 +19,16 @@ namespace closewire {
 std::vector<Scenario> load_scenarios(const std::vector<std::string>& paths,
                                      const VariantRequest& variant);
 
+// Launches, into `options`, the browsers the scenarios' real clients need, one each for all of
+// them (ones `options` holds already are kept): Chromium of the build the first real-Chromium
+// scenario asks for (a scenario of another build starts its own), and Firefox. Call it on the
+// thread that outlives the runs: a browser's parent-death signal follows the thread that started
+// it. Throws real::EnvironmentError.
+void launch_browsers(const std::vector<Scenario>& scenarios, RunOptions& options);
+
 // Runs `scenarios`, `jobs` at once (0: all). Before the first one starts it opens a capture ring
-// per scenario running at once (capture_ring.h says why) and launches the browser the first
-// real-Chromium scenario needs. `done` is called on a worker thread as each one ends. Throws
+// per scenario running at once (capture_ring.h says why) and launches the browsers
+// (launch_browsers). `done` is called on a worker thread as each one ends. Throws
 // CaptureEnvironmentError or real::EnvironmentError when the machine cannot run them.
 std::vector<std::unique_ptr<ScenarioResult>> run_scenarios(
     const std::vector<Scenario>& scenarios, RunOptions options, unsigned jobs,

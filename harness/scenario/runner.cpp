@@ -16,6 +16,7 @@
 #include "harness/endpoints/server.h"
 #include "harness/real/chromium_client.h"
 #include "harness/real/config_template.h"
+#include "harness/real/firefox_client.h"
 #include "harness/real/net_probe.h"
 #include "harness/real/node_ws_server.h"
 #include "harness/real/real_proxy.h"
@@ -64,7 +65,9 @@ class Run {
   asio::io_context io_;
   // Real peers (harness/real): in a slot instead of the model.
   std::shared_ptr<real::Chromium> chromium_;
-  std::unique_ptr<real::ChromiumClient> real_client_;
+  std::shared_ptr<real::Firefox> firefox_;
+  std::unique_ptr<real::BrowserClient> real_client_;
+  std::string browser_version_;  // "Chrome/156.0...", "153.8.0"
   std::unique_ptr<real::NodeWsServer> node_server_;
   std::vector<std::unique_ptr<real::RealProxy>> real_proxies_;
   std::unique_ptr<asio::steady_timer> external_poll_;
@@ -117,17 +120,25 @@ void Run::build() {
     hop_ports_[i] = upstream.port();
   }
   hop_ports_.push_back(server_ ? server_->port() : node_server_->port());
-  if (s_.client.real == "chromium") {
+  if (!s_.client.real.empty()) {
+    const std::string url = "ws://" +
+                            (s_.ipv6 ? fmt::format("[{}]:{}", host, hop_ports_.front())
+                                     : fmt::format("{}:{}", host, hop_ports_.front())) +
+                            s_.client.target;
+    // The page gives up a little after the run's own limit, so the runner's timeout decides.
+    const Millis limit = (s_.run_for ? *s_.run_for : s_.timeout) + Millis(1000);
+    if (s_.client.real == "firefox") {
+      firefox_ = options_.firefox ? options_.firefox : real::Firefox::launch();
+      browser_version_ = firefox_->version();
+      real_client_ = real::open_firefox_client(io_, firefox_, url, limit);
+      return;
+    }
     // The run's shared browser when it is this scenario's build (Debian's or one from the cache).
     chromium_ = options_.chromium && options_.chromium->build() == s_.client.build
                     ? options_.chromium
                     : real::Chromium::launch(s_.client.build);
-    const std::string authority = s_.ipv6 ? fmt::format("[{}]:{}", host, hop_ports_.front())
-                                          : fmt::format("{}:{}", host, hop_ports_.front());
-    // The page gives up a little after the run's own limit, so the runner's timeout decides.
-    const Millis limit = (s_.run_for ? *s_.run_for : s_.timeout) + Millis(1000);
-    real_client_ = std::make_unique<real::ChromiumClient>(
-        io_, chromium_, "ws://" + authority + s_.client.target, limit);
+    browser_version_ = chromium_->version();
+    real_client_ = real::open_chromium_client(io_, chromium_, url, limit);
     return;
   }
   endpoints::ClientConfig cc;
@@ -302,7 +313,7 @@ std::string Run::observations() const {
     out += client_->log().dump(origin_);
   } else {
     const auto o = real_client_->outcome();
-    out += fmt::format("  {} ({}): {}\n", s_.client.real, chromium_->version(),
+    out += fmt::format("  {} ({}): {}\n", s_.client.real, browser_version_,
                        o ? real::describe(*o) : "no close event");
   }
   const auto names = s_.chain();
@@ -328,14 +339,14 @@ std::optional<endpoints::ClientOutcome> Run::client_outcome() const {
 
 std::string Run::client_label() const {
   return client_ ? std::string(to_string(s_.client.profile))
-                 : s_.client.real + " " + chromium_->version();
+                 : s_.client.real + " " + browser_version_;
 }
 
 std::string Run::browser_error() const {
   if (!real_client_) return "";
   const auto o = real_client_->outcome();
   if (o && o->code) return "";
-  return fmt::format("{}: {}", chromium_->version(), o ? real::describe(*o) : "no close event");
+  return fmt::format("{}: {}", client_label(), o ? real::describe(*o) : "no close event");
 }
 
 void name_legs(const Scenario& s, const std::vector<std::uint16_t>& hop_ports, ScenarioResult& r) {
@@ -405,6 +416,7 @@ std::optional<Profile> client_verdict_profile(const Scenario& s) {
   if (s.client.real == "chromium")
     return real::chromium_build_is_legacy(s.client.build) ? Profile::chrome_legacy
                                                           : Profile::chrome;
+  if (s.client.real == "firefox") return Profile::firefox;
   return s.client.profile;
 }
 
@@ -519,7 +531,7 @@ std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions
   }
   // The client's own outcome must equal what the analyzer says its profile reports; a real
   // Chromium is judged by the `chrome` rules (current Chromium), a build up to 105 by the
-  // `chrome-legacy` ones.
+  // `chrome-legacy` ones, real Firefox by the `firefox` ones.
   const auto profile = client_verdict_profile(s);
   if (profile && (s.client.real.empty() || r.client_outcome)) {
     Expectation& x = r.implicit.emplace_back();

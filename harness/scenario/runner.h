@@ -19,7 +19,8 @@ namespace closewire {
 
 namespace real {
 class Chromium;
-}
+class Firefox;
+}  // namespace real
 
 struct RunOptions {
   std::string out_dir = "out";  // NAME.pcap and NAME.json per scenario
@@ -31,6 +32,8 @@ struct RunOptions {
   // The browser shared by every scenario with a real chromium client (closewire run starts it
   // once); when null, such a scenario starts its own.
   std::shared_ptr<real::Chromium> chromium;
+  // The same for a real firefox client.
+  std::shared_ptr<real::Firefox> firefox;
   // Capture rings opened before any scenario started and reused (capture_ring.h says why); when
   // empty or null, a scenario opens its own.
   std::shared_ptr<CaptureRingPool> capture_rings;
@@ -53,7 +56,8 @@ struct ScenarioResult {
   std::vector<Expectation> implicit;
   std::vector<Outcome> outcomes;
   std::optional<endpoints::ClientOutcome> client_outcome;  // a real browser's close event too
-  std::string client_label;  // "chrome-legacy" (a profile) or "chromium 156.0..." (real)
+  // "chrome-legacy" (a profile), or a real browser: "chromium Chrome/156.0...", "firefox 153.8.0"
+  std::string client_label;
   std::string pcap_path;
   std::string json_path;
   std::string endpoint_log;  // every endpoint's observations, for a failure report
@@ -66,7 +70,7 @@ struct ScenarioResult {
 };
 
 // The profile whose verdict the client's own outcome must equal: the model's, `chrome` for
-// Debian's Chromium, `chrome-legacy` for a build up to 105.
+// Debian's Chromium, `chrome-legacy` for a build up to 105, `firefox` for Firefox.
 std::optional<Profile> client_verdict_profile(const Scenario& s);
 
 std::unique_ptr<ScenarioResult> run_scenario(const Scenario& scenario, const RunOptions& options);

@@ -26,7 +26,8 @@ using endpoints::Action;
 
 struct ClientSpec {
   // "chromium": Debian's headless Chromium instead of the profile's model (harness/real); its
-  // close event is checked against the `chrome` verdict.
+  // close event is checked against the `chrome` verdict. "firefox": Debian's firefox-esr,
+  // checked against the `firefox` verdict.
   std::string real;
   // With real: chromium, an old build from the cache instead of Debian's ("105": CACHE/105/
   // chromium, tools/legacy-chromium/fetch); builds <= 105 are judged by `chrome-legacy`.
@@ -100,7 +101,7 @@ struct Step {
   StepTrigger when;
   std::string endpoint;  // "client" or "server"
   Action action;
-  std::string where;     // FILE:LINE
+  std::string where;  // FILE:LINE
 };
 
 struct Scenario {
@@ -115,7 +116,8 @@ struct Scenario {
   std::optional<Millis> run_for;  // fixed length; otherwise until every socket is closed
   Millis timeout{10000};          // bound on a run without run_for
   std::vector<Expectation> expectations;
-  // variants: { chromium: { skip: "why" }, node-ws: {...} }: variants this scenario cannot have.
+  // variants: { chromium: { skip: "why" }, firefox: {...}, node-ws: {...} }: variants this
+  // scenario cannot have.
   std::map<std::string, std::string> variant_skips;
   std::string variant;  // applied variant, e.g. "chromium" or "chromium+node-ws"
 

@@ -115,13 +115,15 @@ ClientSpec parse_client(const YAML::Node& n, const std::string& file) {
   if (!n.IsMap())
     throw_spec_error(
         file, n,
-        "client must be a map {profile, close_timeout, target} or {real: chromium, build: 105}");
+        "client must be a map {profile, close_timeout, target, auto_reply}, {real: chromium, build: "
+        "105} or {real: firefox}");
   yaml::check_keys(n, {"real", "build", "profile", "close_timeout", "target", "auto_reply"}, file,
                    "client");
   if (n["real"]) {
     c.real = yaml::scalar(n["real"], file, "real");
-    if (c.real != "chromium")
-      throw_spec_error(file, n["real"], fmt::format("unknown real client '{}' (chromium)", c.real));
+    if (c.real != "chromium" && c.real != "firefox")
+      throw_spec_error(file, n["real"],
+                       fmt::format("unknown real client '{}' (chromium, firefox)", c.real));
   }
   if (n["build"]) {
     if (c.real != "chromium")
@@ -420,12 +422,14 @@ Scenario parse_scenario(const YAML::Node& root, const std::string& path, bool sw
   if (root["variants"]) {
     const YAML::Node& v = root["variants"];
     if (!v.IsMap())
-      throw_spec_error(path, v, "variants is a map {chromium: {skip: WHY}, node-ws: {skip: WHY}}");
+      throw_spec_error(path, v,
+                       "variants is a map {chromium: {skip: WHY}, firefox: {skip: WHY}, node-ws: "
+                       "{skip: WHY}}");
     for (const auto& kv : v) {
       const std::string name = yaml::key(kv.first, path);
-      if (name != "chromium" && name != "node-ws") {
+      if (name != "chromium" && name != "firefox" && name != "node-ws") {
         throw_spec_error(path, kv.first,
-                         fmt::format("unknown variant '{}' (chromium, node-ws)", name));
+                         fmt::format("unknown variant '{}' (chromium, firefox, node-ws)", name));
       }
       if (!kv.second.IsMap() || !kv.second["skip"])
         throw_spec_error(path, kv.second, "a variant takes {skip: \"why\"}");

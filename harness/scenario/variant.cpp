@@ -32,7 +32,7 @@ std::string action_name(const Action& a) {
 }  // namespace
 
 std::optional<std::pair<std::string, std::string>> parse_real_client(const std::string& name) {
-  if (name == "chromium") return std::pair<std::string, std::string>{"chromium", ""};
+  if (name == "chromium" || name == "firefox") return std::pair<std::string, std::string>{name, ""};
   const std::string prefix = "chromium-";
   if (!name.starts_with(prefix)) return std::nullopt;
   const std::string build = name.substr(prefix.size());
@@ -77,8 +77,8 @@ std::string node_ws_unsupported(const ServerSpec& server) {
 std::string skip_reason(const Scenario& s) {
   // The file's own rules first: they say why by nature, which beats a mechanical reason.
   for (const auto& [variant, why] : s.variant_skips) {
-    // `chromium` covers every build; `chromium-105` that build only.
-    const bool applied = (variant == "chromium" && s.client.real == "chromium") ||
+    // `chromium` covers every build, `chromium-105` that build only; `firefox` is Debian's ESR.
+    const bool applied = (!s.client.real.empty() && variant == s.client.real) ||
                          (s.client.real == "chromium" && !s.client.build.empty() &&
                           variant == "chromium-" + s.client.build) ||
                          (variant == "node-ws" && s.server.real == "node-ws");

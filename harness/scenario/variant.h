@@ -12,18 +12,19 @@
 namespace closewire {
 
 struct VariantRequest {
-  std::string client;  // "", "chromium" (Debian's) or "chromium-105" (a build from the cache)
+  // "", "chromium" (Debian's), "chromium-105" (a build from the cache) or "firefox" (Debian's ESR)
+  std::string client;
   std::string server;  // "" or "node-ws"
 };
 
 // The scenario with the requested real peers in its slots; its name gains "@chromium",
-// "@chromium-105", "@node-ws" or "@chromium+node-ws". The scenario's own real peers stay where
-// none is requested. A client that parse_real_client rejects throws std::invalid_argument
-// (callers validate it first, as `closewire run --client` does).
+// "@chromium-105", "@firefox", "@node-ws" or "@chromium+node-ws". The scenario's own real peers
+// stay where none is requested. A client that parse_real_client rejects throws
+// std::invalid_argument (callers validate it first, as `closewire run --client` does).
 Scenario make_variant(const Scenario& s, const VariantRequest& request);
 
-// "chromium" -> {"chromium", ""}, "chromium-105" -> {"chromium", "105"}; nullopt for anything
-// else (a real client's name on the command line).
+// "chromium" -> {"chromium", ""}, "chromium-105" -> {"chromium", "105"}, "firefox" ->
+// {"firefox", ""}; nullopt for anything else (a real client's name on the command line).
 std::optional<std::pair<std::string, std::string>> parse_real_client(const std::string& name);
 
 // Why the node-ws server cannot play `server` (it only closes on open, with or without a code,

@@ -80,7 +80,7 @@ TEST(SweepCommand, BadArgumentsAreOneLineErrorsWithExitTwo) {
   expect_bad_input("sweep " + ok + " --vary 'client.profile=[chrome'",
                    "--vary client.profile=[chrome:");
   expect_bad_input("sweep " + ok + " --json --csv", "excludes");
-  expect_bad_input("sweep " + ok + " --client firefox", "--client: not chromium");
+  expect_bad_input("sweep " + ok + " --client safari", "--client: not chromium");
   expect_bad_input("sweep --merge " + ok, "not a sweep's JSON");
   expect_bad_input("sweep --merge " + ok + " --shard 1/2", "--merge runs nothing");
 }

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -13,9 +15,10 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "harness/real/cdp_connection.h"
+#include "harness/real/rpc_connection.h"
 #include "harness/real/chromium.h"
 #include "harness/real/process.h"
 #include "tests/report/html_check.h"
@@ -97,7 +100,39 @@ std::optional<Options> parse(int argc, char** argv) {
   return o;
 }
 
-json evaluate(real::CdpConnection& page, const std::string& expression) {
+// The page's events, kept as the connection's thread delivers them.
+class EventLog {
+ public:
+  void attach(real::RpcConnection& page) {
+    page.on_event([this](const json& e) {
+      std::lock_guard lock(mutex_);
+      events_.push_back(e);
+      arrived_.notify_all();
+    });
+  }
+  std::vector<json> take() {
+    std::lock_guard lock(mutex_);
+    return std::exchange(events_, {});
+  }
+  // Waits until an event `method` is among those not yet taken; throws on the timeout.
+  void wait_for(const std::string& method, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    const bool came = arrived_.wait_for(lock, timeout, [&] {
+      for (const auto& e : events_)
+        if (e.value("method", "") == method) return true;
+      return false;
+    });
+    if (!came)
+      throw std::runtime_error(fmt::format("no {} within {} ms", method, timeout.count()));
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable arrived_;
+  std::vector<json> events_;
+};
+
+json evaluate(real::RpcConnection& page, const std::string& expression) {
   const json r = page.call("Runtime.evaluate",
                            {{"expression", expression}, {"returnByValue", true}}, kCallTimeout);
   if (r.contains("exceptionDetails")) {
@@ -138,7 +173,7 @@ std::string overlapping_labels(const json& ladders, std::size_t& labels) {
 }
 
 // Writes the page from top to bottom as PNG; returns "WIDTHxHEIGHT, N bytes".
-std::string screenshot(real::CdpConnection& page, const std::string& path) {
+std::string screenshot(real::RpcConnection& page, const std::string& path) {
   const json metrics = page.call("Page.getLayoutMetrics", json::object(), kCallTimeout);
   const json size = metrics.at("cssContentSize");
   const double width = size.at("width").get<double>(), height = size.at("height").get<double>();
@@ -200,7 +235,9 @@ int main(int argc, char** argv) {
       fmt::format("the page is {} bytes, over the {} allowed", bytes, opt->max_bytes.value_or(0)));
   std::string summary;
   try {
-    real::CdpConnection page(browser->open_page().ws_url, kCallTimeout);
+    real::RpcConnection page("DevTools", browser->open_page().ws_url, kCallTimeout);
+    EventLog log;
+    log.attach(page);
     // A fixed window, so the layout and the screenshot do not follow the headless default.
     page.call("Emulation.setDeviceMetricsOverride",
               {{"width", 1200}, {"height", 900}, {"deviceScaleFactor", 1}, {"mobile", false}},
@@ -208,15 +245,15 @@ int main(int argc, char** argv) {
     for (const char* domain : {"Runtime", "Log", "Network", "Page"})
       page.call(std::string(domain) + ".enable", json::object(), kCallTimeout);
     // about:blank's events stay out of the wait for the report's load event.
-    std::vector<json> events = page.take_events();
+    std::vector<json> events = log.take();
     const std::string url = htmlcheck::file_url(report.string());
     const json nav = page.call("Page.navigate", {{"url", url}}, kCallTimeout);
     if (nav.contains("errorText"))
       throw std::runtime_error("cannot open " + url + ": " + nav["errorText"].get<std::string>());
-    page.wait_for_event("Page.loadEventFired", kLoadTimeout);
+    log.wait_for("Page.loadEventFired", kLoadTimeout);
     const json facts = evaluate(page, kFactsScript);
     // Every event up to the facts' answer: whatever the page said while loading.
-    for (auto& e : page.take_events()) events.push_back(std::move(e));
+    for (auto& e : log.take()) events.push_back(std::move(e));
 
     check(facts.value("href", "") == url && facts.value("readyState", "") == "complete",
           fmt::format("after its load event the page is {} ({}), not {}", facts.value("href", "?"),

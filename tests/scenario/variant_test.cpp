@@ -108,7 +108,7 @@ expect:
 
 TEST(ScenarioLoader_RealPeers, UnknownRealProgramIsRejected) {
   EXPECT_THROW(load("badreal", R"(about: bad
-client: { real: firefox }
+client: { real: safari }
 server: {}
 expect:
   - verdict: { profile: rfc, code: 4321 }
@@ -128,13 +128,57 @@ TEST(Variant_LegacyChromium, ABuildIsAVariantOfItsOwn) {
   EXPECT_FALSE(parse_real_client("chromium-"));
   EXPECT_FALSE(parse_real_client("chromium-x"));
   EXPECT_FALSE(parse_real_client("chromium-12345"));  // 1-4 digits (chromium_build_major)
-  EXPECT_FALSE(parse_real_client("firefox"));
+  EXPECT_FALSE(parse_real_client("safari"));
 }
 
 TEST(Variant_Make, AClientThatIsNotRealThrows) {
   // Callers validate --client first; make_variant does not guess.
   const Scenario s = load("seedbad", kSeed);
-  EXPECT_THROW(make_variant(s, {"firefox", ""}), std::invalid_argument);
+  EXPECT_THROW(make_variant(s, {"safari", ""}), std::invalid_argument);
+}
+
+TEST(Variant_Firefox, DebiansFirefoxIsAVariantWithoutABuild) {
+  EXPECT_EQ(parse_real_client("firefox"), (std::pair<std::string, std::string>{"firefox", ""}));
+  EXPECT_FALSE(parse_real_client("firefox-153"));  // Debian's ESR only
+  const Scenario s = load("seedff", kSeed);
+  const Scenario v = make_variant(s, {"firefox", "node-ws"});
+  EXPECT_EQ(v.name, s.name + "@firefox+node-ws");
+  EXPECT_EQ(v.client.real, "firefox");
+  EXPECT_EQ(v.client.build, "");
+  EXPECT_EQ(make_variant(s, {"firefox", ""}).name, s.name + "@firefox");
+}
+
+TEST(Variant_Firefox, ItsOwnRuleAndTheBrowserRulesApply) {
+  const Scenario s =
+      load("ruleff", std::string(kSeed) + "variants: { firefox: { skip: \"closes at 1 s\" } }\n");
+  EXPECT_EQ(skip_reason(make_variant(s, {"firefox", ""})),
+            "skipped for firefox by the scenario: closes at 1 s");
+  EXPECT_EQ(skip_reason(make_variant(s, {"chromium", ""})), "");
+  EXPECT_EQ(skip_reason(s), "");  // the model itself is no variant
+  const Scenario ping = load("pingff", std::string(kSeed) + R"(steps:
+  - after: client receives ws.close
+    client: { ping: hi }
+)");
+  EXPECT_NE(skip_reason(make_variant(ping, {"firefox", ""}))
+                .find("not applicable to real firefox: the browser cannot send a ping"),
+            std::string::npos);
+}
+
+TEST(ScenarioLoader_RealPeers, ReadsFirefoxWithoutABuild) {
+  const Scenario s = load("firefox", R"(about: firefox
+client: { real: firefox }
+server: {}
+expect:
+  - verdict: { profile: firefox, code: 4321 }
+)");
+  EXPECT_EQ(s.client.real, "firefox");
+  EXPECT_THROW(load("firefoxbuild", R"(about: bad
+client: { real: firefox, build: 105 }
+server: {}
+expect:
+  - verdict: { profile: firefox, code: 4321 }
+)"),
+               SpecError);
 }
 
 TEST(Variant_LegacyChromium, TheChromiumRuleCoversEveryBuild) {
@@ -143,7 +187,6 @@ TEST(Variant_LegacyChromium, TheChromiumRuleCoversEveryBuild) {
   EXPECT_EQ(skip_reason(make_variant(s, {"chromium-105", ""})),
             "skipped for chromium by the scenario: model only");
 }
-
 
 TEST(ScenarioLoader_RealPeers, ReadsAChromiumBuild) {
   const Scenario s = load("build", R"(about: legacy

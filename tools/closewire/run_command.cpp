@@ -62,16 +62,16 @@ CLI::App* add_run_command(CLI::App& app, RunCommandOptions& opt) {
                 "Show every expectation and the endpoints' observations");
   cmd->add_option(
          "--client", opt.client,
-         "Run every scenario with this real client instead of its model: chromium (Debian's) or "
-         "chromium-BUILD, e.g. chromium-105 (tools/legacy-chromium/fetch); a variant "
-         "NAME@chromium-105")
+         "Run every scenario with this real client instead of its model: chromium (Debian's), "
+         "chromium-BUILD, e.g. chromium-105 (tools/legacy-chromium/fetch), or firefox "
+         "(Debian's firefox-esr); a variant NAME@chromium-105")
       ->check(CLI::Validator(
           [](std::string& v) {
             return parse_real_client(v)
                        ? std::string()
-                       : "not chromium or chromium-BUILD (e.g. chromium-105): " + v;
+                       : "not chromium, chromium-BUILD (e.g. chromium-105) or firefox: " + v;
           },
-          "chromium|chromium-BUILD"));
+          "chromium|chromium-BUILD|firefox"));
   cmd->add_option(
          "--server", opt.server,
          "Run every scenario with this real server instead of the model (a variant NAME@node-ws)")
@@ -133,8 +133,7 @@ int run_run(const RunCommandOptions& opt) {
     }
   }
   if (!opt.html_file.empty()) {
-    const std::string dir =
-        std::filesystem::path(opt.html_file).parent_path().string();
+    const std::string dir = std::filesystem::path(opt.html_file).parent_path().string();
     std::vector<report::HtmlSection> sections;
     for (std::size_t i = 0; i < results.size(); ++i)
       sections.push_back(report::scenario_html(*results[i], i + 1, dir.empty() ? "." : dir));
@@ -205,7 +204,8 @@ int run_list(const ListOptions& opt) {
       std::printf("%s\n", line.c_str());
       if (opt.variants && !is_sweep_file(f)) {
         for (const VariantRequest& v :
-             {VariantRequest{"chromium", ""}, VariantRequest{"", "node-ws"}}) {
+             {VariantRequest{"chromium", ""}, VariantRequest{"firefox", ""},
+              VariantRequest{"", "node-ws"}}) {
           const Scenario variant = make_variant(s, v);
           const std::string why = skip_reason(variant);
           std::printf("    @%s: %s\n", v.client.empty() ? v.server.c_str() : v.client.c_str(),

@@ -14,13 +14,14 @@ struct RunCommandOptions {
   bool json = false;
   std::string report_file;
   std::string html_file;  // --html: one page, every scenario's ladders
-  unsigned jobs = 0;  // 0: every scenario at once (they mostly wait on timers)
+  unsigned jobs = 0;      // 0: every scenario at once (they mostly wait on timers)
   double tolerance_scale = 0;
   bool verbose = false;
-  // "chromium" (Debian's) or "chromium-105" (a build from tools/legacy-chromium/fetch's cache):
-  // every scenario's client becomes the real browser (a variant NAME@chromium-105)
+  // "chromium" (Debian's), "chromium-105" (a build from tools/legacy-chromium/fetch's cache) or
+  // "firefox" (Debian's firefox-esr): every scenario's client becomes the real browser (a
+  // variant NAME@chromium-105)
   std::string client;
-  std::string server;  // "node-ws": every scenario's server becomes the seed's Node ws server
+  std::string server;      // "node-ws": every scenario's server becomes the seed's Node ws server
   int skipped_status = 0;  // exit status when every scenario was skipped (meson: 77)
 };
 

@@ -10,7 +10,6 @@
 #include <memory>
 
 #include "harness/capture/live_capture.h"
-#include "harness/real/chromium.h"
 #include "harness/real/process.h"
 #include "harness/report/html_report.h"
 #include "harness/report/scenario_report.h"
@@ -174,8 +173,8 @@ CLI::App* add_sweep_command(CLI::App& app, SweepCommandOptions& opt) {
   cmd->add_option("--max-points", opt.max_points, "Refuse a sweep with more points")
       ->capture_default_str();
   cmd->add_option("--client", opt.client,
-                  "Every point with this real client: chromium or chromium-BUILD (e.g. "
-                  "chromium-105)");
+                  "Every point with this real client: chromium, chromium-BUILD (e.g. "
+                  "chromium-105) or firefox");
   cmd->add_option("--server", opt.server, "Every point with this real server")
       ->check(CLI::IsMember({"node-ws"}));
   cmd->add_option(
@@ -201,7 +200,8 @@ int run_sweep(const SweepCommandOptions& opt) {
   options.variant = VariantRequest{opt.client, opt.server};
   if (!opt.client.empty() && !parse_real_client(opt.client)) {
     std::fprintf(stderr,
-                 "closewire: --client: not chromium or chromium-BUILD (e.g. chromium-105): %s\n",
+                 "closewire: --client: not chromium, chromium-BUILD (e.g. chromium-105) or "
+                 "firefox: %s\n",
                  opt.client.c_str());
     return kBadInput;
   }
@@ -240,11 +240,7 @@ int run_sweep(const SweepCommandOptions& opt) {
     if (run_options.capture_rings->size() == 0)
       throw CaptureEnvironmentError(run_options.capture_rings->error());
     real::install_signal_cleanup();
-    const auto browser = std::find_if(scenarios.begin(), scenarios.end(), [](const Scenario& s) {
-      return s.client.real == "chromium" && skip_reason(s).empty();
-    });
-    if (browser != scenarios.end())
-      run_options.chromium = real::Chromium::launch(browser->client.build);
+    launch_browsers(scenarios, run_options);
     for (std::size_t k = 0; k < sweeps.size(); ++k) {
       RunOptions o = run_options;
       o.out_dir = (std::filesystem::path(opt.out_dir) / sweeps[k].name).string();
