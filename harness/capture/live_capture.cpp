@@ -146,9 +146,8 @@ void LiveCapture::wait_for_sentinel(std::uint32_t number) {
   std::unique_lock lock(mutex_);
   // Resend now and then: a datagram sent before the ring was fully live is not seen.
   for (int waited = 0; waited < options_.sentinel_timeout_ms; waited += 50) {
-    if (cv_.wait_for(lock, std::chrono::milliseconds(50), [&] {
-          return last_sentinel_seen_ >= number || !thread_error_.empty();
-        })) {
+    if (cv_.wait_for(lock, std::chrono::milliseconds(50),
+                     [&] { return last_sentinel_seen_ >= number || !thread_error_.empty(); })) {
       break;
     }
     lock.unlock();
@@ -300,12 +299,13 @@ LiveCaptureStats LiveCapture::stop() {
     // that wait happens off the caller's path.
     std::thread([ring = std::move(ring_)] {}).detach();
   }
-  if (!error.empty()) throw std::runtime_error(error);
+  // Drops first: a stop sentinel that never showed up is then one of the packets lost.
   if (stats_.kernel_dropped || stats_.interface_dropped) {
     throw std::runtime_error(fmt::format(
         "capture on {} dropped {} packets (kernel) and {} (interface): the capture is incomplete",
         options_.interface, stats_.kernel_dropped, stats_.interface_dropped));
   }
+  if (!error.empty()) throw std::runtime_error(error);
   return stats_;
 }
 
