@@ -100,6 +100,31 @@ INSTANTIATE_TEST_SUITE_P(
                       LinkCase{Link::loop, false, "loop"}, LinkCase{Link::loop, true, "loop6"}),
     [](const auto& info) { return std::string(info.param.name); });
 
+// BSD loopback (DLT_NULL) captures: AF_INET6 is 24, 28 or 30 depending on the OS that wrote the
+// file, and a header in the other byte order (a big-endian writer) is read all the same.
+TEST(PacketSource, BsdLoopbackFamiliesInEitherByteOrder) {
+  for (const std::uint32_t family : {24u, 28u, 30u}) {
+    for (const bool swapped : {false, true}) {
+      for (const bool v6 : {false, true}) {
+        SCOPED_TRACE(testing::Message()
+                     << "family " << family << (swapped ? " swapped" : "") << (v6 ? " v6" : " v4"));
+        CaptureBuilder cap(Link::null_loopback);
+        cap.null_header(family, swapped);
+        Conversation conv(cap, {v6 ? "fd00::1" : "10.1.2.3", 40001},
+                          {v6 ? "fd00::2" : "10.1.2.4", 9800});
+        conv.handshake(kEpoch);
+        const std::string path = test::temp_path("bsd-null.pcap");
+        cap.write(path);
+        PacketSource source(path);
+        const std::vector<Read> got = read_all(source);
+        ASSERT_EQ(got.size(), 3u);
+        EXPECT_EQ(got[0].segment.src.str(), v6 ? "fd00::1" : "10.1.2.3");
+        EXPECT_EQ(got[0].segment.flags, tcp_flag::syn);
+      }
+    }
+  }
+}
+
 TEST(PacketSource, ReadsPcapngWithNanosecondTimestamps) {
   CaptureBuilder cap;
   Conversation conv(cap, {"127.0.0.1", 50000}, {"127.0.0.1", 9900});

@@ -111,10 +111,15 @@ std::string CaptureBuilder::frame(std::string ip, bool v6) const {
     case Link::raw:
       return ip;
     case Link::null_loopback: {
-      Tins::Loopback lo;  // family in host order
-      lo.family(v6 ? 10 : 2);
-      lo /= Tins::RawPDU(ip);
-      return to_string(lo.serialize());
+      // The family in the writer's byte order (little-endian here, or swapped).
+      std::string out;
+      const std::uint32_t family = v6 ? null_v6_family_ : 2;
+      if (null_swapped_) {
+        put_u32be(out, family);
+      } else {
+        put_u32le(out, family);
+      }
+      return out + ip;
     }
     case Link::loop: {
       std::string out;

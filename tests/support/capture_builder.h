@@ -40,6 +40,14 @@ class CaptureBuilder {
  public:
   explicit CaptureBuilder(Link link = Link::ethernet) : link_(link) {}
 
+  // Link::null_loopback: the address family written for IPv6 (Linux 10; NetBSD/OpenBSD 24,
+  // FreeBSD 28, macOS 30), and whether the header is in the other byte order than the file's
+  // (a capture written on a big-endian host).
+  void null_header(std::uint32_t v6_family, bool byte_swapped) {
+    null_v6_family_ = v6_family;
+    null_swapped_ = byte_swapped;
+  }
+
   void add(const TcpPacket& packet);
   // A packet that is not TCP (UDP), to check it is counted and skipped.
   void add_udp(Nanos t, const Endpoint& src, const Endpoint& dst, std::string_view payload);
@@ -60,6 +68,8 @@ class CaptureBuilder {
   std::string frame(std::string ip_packet, bool v6) const;
 
   Link link_;
+  std::uint32_t null_v6_family_ = 10;
+  bool null_swapped_ = false;
   std::vector<Record> records_;
 };
 
