@@ -222,6 +222,52 @@ TEST(Standalone, SeedFixByHand) {
   chain.stop();
 }
 
+TEST(Standalone, ProbeCountAndIntervalMakeThatManyConnectionsThatFarApart) {
+  REQUIRE_CAPTURE_RIGHTS();
+  std::unique_ptr<Process> server;
+  const std::string port = start(server, {"serve", "--listen", "127.0.0.1:0"});
+  const std::string pcap = temp("probe-count.pcap");
+  auto p = closewire({"probe", "ws://127.0.0.1:" + port + "/", "--profile", "chrome", "--count",
+                      "3", "--interval", "100ms", "--capture", pcap});
+  EXPECT_EQ(p->wait_exit(20s), 0) << p->out() << p->err();
+  for (const char* n : {"#1 chrome observed", "#2 chrome observed", "#3 chrome observed"})
+    EXPECT_NE(p->out().find(n), std::string::npos) << p->out();
+  const json j = replay_json(pcap);
+  std::vector<json> legs;
+  for (const auto& c : j["captures"][0]["connections"])
+    if (c["websocket"]) legs.push_back(c);
+  ASSERT_EQ(legs.size(), 3u);
+  // Each connection starts --interval after the previous one ended (its last event).
+  for (std::size_t i = 1; i < legs.size(); ++i) {
+    const auto& prev = legs[i - 1]["events"];
+    const double prev_end_ns = prev.back()["t_ns"].get<double>();
+    const double start_ns = legs[i]["events"].front()["t_ns"].get<double>();
+    EXPECT_GE((start_ns - prev_end_ns) / 1e6, 99.0) << i;
+    EXPECT_LE((start_ns - prev_end_ns) / 1e6, 100.0 + slack(100)) << i;
+  }
+  server->signal(SIGTERM);
+  EXPECT_EQ(server->wait_exit(10s), 0);
+}
+
+TEST(Standalone, ProbeTimeoutAbandonsAConnectionWithNoCloseEvent) {
+  REQUIRE_CAPTURE_RIGHTS();
+  std::unique_ptr<Process> server;
+  const std::string port = start(server, {"serve", "--listen", "127.0.0.1:0", "--close", "none"});
+  const std::string pcap = temp("probe-timeout.pcap");
+  auto p = closewire({"probe", "ws://127.0.0.1:" + port + "/", "--profile", "chrome", "--timeout",
+                      "300ms", "--capture", pcap});
+  EXPECT_EQ(p->wait_exit(20s), 1) << p->out() << p->err();
+  EXPECT_NE(p->out().find("#1: no close event within 300 ms: abandoned"), std::string::npos)
+      << p->out();
+  // The probe closed TCP itself at its timeout, counted from the upgrade.
+  const json leg = client_leg(pcap, port);
+  const double waited = ms_of(leg, "client", "tcp.fin") - ms_of(leg, "server", "http.upgrade");
+  EXPECT_GE(waited, 299.0);
+  EXPECT_LE(waited, 300.0 + slack(50));
+  server->signal(SIGTERM);
+  EXPECT_EQ(server->wait_exit(10s), 0);
+}
+
 TEST(Standalone, BusyPortIsOneLineAndExit2) {
   boost::asio::io_context io;
   boost::asio::ip::tcp::acceptor taken(
