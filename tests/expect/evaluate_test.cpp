@@ -42,6 +42,29 @@ TEST_F(Fixture, OrderHoldsAsASubsequence) {
   EXPECT_TRUE(r[0].passed) << r[0].found;
 }
 
+TEST_F(Fixture, WildcardKindsAndReasonsAreEvaluated) {
+  leg.events[4].reason = "going away";
+  // ws.* matches any WebSocket event: the server's Close comes before the client's FIN.
+  EXPECT_TRUE(run(R"(- order: [ "gateway ws.*", "client tcp.fin" ])")[0].passed);
+  EXPECT_FALSE(run(R"(- order: [ "client tcp.fin", "gateway ws.*" ])")[0].passed);
+  EXPECT_FALSE(run(R"(- never: "gateway ws.*")")[0].passed);
+  EXPECT_TRUE(run(R"(- never: "gateway ws.text")")[0].passed);
+  // reason= compares the Close's reason itself.
+  EXPECT_TRUE(run(R"(- order: [ "gateway ws.close 4321 reason=going away" ])")[0].passed);
+  const auto wrong = run(R"(- order: [ "gateway ws.close reason=bye" ])");
+  EXPECT_FALSE(wrong[0].passed);
+}
+
+TEST_F(Fixture, CodeNullExpectsALegStillOpen) {
+  // The whole leg: closed, so "still open" fails for every profile.
+  EXPECT_FALSE(run("- verdict: { profile: safari, code: null }\n")[0].passed);
+  // Cut before any close: every profile still open.
+  leg.events.resize(4);
+  const auto open = run("- verdict: { profile: [chrome, firefox, safari], code: null }\n");
+  EXPECT_TRUE(open[0].passed) << open[0].found;
+  EXPECT_FALSE(run("- verdict: { profile: chrome, code: 4321 }\n")[0].passed);
+}
+
 TEST_F(Fixture, OrderFailsWhenSwapped) {
   auto r = run(R"(- order: [ "gateway tcp.fin", "client tcp.fin" ])");
   ASSERT_EQ(r.size(), 1u);
