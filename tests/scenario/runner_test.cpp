@@ -264,3 +264,32 @@ TEST(Runner, AKernelDropFailsTheRunAndSaysSo) {
 
 }  // namespace
 }  // namespace closewire
+
+namespace closewire {
+namespace {
+
+// The exec proxy path, with closewire's own proxy as the command: the Envoy model behind `sh -c`,
+// its ports filled in, ready when its listen port accepts, stopped with its process group.
+TEST(Runner, AnExecProxyRunsAnyCommandInItsSlot) {
+  REQUIRE_CAPTURE_RIGHTS();
+  const Scenario s = load("exec", std::string("about: closewire proxy as an exec proxy\n"
+                                              "client: { profile: chrome-legacy }\n"
+                                              "proxies:\n"
+                                              "  - { name: sidecar, exec: \"") +
+                                      CLOSEWIRE_BIN +
+                                      " proxy --listen {listen_host}:{listen_port} --upstream "
+                                      "{upstream_host}:{upstream_port} --model envoy "
+                                      "--delayed-close-timeout 100ms "
+                                      "--no-delay-close-for-upgrades false\" }\n"
+                                      "server: {}\n"
+                                      "expect:\n"
+                                      "  - hold: { hop: sidecar, is: 100ms, tolerance: 30ms }\n"
+                                      "  - verdict: { profile: chrome-legacy, code: 4321 }\n");
+  const auto r = run(s);
+  EXPECT_EQ(r->status, ScenarioResult::Status::passed) << report(*r);
+  ASSERT_NE(leg(*r, "client-sidecar"), nullptr) << report(*r);
+  ASSERT_NE(leg(*r, "sidecar-server"), nullptr) << report(*r);
+}
+
+}  // namespace
+}  // namespace closewire
