@@ -199,7 +199,8 @@ void LegBuilder::emit_frame(Side from, const wire::Frame& frame, Nanos t, std::u
     if (!frame.fin && !wire::is_control(frame.opcode)) e.note = "more fragments follow";
     add(std::move(e));
   }
-  for (const std::string& p : frame.problems) add_frame_problem(from, frame, p, t, packet);
+  for (std::string_view p : frame.problems)
+    add_frame_problem(from, frame, std::string(p), t, packet);
   if (d.close_seen)
     add_frame_problem(from, frame, "frame after a Close frame", t, packet);  // RFC 6455 5.5.1
   if (kind == kind::close) d.close_seen = true;
@@ -227,7 +228,8 @@ void LegBuilder::report_cut_frame(Side from, std::string_view cause, Nanos t,
   }
   add_frame_problem(from, *frame, "frame cut off by " + std::string(cause), t, packet);
   // Header problems of a frame that never completed would otherwise go unreported.
-  for (const std::string& p : frame->problems) add_frame_problem(from, *frame, p, t, packet);
+  for (std::string_view p : frame->problems)
+    add_frame_problem(from, *frame, std::string(p), t, packet);
   d.decoding = false;
   d.ignoring = true;
 }
@@ -237,8 +239,9 @@ Connection LegBuilder::finish(Nanos observed_until) {
     Direction& d = dir(side);
     const wire::Frame* frame = d.decoding ? d.frames.pending_frame() : nullptr;
     if (frame == nullptr) continue;
-    for (const std::string& p : frame->problems) {
-      add_frame_problem(side, *frame, p + " (frame incomplete at the end of the capture)", d.last_t,
+    for (std::string_view p : frame->problems) {
+      add_frame_problem(side, *frame,
+                        std::string(p) + " (frame incomplete at the end of the capture)", d.last_t,
                         d.last_packet);
     }
   }

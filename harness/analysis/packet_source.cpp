@@ -1,6 +1,7 @@
 #include "harness/analysis/packet_source.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <pcap/pcap.h>
 #include <tins/dot1q.h>
 #include <tins/ethernetII.h>
@@ -9,15 +10,16 @@
 #include <tins/ipv6.h>
 #include <tins/sll.h>
 #include <tins/tcp.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 
 #include "harness/analysis/analyzer.h"
+#include "harness/analysis/read_tap.h"
 
 namespace closewire {
 namespace {
@@ -35,7 +37,10 @@ constexpr std::size_t kSll2Header = 20;
 constexpr std::size_t kLoopbackHeader = 4;
 constexpr std::size_t kIpv6Header = 40;
 constexpr std::size_t kTcpHeader = 20;
-constexpr std::size_t kReadBuffer = 256 * 1024;    // stdio buffer for libpcap
+constexpr std::size_t kReadBuffer = 256 * 1024;  // stdio buffer for libpcap
+// Capture times stay within 2^62 ns of 1970 (1823 to 2116; every pcap time is inside), so the
+// difference of any two fits in 64 bits and the analysis may subtract them freely.
+constexpr Nanos kTimeLimit = Nanos{1} << 62;
 
 std::uint16_t be16(const std::uint8_t* p) {
   return static_cast<std::uint16_t>(p[0] << 8 | p[1]);
@@ -70,45 +75,15 @@ bool is_skippable_ipv6_extension(std::uint8_t next) {
   return next == 0 || next == 43 || next == 60;
 }
 
-// pcap magic 0xa1b23c4d, or a pcapng whose first interface has if_tsresol 9: libpcap always hands
-// us ns (we ask for them), so this reads what the file itself stores.
-bool file_stores_nanoseconds(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::uint8_t head[12] = {};
-  if (!in.read(reinterpret_cast<char*>(head), sizeof head)) return false;
-  const std::uint32_t magic = le32(head);
-  if (magic == 0xa1b23c4d || magic == 0x4d3cb2a1) return true;
-  if (magic != 0x0A0D0D0A) return false;
-  const bool little = le32(head + 8) == 0x1A2B3C4D;
-  auto u32 = [little](const std::uint8_t* p) { return little ? le32(p) : be32(p); };
-  auto u16 = [little](const std::uint8_t* p) {
-    return little ? static_cast<std::uint16_t>(p[0] | p[1] << 8) : be16(p);
-  };
-  std::uint64_t offset = u32(head + 4);
-  for (int block = 0; block < 16; ++block) {
-    std::uint8_t bh[8];
-    in.seekg(static_cast<std::streamoff>(offset));
-    if (!in.read(reinterpret_cast<char*>(bh), sizeof bh)) return false;
-    const std::uint32_t type = u32(bh);
-    const std::uint32_t length = u32(bh + 4);
-    if (length < 12 || length > (1u << 20)) return false;
-    if (type == 1) {  // Interface Description Block
-      std::string body(length - 8, '\0');
-      if (!in.read(body.data(), static_cast<std::streamsize>(body.size()))) return false;
-      const auto* p = reinterpret_cast<const std::uint8_t*>(body.data());
-      std::size_t pos = 8;  // link type, reserved, snaplen
-      while (pos + 4 <= body.size() - 4) {
-        const std::uint16_t code = u16(p + pos);
-        const std::uint16_t len = u16(p + pos + 2);
-        if (code == 0) break;
-        if (code == 9 && len >= 1 && pos + 4 < body.size()) return p[pos + 4] == 9;
-        pos += 4 + ((len + 3u) & ~3u);
-      }
-      return false;
-    }
-    offset += length;
+// Whether the file's unit of time is 1 ns or finer: a pcap with the ns magic, or a pcapng whose
+// first interface's if_tsresol is 10^-9 or finer (2^-30 and finer).
+bool stores_nanoseconds(const PcapngClock& clock) {
+  if (clock.pcapng()) {
+    const std::uint8_t r = clock.first_tsresol().value_or(6);
+    return (r & 0x80) ? (r & 0x7F) >= 30 : r >= 9;
   }
-  return false;
+  const std::uint32_t magic = le32(clock.magic().data());
+  return magic == 0xa1b23c4d || magic == 0x4d3cb2a1;
 }
 
 // Whether libtins would accept these TCP option bytes (it throws malformed_packet otherwise):
@@ -162,18 +137,30 @@ PacketSource::PacketSource(const std::string& path) : path_(path) {
     fail("empty file (0 bytes), not a capture");
   }
   char errbuf[PCAP_ERRBUF_SIZE] = {};
-  // What pcap_open_offline does (fopen, then pcap_fopen_offline), with a larger stdio buffer:
-  // libpcap freads each record, and the default 4 KiB buffer means a read(2) every few packets.
-  // Where fopen fails (or for "-", stdin), pcap_open_offline itself says why.
-  std::FILE* file = path == "-" ? nullptr : std::fopen(path.c_str(), "rb");
-  if (file != nullptr) {
-    std::setvbuf(file, nullptr, _IOFBF, kReadBuffer);
-    pcap_ = pcap_fopen_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_NANO, errbuf);
-    if (pcap_ == nullptr) std::fclose(file);
-  } else {
+  // What pcap_open_offline does (open, then pcap_fopen_offline), through a tap that the clock
+  // follows (pcapng times come from the raw blocks) and with a larger stdio buffer: libpcap freads
+  // each record, and the default 4 KiB buffer means a read(2) every few packets. Where the file
+  // cannot be opened, pcap_open_offline itself says why.
+  const bool is_stdin = path == "-";
+  const int fd = is_stdin ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  std::FILE* file = nullptr;
+  if (fd >= 0) {
+    file = open_tapped(fd, !is_stdin,
+                       [this](std::span<const std::uint8_t> bytes) { clock_.feed(bytes); });
+    if (file == nullptr && !is_stdin) ::close(fd);
+  }
+  if (file == nullptr) {
+    const int error = errno;
     pcap_ =
         pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf);
+    if (pcap_ == nullptr) fail(std::string("cannot read capture: ") + errbuf);
+    pcap_close(pcap_);  // readable after all: times could not be followed
+    pcap_ = nullptr;
+    fail(std::string("cannot read capture: ") + std::strerror(error));
   }
+  std::setvbuf(file, nullptr, _IOFBF, kReadBuffer);
+  pcap_ = pcap_fopen_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+  if (pcap_ == nullptr) std::fclose(file);
   if (pcap_ == nullptr) fail(std::string("cannot read capture: ") + errbuf);
   link_type_ = pcap_datalink(pcap_);
   switch (link_type_) {
@@ -195,7 +182,8 @@ PacketSource::PacketSource(const std::string& path) : path_(path) {
       fail(what);
     }
   }
-  nanosecond_timestamps_ = file_stores_nanoseconds(path);
+  // libpcap has read the file's header (and a pcapng's first IDB) through the tap by now.
+  nanosecond_timestamps_ = stores_nanoseconds(clock_);
 }
 
 PacketSource::~PacketSource() {
@@ -204,6 +192,28 @@ PacketSource::~PacketSource() {
 
 void PacketSource::fail(const std::string& what) const {
   throw CaptureError(path_ + ": " + what);
+}
+
+Nanos PacketSource::time_of(const pcap_pkthdr& header) {
+  if (clock_.pcapng()) {
+    // libpcap has read this packet's whole block, so the clock has passed it by; it knows the
+    // block's interface, or libpcap would have refused the block.
+    const std::optional<PcapngClock::Stamp> stamp = clock_.next();
+    if (!stamp || !stamp->known) fail(packet_label() + ": its block's timestamp cannot be read");
+    const std::optional<Nanos> t = stamp->time();
+    if (t && *t<kTimeLimit&& * t> - kTimeLimit) return *t;
+    fail(packet_label() + ": timestamp " + stamp->seconds_text() +
+         " from 1970 is outside the years 1823 to 2116 that capture times may span");
+  }
+  // pcap: seconds and fraction are unsigned 32-bit in the file, which libpcap hands out as signed
+  // (2038 would read as 1901); a microsecond file's fraction comes scaled to ns. At most
+  // (2^32 - 1) * (10^9 + 10^3) ns: no overflow.
+  const auto seconds = static_cast<std::uint32_t>(header.ts.tv_sec);
+  const std::uint64_t fraction =
+      nanosecond_timestamps_
+          ? static_cast<std::uint32_t>(header.ts.tv_usec)
+          : std::uint64_t{static_cast<std::uint32_t>(header.ts.tv_usec / 1000)} * 1000;
+  return static_cast<Nanos>(std::uint64_t{seconds} * kNanosPerSecond + fraction);
 }
 
 std::string PacketSource::packet_label() const {
@@ -224,11 +234,11 @@ bool PacketSource::next(TcpSegment& segment) {
       }
       fail(number + ": " + error);
     }
-    segment.t = static_cast<Nanos>(header->ts.tv_sec) * kNanosPerSecond + header->ts.tv_usec;
     const std::uint32_t caplen = header->caplen;
     const std::uint32_t len = header->len;
     ++packets_;
     segment.packet = packets_;
+    segment.t = time_of(*header);
     last_time_ = segment.t;
     const bool cut = caplen < len;
     bool tcp = false;

@@ -8,8 +8,10 @@
 #include <string>
 
 #include "harness/analysis/event.h"
+#include "harness/analysis/pcapng_clock.h"
 
 struct pcap;
+struct pcap_pkthdr;
 
 namespace closewire {
 
@@ -63,6 +65,7 @@ class PacketSource {
 
   const std::string& path() const { return path_; }
   int link_type() const { return link_type_; }
+  // The file's unit of time is 1 ns or finer.
   bool nanosecond_timestamps() const { return nanosecond_timestamps_; }
   std::uint64_t packets() const { return packets_; }
   std::uint64_t tcp_packets() const { return tcp_packets_; }
@@ -72,6 +75,9 @@ class PacketSource {
   bool parse(std::span<const std::uint8_t> frame, bool cut, TcpSegment& segment) const;
   bool parse_ip(std::uint16_t ethertype, std::span<const std::uint8_t> bytes, bool cut,
                 TcpSegment& segment) const;
+  // The record's time in ns since 1970, exactly (a pcapng's from its own block); fails outside
+  // 2^62 ns either side of 1970, so that any two times' difference fits in 64 bits.
+  Nanos time_of(const pcap_pkthdr& header);
   [[noreturn]] void fail(const std::string& what) const;
   std::string packet_label() const;  // "packet 12": the record just read
 
@@ -82,6 +88,7 @@ class PacketSource {
   std::uint64_t packets_ = 0;
   std::uint64_t tcp_packets_ = 0;
   Nanos last_time_ = 0;
+  PcapngClock clock_;  // fed every byte libpcap reads
 };
 
 }  // namespace closewire

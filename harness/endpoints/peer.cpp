@@ -62,7 +62,7 @@ void Peer::on_frame(const wire::Frame& frame) {
   o.at = Clock::now();
   o.kind = ObservationKind::frame_received;
   o.opcode = frame.opcode;
-  for (const auto& p : frame.problems) o.note += (o.note.empty() ? "" : "; ") + p;
+  for (std::string_view p : frame.problems) o.note.append(o.note.empty() ? "" : "; ").append(p);
   if (frame.opcode == static_cast<std::uint8_t>(wire::Opcode::close)) {
     auto payload = wire::parse_close_payload(frame.payload);
     o.code = payload.code;

@@ -7,6 +7,9 @@ template <class... F>
 struct Overloaded : F... {
   using F::operator()...;
 };
+// Spelled out for clang 14, which does not deduce an aggregate's arguments (the fuzzing build).
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
 
 RelayConfig envoy_relay(const EnvoyModel& m) {
   RelayConfig r;

@@ -40,8 +40,8 @@ struct Frame {
   std::uint64_t wire_size() const { return header_length + payload_length; }
   // RFC 6455 violations found in this frame, one short phrase each ("control frame longer than
   // 125 bytes", "fragmented control frame", "reserved opcode 0x3", "RSV bits set without
-  // extension").
-  std::vector<std::string> problems;
+  // extension"): the decoder's own literals, so a frame of junk costs no string allocations.
+  std::vector<std::string_view> problems;
 };
 
 }  // namespace closewire::wire

@@ -36,9 +36,24 @@ void unmask(char* data, std::size_t n, const std::uint8_t key[4], std::size_t ph
   for (; i < n; ++i) data[i] = static_cast<char>(data[i] ^ k[i & 3]);
 }
 
-std::string hex_digit_name(std::uint8_t opcode) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  return std::string("reserved opcode 0x") + kHex[opcode & 0xF];
+std::string_view reserved_opcode_name(std::uint8_t opcode) {
+  static constexpr std::string_view kNames[16] = {"",
+                                                  "",
+                                                  "",
+                                                  "reserved opcode 0x3",
+                                                  "reserved opcode 0x4",
+                                                  "reserved opcode 0x5",
+                                                  "reserved opcode 0x6",
+                                                  "reserved opcode 0x7",
+                                                  "",
+                                                  "",
+                                                  "",
+                                                  "reserved opcode 0xb",
+                                                  "reserved opcode 0xc",
+                                                  "reserved opcode 0xd",
+                                                  "reserved opcode 0xe",
+                                                  "reserved opcode 0xf"};
+  return kNames[opcode & 0xF];
 }
 
 }  // namespace
@@ -120,7 +135,7 @@ void FrameDecoder::begin_frame(const std::uint8_t* h, std::uint64_t offset) {
 
   // Checks in wire order of the fields they concern.
   if (f.rsv != 0) f.problems.emplace_back("RSV bits set without extension");
-  if (is_reserved_opcode(f.opcode)) f.problems.push_back(hex_digit_name(f.opcode));
+  if (is_reserved_opcode(f.opcode)) f.problems.push_back(reserved_opcode_name(f.opcode));
   if (f.masked != expect_masked_) {
     f.problems.emplace_back(expect_masked_ ? "unmasked client frame" : "masked server frame");
   }

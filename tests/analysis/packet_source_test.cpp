@@ -3,13 +3,19 @@
 #include <gtest/gtest.h>
 #include <pcap/pcap.h>
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "harness/analysis/analyzer.h"
 #include "tests/support/capture_builder.h"
+#include "tests/support/pcapng_writer.h"
 
 namespace closewire {
 namespace {
@@ -139,6 +145,128 @@ TEST(PacketSource, ReadsPcapngWithNanosecondTimestamps) {
   EXPECT_EQ(got[0].segment.t, kEpoch + 1);
   EXPECT_EQ(got[3].segment.t, kEpoch + 999'999'999);
   EXPECT_EQ(got[3].payload, "abc");
+}
+
+// One SYN whose pcapng timestamp is `ticks` at `options.tsresol`.
+std::string pcapng_syn(const std::string& name, std::uint64_t ticks,
+                       const test::PcapngOptions& options) {
+  CaptureBuilder cap;
+  Conversation conv(cap, {"10.0.0.1", 40000}, {"10.0.0.2", 80});
+  conv.segment(Side::client, 0, 0, "", tcp_flag::syn);
+  cap.stamp_last(ticks);
+  const std::string path = test::temp_path(name);
+  cap.write_pcapng(path, options);
+  return path;
+}
+
+Nanos time_of_only_packet(const std::string& path) {
+  PacketSource source(path);
+  const std::vector<Read> got = read_all(source);
+  EXPECT_EQ(got.size(), 1u);
+  return got.empty() ? -1 : got[0].segment.t;
+}
+
+struct UnitCase {
+  std::uint8_t tsresol;
+  std::uint64_t ticks;
+  Nanos expected;  // floor(ticks * 10^9 / unit), worked out with exact fractions
+};
+
+class PcapngUnits : public ::testing::TestWithParam<UnitCase> {};
+
+TEST_P(PcapngUnits, TimesAreExactNanoseconds) {
+  const UnitCase c = GetParam();
+  for (bool big_endian : {false, true}) {
+    const std::string path = pcapng_syn("unit.pcapng", c.ticks, {c.tsresol, {}, big_endian});
+    EXPECT_EQ(time_of_only_packet(path), c.expected) << (big_endian ? "big-endian" : "little");
+  }
+}
+
+// About 1790000000.123456789123 s in each unit (or the most ticks there are); libpcap scales
+// these itself and gets the 2^-35 and 2^-63 ones wrong (its 64-bit fraction overflows).
+INSTANTIATE_TEST_SUITE_P(
+    PowersOfTenAndTwo, PcapngUnits,
+    ::testing::Values(UnitCase{0x00, 1790000000u, 1790000000000000000},
+                      UnitCase{0x01, 17900000001u, 1790000000100000000},
+                      UnitCase{0x06, 1790000000123456u, 1790000000123456000},
+                      UnitCase{0x09, 1790000000123456789u, 1790000000123456789},
+                      UnitCase{0x0a, 17900000001234567891u, 1790000000123456789},
+                      UnitCase{0x13, ~0ull, 1844674407},
+                      UnitCase{0x81, 3580000001u, 1790000000500000000},
+                      UnitCase{0x8a, 1832960000126u, 1790000000123046875},
+                      UnitCase{0x9e, 1921997865092560717u, 1790000000123456788},
+                      UnitCase{0xa3, ~0ull, 536870911999999999}, UnitCase{0xbf, ~0ull, 1999999999}),
+    [](const auto& info) { return "tsresol_" + std::to_string(info.param.tsresol); });
+
+TEST(PacketSource, PcapngOffsetMovesEveryTime) {
+  const std::string path =
+      pcapng_syn("offset.pcapng", 1'790'000'000'000'000'005u, {9, -1'000, false});
+  EXPECT_EQ(time_of_only_packet(path), 1'789'999'000'000'000'005);
+}
+
+TEST(PacketSource, PcapngInterfacesKeepTheirOwnUnits) {
+  // The same tick count on a microsecond interface and on a 2^-40 s one, in two sections.
+  test::PcapngWriter w;
+  std::string syn;
+  {
+    CaptureBuilder cap;
+    Conversation conv(cap, {"10.0.0.1", 40000}, {"10.0.0.2", 80});
+    conv.segment(Side::client, 0, 0, "", tcp_flag::syn);
+    const std::string one = test::temp_path("one.pcap");
+    cap.write(one);
+    std::ifstream in(one, std::ios::binary);
+    syn = std::string(std::istreambuf_iterator<char>(in), {}).substr(24 + 16);
+  }
+  w.section();
+  w.interface({});
+  w.interface({1, std::uint8_t{0xa8}, std::nullopt});
+  w.packet(0, 1'790'000'000'000'001u, syn);
+  w.packet(1, 1'790'000'000'000'001u, syn);
+  w.section();
+  w.interface({1, std::uint8_t{0xa8}, std::nullopt});
+  w.packet(0, 1'790'000'000'000'001u, syn);
+  const std::string path = test::temp_path("two-units.pcapng");
+  w.write(path);
+  PacketSource source(path);
+  EXPECT_FALSE(source.nanosecond_timestamps());  // the first interface's microseconds
+  const std::vector<Read> got = read_all(source);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].segment.t, 1'790'000'000'000'001'000);
+  EXPECT_EQ(got[1].segment.t, 1'627'995'516'173);  // floor(ticks * 10^9 / 2^40)
+  EXPECT_EQ(got[2].segment.t, 1'627'995'516'173);
+}
+
+TEST(PacketSource, NanosecondsMeansTheFilesUnitIsOneNanosecondOrFiner) {
+  const auto ns = [](std::uint8_t tsresol) {
+    return PacketSource(pcapng_syn("res.pcapng", 1, {tsresol, {}, false})).nanosecond_timestamps();
+  };
+  EXPECT_FALSE(ns(6));
+  EXPECT_TRUE(ns(9));
+  EXPECT_TRUE(ns(12));
+  EXPECT_FALSE(ns(0x9d));  // 2^-29 s: 1.9 ns
+  EXPECT_TRUE(ns(0x9e));   // 2^-30 s: 0.93 ns
+}
+
+TEST(PacketSource, PcapSecondsAreUnsigned) {
+  // The format's seconds are unsigned 32-bit; libpcap hands 2106 out as 1969.
+  CaptureBuilder cap;
+  Conversation conv(cap, {"10.0.0.1", 40000}, {"10.0.0.2", 80});
+  const Nanos t = 4'294'967'280LL * kNanosPerSecond + 999'999'999;
+  conv.segment(Side::client, t, 0, "", tcp_flag::syn);
+  const std::string path = test::temp_path("2106.pcap");
+  cap.write(path);
+  EXPECT_EQ(time_of_only_packet(path), t);
+}
+
+TEST(PacketSource, ReadsPcapngFromStandardInput) {
+  const std::string path =
+      pcapng_syn("stdin.pcapng", 1'790'000'000'000'001u, {0xa3, std::nullopt, false});
+  const int saved = ::dup(STDIN_FILENO);
+  ASSERT_NE(std::freopen(path.c_str(), "rb", stdin), nullptr);
+  const Nanos t = time_of_only_packet("-");
+  ::dup2(saved, STDIN_FILENO);
+  ::close(saved);
+  EXPECT_EQ(t, 52'095'856'517'553);  // floor(ticks * 10^9 / 2^35)
 }
 
 TEST(PacketSource, MicrosecondPcapIsReportedAsSuch) {
@@ -279,6 +407,25 @@ TEST(PacketSourceErrors, SnaplenCutInsideTheTcpHeader) {
   cap.write(path);
   const std::string message = error_of(path);
   EXPECT_NE(message.find("packet 3"), std::string::npos) << message;
+}
+
+TEST(PacketSourceErrors, TimeBeyondWhatCaptureTimesSpanNamesThePacket) {
+  // 10^10 s at 1 s: libpcap's seconds * 10^9 overflowed, and the replay went on at a time in 1653.
+  for (const auto& [ticks, tsresol, offset] :
+       {std::tuple<std::uint64_t, std::uint8_t, std::int64_t>{10'000'000'000u, 0, 0},
+        {~0ull, 9, 0},              // libpcap: 1 ns before 1970
+        {~0ull, 0x80, 0},           // 2^64 s
+        {4'700'000'000u, 0, 0},     // 2118: fits 64-bit ns, but not their differences
+        {0, 9, -4'700'000'000}}) {  // 1821
+    const std::string path = pcapng_syn("far.pcapng", ticks, {tsresol, offset, false});
+    const std::string message = error_of(path);
+    expect_one_line_naming(message, path);
+    EXPECT_NE(message.find(path + ": packet 1: timestamp "), std::string::npos) << message;
+    EXPECT_NE(message.find("outside the years 1823 to 2116"), std::string::npos) << message;
+  }
+  EXPECT_NE(error_of(pcapng_syn("far.pcapng", 10'000'000'000u, {0, {}, false}))
+                .find("timestamp 10000000000 s from 1970"),
+            std::string::npos);
 }
 
 }  // namespace

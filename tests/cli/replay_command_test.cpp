@@ -159,6 +159,26 @@ INSTANTIATE_TEST_SUITE_P(
                                "no WebSocket"}),
     [](const auto& info) { return std::string(info.param.name); });
 
+TEST(ReplayCommand, PcapngTimeBeyondSixtyFourBitsExitsTwoNamingThePacket) {
+  // One empty packet at 10^10 s, at 1 s resolution (92 bytes): libpcap's seconds * 10^9
+  // overflowed, and the replay exited 0 with a time in 1653.
+  closewire::test::CaptureBuilder cap;
+  cap.add_frame(0, "");
+  cap.stamp_last(10'000'000'000u);
+  const std::string path = temp("far-future.pcapng");
+  closewire::test::PcapngOptions one_second;
+  one_second.tsresol = 0;
+  cap.write_pcapng(path, one_second);
+  ASSERT_EQ(fs::file_size(path), 92u);
+  for (const char* args : {"replay ", "replay --json "}) {
+    const CommandResult r = closewire(args + path);
+    EXPECT_EQ(r.status, 2) << r.out << r.err;
+    EXPECT_TRUE(one_line(r.err)) << r.err;
+    EXPECT_NE(r.err.find(path + ": packet 1: timestamp 10000000000 s from 1970"), std::string::npos)
+        << r.err;
+  }
+}
+
 TEST(ReplayCommand, UsageErrorsExitTwo) {
   EXPECT_EQ(run_closewire("replay").status, 2);
   EXPECT_EQ(run_closewire("replay --bogus " + kResetCapture).status, 2);

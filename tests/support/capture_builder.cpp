@@ -17,6 +17,7 @@
 
 #include "harness/wire/close_payload.h"
 #include "harness/wire/frame_encoder.h"
+#include "tests/support/pcapng_writer.h"
 
 namespace closewire::test {
 namespace {
@@ -47,12 +48,15 @@ void put_u32be(std::string& out, std::uint32_t v) {
   put_u16be(out, static_cast<std::uint16_t>(v >> 16));
   put_u16be(out, static_cast<std::uint16_t>(v));
 }
-void put_u32le(std::string& out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
-}
-void put_u16le(std::string& out, std::uint16_t v) {
-  out.push_back(static_cast<char>(v));
-  out.push_back(static_cast<char>(v >> 8));
+
+// `t` ns in units of the interface's if_tsresol, rounded down.
+std::uint64_t ticks_of(Nanos t, std::uint8_t tsresol) {
+  __extension__ typedef unsigned __int128 Uint128;
+  const unsigned n = tsresol & 0x7F;
+  Uint128 unit = 1;  // units per second
+  for (unsigned i = 0; i < n; ++i) unit *= (tsresol & 0x80) ? 2 : 10;
+  return static_cast<std::uint64_t>(Uint128(static_cast<std::uint64_t>(t)) * unit /
+                                    kNanosPerSecond);
 }
 
 }  // namespace
@@ -140,7 +144,7 @@ void CaptureBuilder::add(const TcpPacket& p) {
   if (!p.payload.empty()) tcp /= Tins::RawPDU(p.payload);
   std::string bytes = frame(ip_packet(p.src, p.dst, tcp), p.src.is_v6());
   const auto size = static_cast<std::uint32_t>(bytes.size());
-  records_.push_back(Record{p.t, std::move(bytes), size});
+  records_.push_back(Record{p.t, std::move(bytes), size, std::nullopt});
 }
 
 void CaptureBuilder::add_udp(Nanos t, const Endpoint& src, const Endpoint& dst,
@@ -149,11 +153,20 @@ void CaptureBuilder::add_udp(Nanos t, const Endpoint& src, const Endpoint& dst,
   udp /= Tins::RawPDU(std::string(payload));
   std::string bytes = frame(ip_packet(src, dst, udp), src.is_v6());
   const auto size = static_cast<std::uint32_t>(bytes.size());
-  records_.push_back(Record{t, std::move(bytes), size});
+  records_.push_back(Record{t, std::move(bytes), size, std::nullopt});
+}
+
+void CaptureBuilder::add_frame(Nanos t, std::string frame) {
+  const auto size = static_cast<std::uint32_t>(frame.size());
+  records_.push_back(Record{t, std::move(frame), size, std::nullopt});
 }
 
 void CaptureBuilder::cut_last(std::uint32_t caplen) {
   records_.back().caplen = caplen;
+}
+
+void CaptureBuilder::stamp_last(std::uint64_t ticks) {
+  records_.back().ticks = ticks;
 }
 
 void CaptureBuilder::write(const std::string& path) const {
@@ -176,46 +189,17 @@ void CaptureBuilder::write(const std::string& path) const {
   pcap_close(dead);
 }
 
-void CaptureBuilder::write_pcapng(const std::string& path) const {
-  // Little-endian blocks: SHB, one IDB with if_tsresol = 9 (ns), an EPB per record.
-  std::string out;
-  put_u32le(out, 0x0A0D0D0A);
-  put_u32le(out, 28);
-  put_u32le(out, 0x1A2B3C4D);
-  put_u16le(out, 1);
-  put_u16le(out, 0);
-  put_u32le(out, 0xFFFFFFFF);
-  put_u32le(out, 0xFFFFFFFF);
-  put_u32le(out, 28);
-
-  put_u32le(out, 1);
-  put_u32le(out, 32);
-  put_u16le(out, static_cast<std::uint16_t>(dlt_of(link_)));
-  put_u16le(out, 0);
-  put_u32le(out, 262144);
-  put_u16le(out, 9);  // if_tsresol
-  put_u16le(out, 1);
-  out.push_back(9);
-  out.append(3, '\0');
-  put_u32le(out, 0);  // opt_endofopt
-  put_u32le(out, 32);
-
+void CaptureBuilder::write_pcapng(const std::string& path, const PcapngOptions& options) const {
+  // One section, one interface, an EPB per record.
+  PcapngWriter out(options.big_endian);
+  out.section();
+  out.interface({dlt_of(link_), options.tsresol, options.tsoffset});
   for (const Record& r : records_) {
-    const std::uint32_t padded = (r.caplen + 3u) & ~3u;
-    const std::uint32_t length = 32 + padded;
-    put_u32le(out, 6);
-    put_u32le(out, length);
-    put_u32le(out, 0);
-    const auto ts = static_cast<std::uint64_t>(r.t);
-    put_u32le(out, static_cast<std::uint32_t>(ts >> 32));
-    put_u32le(out, static_cast<std::uint32_t>(ts));
-    put_u32le(out, r.caplen);
-    put_u32le(out, static_cast<std::uint32_t>(r.frame.size()));
-    out.append(r.frame, 0, r.caplen);
-    out.append(padded - r.caplen, '\0');
-    put_u32le(out, length);
+    out.packet(0, r.ticks.value_or(ticks_of(r.t, options.tsresol)),
+               std::string_view(r.frame).substr(0, r.caplen),
+               static_cast<std::uint32_t>(r.frame.size()));
   }
-  std::ofstream(path, std::ios::binary).write(out.data(), static_cast<std::streamsize>(out.size()));
+  out.write(path);
 }
 
 Conversation::Conversation(CaptureBuilder& capture, Endpoint client, Endpoint server,

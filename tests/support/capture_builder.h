@@ -35,6 +35,13 @@ struct TcpPacket {
   std::string payload;
 };
 
+// How write_pcapng describes its one interface.
+struct PcapngOptions {
+  std::uint8_t tsresol = 9;              // if_tsresol: 10^-n s, or 2^-n s with the top bit set
+  std::optional<std::int64_t> tsoffset;  // if_tsoffset, seconds
+  bool big_endian = false;
+};
+
 // Packets in the order added, written as pcap (libpcap's dumper, ns timestamps) or pcapng.
 class CaptureBuilder {
  public:
@@ -51,12 +58,17 @@ class CaptureBuilder {
   void add(const TcpPacket& packet);
   // A packet that is not TCP (UDP), to check it is counted and skipped.
   void add_udp(Nanos t, const Endpoint& src, const Endpoint& dst, std::string_view payload);
+  // A raw link-layer frame, any bytes (none: a record with no data).
+  void add_frame(Nanos t, std::string frame);
   // Keep only the first `caplen` bytes of the last packet added (a snaplen cut).
   void cut_last(std::uint32_t caplen);
+  // pcapng only: the last packet's raw 64-bit timestamp, in the interface's units, instead of its
+  // time converted to them.
+  void stamp_last(std::uint64_t ticks);
 
   std::size_t size() const { return records_.size(); }
-  void write(const std::string& path) const;         // pcap, ns magic
-  void write_pcapng(const std::string& path) const;  // pcapng, if_tsresol 9
+  void write(const std::string& path) const;  // pcap, ns magic
+  void write_pcapng(const std::string& path, const PcapngOptions& options = {}) const;
   static int dlt_of(Link link);
 
  private:
@@ -64,6 +76,7 @@ class CaptureBuilder {
     Nanos t = 0;
     std::string frame;  // link header included
     std::uint32_t caplen = 0;
+    std::optional<std::uint64_t> ticks;  // pcapng: raw timestamp
   };
   std::string frame(std::string ip_packet, bool v6) const;
 
