@@ -56,12 +56,12 @@ Facts collect(const std::vector<Observation>& log) {
 }
 
 ClientOutcome abnormal(std::string why) {
-  return {wire::kAbnormalClosure, {}, false, std::move(why)};
+  return {wire::kAbnormalClosure, {}, false, std::move(why), std::nullopt};
 }
 
 ClientOutcome received(const Facts& f, bool clean, std::string why) {
   std::optional<std::uint16_t> code = f.close->code ? f.close->code : wire::kAbnormalClosure;
-  return {code, f.close->reason, clean, std::move(why)};
+  return {code, f.close->reason, clean, std::move(why), std::nullopt};
 }
 
 // Chromium websocket_channel.cc: the first thing that ends the connection decides.

@@ -171,7 +171,7 @@ TEST(ReplayCommand, PcapngTimeBeyondSixtyFourBitsExitsTwoNamingThePacket) {
   cap.write_pcapng(path, one_second);
   ASSERT_EQ(fs::file_size(path), 92u);
   for (const char* args : {"replay ", "replay --json "}) {
-    const CommandResult r = closewire(args + path);
+    const CommandResult r = run_closewire(args + path);
     EXPECT_EQ(r.status, 2) << r.out << r.err;
     EXPECT_TRUE(one_line(r.err)) << r.err;
     EXPECT_NE(r.err.find(path + ": packet 1: timestamp 10000000000 s from 1970"), std::string::npos)

@@ -48,6 +48,9 @@ void put_u32be(std::string& out, std::uint32_t v) {
   put_u16be(out, static_cast<std::uint16_t>(v >> 16));
   put_u16be(out, static_cast<std::uint16_t>(v));
 }
+void put_u32le(std::string& out, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
+}
 
 // `t` ns in units of the interface's if_tsresol, rounded down.
 std::uint64_t ticks_of(Nanos t, std::uint8_t tsresol) {
