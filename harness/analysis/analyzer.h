@@ -26,12 +26,12 @@ struct AnalyzerOptions {
 
 struct CaptureSummary {
   std::string file;
-  std::uint64_t packets = 0;      // records read
-  std::uint64_t tcp_packets = 0;  // of which TCP over IPv4/IPv6
-  std::uint64_t connections = 0;  // legs handed out
-  std::uint64_t websockets = 0;   // of which WebSocket
-  int link_type = 0;              // DLT_*
-  bool nanosecond_timestamps = false;  // the file stores ns (pcapng/ns pcap)
+  std::uint64_t packets = 0;           // records read
+  std::uint64_t tcp_packets = 0;       // of which TCP over IPv4/IPv6
+  std::uint64_t connections = 0;       // legs handed out
+  std::uint64_t websockets = 0;        // of which WebSocket
+  int link_type = 0;                   // DLT_*
+  bool nanosecond_timestamps = false;  // the file's unit is 1 ns or finer (ns pcap, pcapng)
 };
 
 using ConnectionSink = std::function<void(Connection&&)>;

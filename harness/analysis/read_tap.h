@@ -13,7 +13,8 @@ namespace closewire {
 using ReadTap = std::function<void(std::span<const std::uint8_t>)>;
 
 // A read-only FILE* on `fd` (not seekable); `tap` sees each chunk as the stream's buffer is
-// filled, in order. fclose closes `fd` when `owns_fd`. nullptr (errno set) when it cannot be made.
+// filled, in order. fclose closes `fd` when `owns_fd`. nullptr (errno set) when it cannot be made;
+// `fd` is then still the caller's to close.
 std::FILE* open_tapped(int fd, bool owns_fd, ReadTap tap);
 
 }  // namespace closewire
