@@ -144,4 +144,9 @@ std::optional<ClientOutcome> judge_outcome(Profile profile,
   return std::nullopt;
 }
 
+bool agrees(const std::optional<ClientOutcome>& outcome, const Verdict& verdict) {
+  return outcome && verdict.closed && outcome->code == verdict.code &&
+         outcome->was_clean == verdict.was_clean;
+}
+
 }  // namespace closewire::endpoints

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "harness/analysis/profile.h"
+#include "harness/analysis/verdict.h"
 #include "harness/endpoints/observation.h"
 
 namespace closewire::endpoints {
@@ -30,5 +31,9 @@ struct ClientOutcome {
 // client has not reached its close event yet.
 std::optional<ClientOutcome> judge_outcome(Profile profile,
                                            const std::vector<Observation>& log);
+
+// Whether the client's close event (nullopt: it had none) is the one the capture's verdict
+// predicts for its profile: both closed, with the same code and cleanliness.
+bool agrees(const std::optional<ClientOutcome>& outcome, const Verdict& verdict);
 
 }  // namespace closewire::endpoints

@@ -156,8 +156,7 @@ void Probe::judge(std::vector<Connection> legs) {
     if (leg.websocket) out += "\n" + report::verdict_table(leg, style);
     if (client.upgraded()) {
       const Verdict v = closewire::judge(leg, s_.verdict_profile);
-      const bool agree =
-          outcome && v.closed && outcome->code == v.code && outcome->was_clean == v.was_clean;
+      const bool agree = ep::agrees(outcome, v);
       out +=
           fmt::format("\n{}: observed {}, the capture says {}: {}\n", to_string(s_.verdict_profile),
                       outcome ? describe(*outcome) : "no close event", describe(v),

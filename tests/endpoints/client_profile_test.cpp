@@ -132,5 +132,29 @@ TEST(Profile, NoOutcomeWhileChromeWaits) {
   EXPECT_FALSE(judge_outcome(Profile::chrome, {}).has_value());
 }
 
+// What probe and run compare: a disagreement in code, cleanliness or having closed at all counts.
+TEST(Profile, AgreesOnlyWithTheSameCloseEvent) {
+  const ClientOutcome clean{4321, "test", true, "FIN after reply", std::nullopt};
+  Verdict v;
+  v.code = 4321;
+  v.reason = "test";
+  v.was_clean = true;
+  EXPECT_TRUE(agrees(clean, v));
+  v.reason = "other";  // the reason is not part of the agreement
+  EXPECT_TRUE(agrees(clean, v));
+
+  Verdict dirty = v;
+  dirty.code = 1006;
+  dirty.was_clean = false;
+  EXPECT_FALSE(agrees(clean, dirty));
+  Verdict unclean_same_code = v;
+  unclean_same_code.was_clean = false;
+  EXPECT_FALSE(agrees(clean, unclean_same_code));
+  Verdict open = v;
+  open.closed = false;
+  EXPECT_FALSE(agrees(clean, open));
+  EXPECT_FALSE(agrees(std::nullopt, v));
+}
+
 }  // namespace
 }  // namespace closewire::endpoints
