@@ -56,8 +56,8 @@ struct FlowKeyHash {
 
 // One open leg: its tracker feeds its builder (declared first: the tracker holds a reference).
 struct Leg {
-  Leg(const FlowKey& k, const TcpSegment& first, std::uint64_t index)
-      : key(k), builder(identity(first, index)), tracker(first, builder) {}
+  Leg(const FlowKey& k, const TcpSegment& first, std::uint64_t index, const wire::TlsKeyLog* keys)
+      : key(k), builder(identity(first, index), keys), tracker(first, builder) {}
 
   static Connection identity(const TcpSegment& first, std::uint64_t index) {
     const TcpTracker::Sides sides = TcpTracker::sides_of(first);
@@ -164,8 +164,9 @@ class LegMap {
 // the earlier ones still open.
 class LegTable {
  public:
-  LegTable(const ConnectionSink& sink, const AnalyzerOptions& options, CaptureSummary& summary)
-      : sink_(sink), options_(options), summary_(summary) {}
+  LegTable(const ConnectionSink& sink, const AnalyzerOptions& options, CaptureSummary& summary,
+           const wire::TlsKeyLog& keys)
+      : sink_(sink), options_(options), summary_(summary), keys_(keys) {}
 
   void add(const TcpSegment& segment) {
     expire(segment.t);
@@ -177,7 +178,7 @@ class LegTable {
       leg = nullptr;
     }
     if (leg == nullptr) {
-      leg = &open_.insert(hash, std::make_unique<Leg>(key, segment, next_index_++));
+      leg = &open_.insert(hash, std::make_unique<Leg>(key, segment, next_index_++, &keys_));
       order_.emplace_back();
     }
     leg->tracker.add(segment);
@@ -232,6 +233,7 @@ class LegTable {
   const ConnectionSink& sink_;
   const AnalyzerOptions& options_;
   CaptureSummary& summary_;
+  const wire::TlsKeyLog& keys_;
   LegMap open_;
   std::deque<std::optional<Connection>> order_;  // legs from index first_waiting_ on
   std::uint64_t first_waiting_ = 0;
@@ -248,9 +250,16 @@ CaptureSummary analyze_capture(const std::string& path, const ConnectionSink& si
   PacketSource source(path);
   summary.link_type = source.link_type();
   summary.nanosecond_timestamps = source.nanosecond_timestamps();
-  LegTable table(sink, options, summary);
+  wire::TlsKeyLog keys = options.key_log;  // plus this capture's Decryption Secrets Blocks
+  LegTable table(sink, options, summary, keys);
   TcpSegment segment;
-  while (source.next(segment)) table.add(segment);
+  std::vector<std::string> ignored;  // a malformed line in a capture's secrets is passed over
+  while (source.next(segment)) {
+    if (source.has_tls_secrets()) {
+      for (const std::string& text : source.take_tls_secrets()) keys.add_text(text, ignored);
+    }
+    table.add(segment);
+  }
   table.finish(source.last_time());
   summary.packets = source.packets();
   summary.tcp_packets = source.tcp_packets();

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "harness/analysis/connection.h"
+#include "harness/wire/tls_key_log.h"
 
 namespace closewire {
 
@@ -22,6 +23,9 @@ struct AnalyzerOptions {
   // handed out, so a late RST, retransmission or last ACK still lands on it; a new SYN on the same
   // 4-tuple hands it out at once. Bounds memory by the connections open at one time.
   Nanos linger = 5 * kNanosPerSecond;
+  // Secrets for TLS legs (NSS key log lines: harness/analysis/key_log_file.h reads files). A
+  // pcapng's Decryption Secrets Blocks are added to these for that capture.
+  wire::TlsKeyLog key_log;
 };
 
 struct CaptureSummary {

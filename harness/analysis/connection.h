@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,15 @@ struct Handshake {
   bool envoy_fields = false;  // the 101 carries x-envoy-* fields
 };
 
+// A TLS leg: what its hellos said and whether a key log opened its records.
+struct TlsInfo {
+  std::string version;  // "TLS 1.3"; empty when no ServerHello was read
+  std::string cipher;   // "TLS_AES_128_GCM_SHA256"
+  std::string sni;      // the ClientHello's server name
+  // No direction's records were left unread for want of (working) secrets.
+  bool decrypted = false;
+};
+
 struct Connection {
   std::uint64_t index = 0;  // 0-based, in the order the connections started (their SYN)
   Endpoint client;          // the side that sent the SYN
@@ -39,7 +49,13 @@ struct Connection {
   // that waits for a timeout knows whether the capture covers it. 0 = unknown (use the last event).
   Nanos observed_until = 0;
   Handshake handshake;  // empty fields where the capture holds no upgrade
+  std::optional<TlsInfo> tls;  // a TLS leg (its client began with a TLS handshake record)
   std::vector<Event> events;
 };
+
+// A TLS leg whose records could not be read: it may be a WebSocket that nothing can judge.
+inline bool undecryptable_tls(const Connection& leg) {
+  return leg.tls && !leg.tls->decrypted;
+}
 
 }  // namespace closewire

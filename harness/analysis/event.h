@@ -45,10 +45,24 @@ inline constexpr std::string_view pong = "ws.pong";
 inline constexpr std::string_view close = "ws.close";
 // A frame that breaks RFC 6455 (bad opcode, oversized control frame, ...).
 inline constexpr std::string_view protocol_error = "ws.protocol_error";
+// TLS legs: the ServerHello (from the server: version and cipher, note sni=), a close_notify alert
+// and any other alert (text "fatal handshake_failure") from the side that sent it, and a
+// direction whose records cannot be decrypted (once; the note says why).
+inline constexpr std::string_view tls_handshake = "tls.handshake";
+inline constexpr std::string_view tls_close_notify = "tls.close_notify";
+inline constexpr std::string_view tls_alert = "tls.alert";
+inline constexpr std::string_view tls_undecryptable = "tls.undecryptable";
 // Every kind above: what expectations may name.
-inline constexpr std::array kAll = {
-    syn,           fin,  rst,    retransmit,   rst_ignored, rst_data_lost, gap,   upgrade,
-    http_response, text, binary, continuation, ping,        pong,          close, protocol_error};
+inline constexpr std::array kAll = {syn,           fin,
+                                    rst,           retransmit,
+                                    rst_ignored,   rst_data_lost,
+                                    gap,           upgrade,
+                                    http_response, text,
+                                    binary,        continuation,
+                                    ping,          pong,
+                                    close,         protocol_error,
+                                    tls_handshake, tls_close_notify,
+                                    tls_alert,     tls_undecryptable};
 }  // namespace kind
 
 // Notes on ws.close events that say how the payload parsed (leg builder writes, verdicts read).

@@ -40,8 +40,8 @@ LegBuilder::Direction::Direction(bool client)
     : head(client ? wire::HttpHeadParser::Kind::request : wire::HttpHeadParser::Kind::response),
       frames(/*expect_masked=*/client) {}
 
-LegBuilder::LegBuilder(Connection identity)
-    : connection_(std::move(identity)), dirs_{Direction(true), Direction(false)} {
+LegBuilder::LegBuilder(Connection identity, const wire::TlsKeyLog* keys)
+    : connection_(std::move(identity)), dirs_{Direction(true), Direction(false)}, keys_(keys) {
   // A WebSocket leg has about a dozen events: grown one by one, the vector would be reallocated
   // (and its events moved) four or five times.
   connection_.events.reserve(kReservedEvents);
@@ -53,6 +53,7 @@ void LegBuilder::on_tcp_event(Event&& event) {
   const std::uint64_t packet = event.packet;
   if (event.kind == kind::gap) {
     Direction& d = dir(from);
+    if (tls_) d.tls_lost = true;  // TLS records cannot be resynchronised either
     if (!d.ignoring) {
       // Frames (or the HTTP head) cannot be resynchronised after missing bytes.
       d.ignoring = true;
@@ -62,6 +63,10 @@ void LegBuilder::on_tcp_event(Event&& event) {
   }
   const bool fin = event.kind == kind::fin;
   const bool rst = event.kind == kind::rst;
+  if (tls_ && (fin || rst)) {
+    std::string cut = cut_record_note(from, fin ? "the FIN" : "the RST");
+    if (!cut.empty()) event.note += (event.note.empty() ? "" : "; ") + cut;
+  }
   add(std::move(event));
   if (fin) report_cut_frame(from, "the FIN", t, packet);
   if (rst) report_cut_frame(from, "the RST", t, packet);
@@ -69,6 +74,117 @@ void LegBuilder::on_tcp_event(Event&& event) {
 
 void LegBuilder::on_data(Side from, std::span<const std::uint8_t> bytes, Nanos t,
                          std::uint64_t packet) {
+  if (stream_ == Stream::plain) {
+    on_plain(from, bytes, t, packet);
+    return;
+  }
+  if (stream_ == Stream::undecided) {
+    if (from == Side::server) {  // the server spoke first: not a TLS client's leg
+      on_plain(from, bytes, t, packet);
+      return;
+    }
+    tls_t_ = t;  // TLS bytes held while undecided are fed at this packet
+    tls_packet_ = packet;
+    if (!decide_stream(bytes)) return;
+    if (stream_ == Stream::plain) {
+      on_plain(from, bytes, t, packet);
+      return;
+    }
+  }
+  feed_tls(from, bytes, t, packet);
+}
+
+bool LegBuilder::decide_stream(std::span<const std::uint8_t>& bytes) {
+  if (first_have_ == 0 && bytes.size() >= first_.size()) {
+    // The usual case: the first segment holds the first three bytes.
+    stream_ = wire::starts_like_tls(bytes) ? Stream::tls : Stream::plain;
+  } else {
+    while (first_have_ < first_.size() && !bytes.empty()) {
+      first_[first_have_++] = bytes.front();
+      bytes = bytes.subspan(1);
+    }
+    if (first_have_ < first_.size()) return false;
+    stream_ = wire::starts_like_tls(first_) ? Stream::tls : Stream::plain;
+  }
+  if (stream_ == Stream::tls) {
+    tls_ = std::make_unique<wire::TlsSession>(keys_);
+    connection_.tls.emplace();
+  }
+  if (first_have_ > 0) {
+    // The bytes held while undecided go first, at the time of the packet that decided.
+    const std::array<std::uint8_t, 3> held = first_;
+    first_have_ = 0;
+    std::span<const std::uint8_t> rest = bytes;
+    bytes = {};
+    if (stream_ == Stream::tls) {
+      tls_->feed(true, held, *this);
+      tls_->feed(true, rest, *this);
+      return false;  // fed: the caller has nothing left
+    }
+    // Plain: hand the held bytes and the rest on in one piece.
+    thread_local std::vector<std::uint8_t> joined;
+    joined.assign(held.begin(), held.end());
+    joined.insert(joined.end(), rest.begin(), rest.end());
+    bytes = joined;
+  }
+  return true;
+}
+
+void LegBuilder::feed_tls(Side from, std::span<const std::uint8_t> bytes, Nanos t,
+                          std::uint64_t packet) {
+  tls_t_ = t;
+  tls_packet_ = packet;
+  Direction& d = dir(from);
+  d.last_t = t;
+  d.last_packet = packet;
+  if (d.tls_lost) return;
+  tls_->feed(from == Side::client, bytes, *this);
+}
+
+void LegBuilder::on_plaintext(bool client, std::span<const std::uint8_t> bytes) {
+  on_plain(client ? Side::client : Side::server, bytes, tls_t_, tls_packet_);
+}
+
+void LegBuilder::on_tls_handshake(std::string_view text) {
+  Event e = make_event(kind::tls_handshake, Side::server, tls_t_, tls_packet_);
+  e.text = text;
+  if (!tls_->sni().empty()) e.note = "sni=" + tls_->sni();
+  add(std::move(e));
+}
+
+void LegBuilder::on_tls_alert(bool client, std::uint8_t level, std::uint8_t description) {
+  const Side from = client ? Side::client : Side::server;
+  if (description == 0) {
+    add(make_event(kind::tls_close_notify, from, tls_t_, tls_packet_));
+    return;
+  }
+  Event e = make_event(kind::tls_alert, from, tls_t_, tls_packet_);
+  e.text = std::string(level == 2   ? "fatal "
+                       : level == 1 ? "warning "
+                                    : "level " + std::to_string(level) + " ") +
+           wire::tls_alert_name(description);
+  add(std::move(e));
+}
+
+void LegBuilder::on_tls_undecryptable(bool client, std::string_view why) {
+  Event e = make_event(kind::tls_undecryptable, client ? Side::client : Side::server, tls_t_,
+                       tls_packet_);
+  e.note = why;
+  add(std::move(e));
+}
+
+std::string LegBuilder::cut_record_note(Side from, std::string_view cause) const {
+  const bool client = from == Side::client;
+  const std::size_t have = tls_->pending(client);
+  if (have == 0) return {};
+  const std::size_t need = tls_->pending_needed(client);
+  return "TLS record cut off by " + std::string(cause) + ": " + std::to_string(have) + " of " +
+         (have < wire::kTlsRecordHeader ? std::string("its header's 5") : std::to_string(need)) +
+         " bytes";
+}
+
+void LegBuilder::on_plain(Side from, std::span<const std::uint8_t> bytes, Nanos t,
+                          std::uint64_t packet) {
   Direction& d = dir(from);
   d.last_t = t;
   d.last_packet = packet;
@@ -245,6 +361,13 @@ Connection LegBuilder::finish(Nanos observed_until) {
                         d.last_packet);
     }
   }
+  if (tls_) {
+    for (const Side side : {Side::client, Side::server}) {
+      tls_t_ = dir(side).last_t;
+      tls_packet_ = dir(side).last_packet;
+      tls_->finish(side == Side::client, *this);
+    }
+  }
   // Bytes delivered after a skipped gap carry their own (earlier) times: keep the timeline in
   // time order; events of one instant keep their stream order.
   auto by_time = [](const Event& a, const Event& b) { return a.t < b.t; };
@@ -252,6 +375,14 @@ Connection LegBuilder::finish(Nanos observed_until) {
     std::stable_sort(connection_.events.begin(), connection_.events.end(), by_time);
   }
   connection_.observed_until = observed_until;
+  if (tls_) {
+    TlsInfo& info = *connection_.tls;
+    if (tls_->version() != 0) info.version = wire::tls_version_name(tls_->version());
+    if (const wire::TlsCipherSuite* suite = wire::find_cipher_suite(tls_->suite_id()))
+      info.cipher = suite->name;
+    info.sni = tls_->sni();
+    info.decrypted = tls_->decrypted();
+  }
   return std::move(connection_);
 }
 

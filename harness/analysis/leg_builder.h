@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <vector>
@@ -12,21 +13,25 @@
 #include "harness/wire/frame.h"
 #include "harness/wire/frame_decoder.h"
 #include "harness/wire/http_head.h"
+#include "harness/wire/tls_session.h"
 
 namespace closewire {
 
 // Each direction's in-order bytes go first to an HTTP head parser (client: request, server:
 // response), then, once a 101 answered a WebSocket upgrade, to a frame decoder (client frames
 // masked). Every event carries the time and number of the packet whose bytes completed it.
-class LegBuilder final : public TcpListener {
+// A leg whose client starts with a TLS handshake record goes through a TLS session first: its
+// records' plaintext (decrypted with the key log's secrets) takes that same way.
+class LegBuilder final : public TcpListener, private wire::TlsListener {
  public:
   // Client bytes after an upgrade request are held until the response decides what they are.
   static constexpr std::size_t kMaxHeldBytes = 1 << 20;
   // Events room made when a leg starts.
   static constexpr std::size_t kReservedEvents = 16;
 
-  // `identity`: index, endpoints, syn_seen and start already filled in; no events.
-  explicit LegBuilder(Connection identity);
+  // `identity`: index, endpoints, syn_seen and start already filled in; no events. `keys`: the
+  // key log for TLS legs (may be null; must outlive the builder).
+  explicit LegBuilder(Connection identity, const wire::TlsKeyLog* keys = nullptr);
 
   void on_tcp_event(Event&& event) override;
   void on_data(Side from, std::span<const std::uint8_t> bytes, Nanos t,
@@ -49,6 +54,7 @@ class LegBuilder final : public TcpListener {
     bool decoding = false;  // bytes go to `frames`
     bool ignoring = false;  // not WebSocket, or frame sync lost: bytes are dropped
     bool close_seen = false;
+    bool tls_lost = false;   // a gap in this direction of a TLS leg: its records are not followed
     std::vector<Held> held;  // client only: bytes after the request head, before the response
     std::size_t held_bytes = 0;
     Nanos last_t = 0;  // the last bytes delivered
@@ -56,6 +62,19 @@ class LegBuilder final : public TcpListener {
   };
 
   Direction& dir(Side s) { return dirs_[static_cast<int>(s)]; }
+  // Bytes as the application sent them (TCP payload, or a TLS leg's plaintext).
+  void on_plain(Side from, std::span<const std::uint8_t> bytes, Nanos t, std::uint64_t packet);
+  // The client's first bytes decide plain or TLS (three are needed); false while undecided.
+  bool decide_stream(std::span<const std::uint8_t>& bytes);
+  void feed_tls(Side from, std::span<const std::uint8_t> bytes, Nanos t, std::uint64_t packet);
+  // "TLS record cut off by the FIN: 3 of 30 bytes" when `from` left a record unfinished.
+  std::string cut_record_note(Side from, std::string_view cause) const;
+
+  // wire::TlsListener: at the time and packet of the bytes being fed (tls_t_, tls_packet_).
+  void on_plaintext(bool client, std::span<const std::uint8_t> bytes) override;
+  void on_tls_handshake(std::string_view text) override;
+  void on_tls_alert(bool client, std::uint8_t level, std::uint8_t description) override;
+  void on_tls_undecryptable(bool client, std::string_view why) override;
   void on_head_done(Side from, Nanos t, std::uint64_t packet);
   void feed_after_head(Side from, std::span<const std::uint8_t> bytes, Nanos t,
                        std::uint64_t packet);
@@ -68,8 +87,17 @@ class LegBuilder final : public TcpListener {
   void report_cut_frame(Side from, std::string_view cause, Nanos t, std::uint64_t packet);
   void add(Event&& event) { connection_.events.push_back(std::move(event)); }
 
+  enum class Stream : std::uint8_t { undecided, plain, tls };
+
   Connection connection_;
   std::array<Direction, 2> dirs_;
+  const wire::TlsKeyLog* keys_ = nullptr;
+  Stream stream_ = Stream::undecided;
+  std::array<std::uint8_t, 3> first_{};  // the client's first bytes while undecided
+  std::size_t first_have_ = 0;
+  std::unique_ptr<wire::TlsSession> tls_;
+  Nanos tls_t_ = 0;
+  std::uint64_t tls_packet_ = 0;
 };
 
 }  // namespace closewire

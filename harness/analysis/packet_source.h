@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "harness/analysis/event.h"
 #include "harness/analysis/pcapng_clock.h"
@@ -70,6 +71,9 @@ class PacketSource {
   std::uint64_t packets() const { return packets_; }
   std::uint64_t tcp_packets() const { return tcp_packets_; }
   Nanos last_time() const { return last_time_; }  // of the last record read, TCP or not
+  // Key log text from the pcapng's Decryption Secrets Blocks read so far (PcapngClock).
+  bool has_tls_secrets() const { return clock_.has_tls_secrets(); }
+  std::vector<std::string> take_tls_secrets() { return clock_.take_tls_secrets(); }
 
  private:
   bool parse(std::span<const std::uint8_t> frame, bool cut, TcpSegment& segment) const;

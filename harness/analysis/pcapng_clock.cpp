@@ -17,6 +17,10 @@ constexpr std::uint32_t kIdb = 1;
 constexpr std::uint32_t kPb = 2;
 constexpr std::uint32_t kSpb = 3;
 constexpr std::uint32_t kEpb = 6;
+constexpr std::uint32_t kDsb = 10;
+constexpr std::uint32_t kSecretsTls = 0x544c534b;  // "TLSK"
+// A Decryption Secrets Block larger than this is passed over (a key log is lines of ~200 bytes).
+constexpr std::uint64_t kMaxSecretsBlock = 64 << 20;
 constexpr std::uint16_t kOptEnd = 0;
 constexpr std::uint16_t kOptTsresol = 9;
 constexpr std::uint16_t kOptTsoffset = 14;
@@ -113,7 +117,7 @@ void PcapngClock::feed(std::span<const std::uint8_t> bytes) {
         const auto keep = static_cast<std::size_t>(std::min<std::uint64_t>(collect_, n));
         idb_body_.append(reinterpret_cast<const char*>(bytes.data() + i), keep);
         collect_ -= keep;
-        if (collect_ == 0) add_interface();
+        if (collect_ == 0) collecting_secrets_ ? add_secrets() : add_interface();
       }
       skip_ -= n;
       i += n;
@@ -179,6 +183,12 @@ void PcapngClock::on_head() {
     case kIdb:
       idb_body_.clear();
       collect_ = length - kBlockFraming;
+      collecting_secrets_ = false;
+      break;
+    case kDsb:
+      idb_body_.clear();
+      collect_ = length <= kMaxSecretsBlock ? length - kBlockFraming : 0;
+      collecting_secrets_ = true;
       break;
     default:
       break;
@@ -231,6 +241,18 @@ void PcapngClock::add_interface() {
   interfaces_.push_back(iface);
   idb_body_.clear();
   idb_body_.shrink_to_fit();  // an IDB may be large; its body is not needed any more
+}
+
+void PcapngClock::add_secrets() {
+  // The DSB's body: secrets type, secrets length, the secrets (padded to 4), options.
+  collecting_secrets_ = false;
+  const auto* p = reinterpret_cast<const std::uint8_t*>(idb_body_.data());
+  if (idb_body_.size() >= 8 && u32(p) == kSecretsTls) {
+    const std::uint32_t n = u32(p + 4);
+    if (n <= idb_body_.size() - 8) tls_secrets_.push_back(idb_body_.substr(8, n));
+  }
+  idb_body_.clear();
+  idb_body_.shrink_to_fit();
 }
 
 void PcapngClock::push_packet(std::uint32_t interface, std::uint64_t ticks, bool fits) {

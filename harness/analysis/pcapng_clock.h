@@ -9,6 +9,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "harness/spec/duration.h"  // Nanos
@@ -56,6 +57,11 @@ class PcapngClock {
   // The next packet block's stamp, in file order; nullopt when no untaken one has passed by.
   std::optional<Stamp> next();
 
+  // TLS key log text from Decryption Secrets Blocks (secrets type TLSK, as `editcap
+  // --inject-secrets tls,FILE` writes) that passed by since the last take, in file order.
+  bool has_tls_secrets() const { return !tls_secrets_.empty(); }
+  std::vector<std::string> take_tls_secrets() { return std::exchange(tls_secrets_, {}); }
+
  private:
   struct Interface {
     std::uint8_t tsresol = 6;
@@ -68,6 +74,7 @@ class PcapngClock {
   void on_head();  // head_ holds head_need_ bytes of the current block
   void begin_skip(std::uint64_t block_length, std::size_t consumed);
   void add_interface();
+  void add_secrets();  // body_ holds a DSB's body
   void push_packet(std::uint32_t interface, std::uint64_t ticks, bool fits);
   std::uint16_t u16(const std::uint8_t* p) const;
   std::uint32_t u32(const std::uint8_t* p) const;
@@ -83,8 +90,10 @@ class PcapngClock {
   std::size_t head_have_ = 0;
   std::size_t head_need_ = 8;
   std::uint64_t skip_ = 0;     // bytes of the current block still to pass over
-  std::uint64_t collect_ = 0;  // of which the first this many are an IDB's body, kept
+  std::uint64_t collect_ = 0;  // of which the first this many are an IDB's or DSB's body, kept
+  bool collecting_secrets_ = false;  // the body kept is a DSB's
   std::string idb_body_;
+  std::vector<std::string> tls_secrets_;
 
   std::vector<Interface> interfaces_;  // of the current section
   std::optional<std::uint8_t> first_tsresol_;

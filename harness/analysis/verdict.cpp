@@ -196,13 +196,31 @@ Verdict judge_with_error(const CloseFacts& f, Profile profile) {
   return v;
 }
 
+// Encrypted records hide the Close frames: a FIN or RST alone must not be taken for the close.
+Verdict undecided(const Connection& leg) {
+  Verdict v{std::nullopt, "", false, false, "no key for this TLS session", std::nullopt, true};
+  for (const Event& e : leg.events) {
+    if (e.kind == kind::tls_undecryptable && !e.note.empty()) {
+      v.why = e.note;
+      break;
+    }
+  }
+  return v;
+}
+
 }  // namespace
 
 Verdict judge(const Connection& leg, Profile profile) {
+  if (undecryptable_tls(leg)) return undecided(leg);
   return judge_with_error(close_facts(leg), profile);
 }
 
 std::array<Verdict, kAllProfiles.size()> judge_all(const Connection& leg) {
+  if (undecryptable_tls(leg)) {
+    std::array<Verdict, kAllProfiles.size()> verdicts;
+    verdicts.fill(undecided(leg));
+    return verdicts;
+  }
   const CloseFacts f = close_facts(leg);
   std::array<Verdict, kAllProfiles.size()> verdicts;
   for (std::size_t i = 0; i < kAllProfiles.size(); ++i)

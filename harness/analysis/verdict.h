@@ -25,6 +25,9 @@ struct Verdict {
   // Whether an `error` event fires before the close event; absent where it is not known (Safari,
   // RFC 6455 clients).
   std::optional<bool> error_event;
+  // A TLS leg whose records could not be decrypted: no profile can be judged (closed is false,
+  // no code); `why` says what was missing ("no key for this TLS session").
+  bool undecided = false;
 };
 
 // The facts of a leg that decide every profile's verdict (what judge() reads; diagnose() reads the

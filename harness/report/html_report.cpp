@@ -388,7 +388,10 @@ HtmlSection html_section(const HtmlSource& s) {
     const auto verdicts = judge_all(first_leg);
     for (std::size_t p = 0; p < kAllProfiles.size(); ++p) {
       const Verdict& v = verdicts[p];
-      const std::string code = !v.closed ? "open" : v.code ? std::to_string(*v.code) : "-";
+      const std::string code = v.undecided ? "?"
+                               : !v.closed ? "open"
+                               : v.code    ? std::to_string(*v.code)
+                                           : "-";
       const bool bad = v.closed && (!v.was_clean || v.code == 1006);
       out.body += fmt::format(
           "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",

@@ -41,6 +41,7 @@ nlohmann::json verdicts_json(const Connection& leg) {
         {"why", v.why},
     };
     if (v.error_event) all[std::string(to_string(p))]["error_event"] = *v.error_event;
+    if (v.undecided) all[std::string(to_string(p))]["undecided"] = true;
   }
   return all;
 }
@@ -56,7 +57,18 @@ nlohmann::json connection_json(const Connection& leg) {
       {"syn_seen", leg.syn_seen},    {"start", static_cast<double>(leg.start) / kNanosPerSecond},
       {"events", std::move(events)},
   };
-  j["verdicts"] = leg.websocket ? verdicts_json(leg) : nlohmann::json(nullptr);
+  if (leg.tls) {
+    const TlsInfo& tls = *leg.tls;
+    auto or_null = [](const std::string& s) {
+      return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s);
+    };
+    j["tls"] = {{"version", or_null(tls.version)},
+                {"cipher", or_null(tls.cipher)},
+                {"sni", or_null(tls.sni)},
+                {"decrypted", tls.decrypted}};
+  }
+  j["verdicts"] =
+      leg.websocket || undecryptable_tls(leg) ? verdicts_json(leg) : nlohmann::json(nullptr);
   return j;
 }
 

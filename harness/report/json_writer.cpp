@@ -244,6 +244,14 @@ void event(Writer& w, const Event& e, Nanos leg_start) {
   w.put('}');
 }
 
+void string_or_null(Writer& w, const std::string& s) {
+  if (s.empty()) {
+    w.lit("null");
+  } else {
+    w.string(s);
+  }
+}
+
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view text) {
@@ -275,8 +283,23 @@ void append_connection_json(std::string& out, const Connection& leg) {
     if (i) w.put(',');
     event(w, leg.events[i], leg.start);
   }
-  w.lit("],\"verdicts\":");
-  if (!leg.websocket) {
+  w.put(']');
+  if (leg.tls) {
+    const TlsInfo& tls = *leg.tls;
+    w.lit(",\"tls\":{\"version\":");
+    string_or_null(w, tls.version);
+    w.lit(",\"cipher\":");
+    string_or_null(w, tls.cipher);
+    w.lit(",\"sni\":");
+    string_or_null(w, tls.sni);
+    if (tls.decrypted) {
+      w.lit(",\"decrypted\":true}");
+    } else {
+      w.lit(",\"decrypted\":false}");
+    }
+  }
+  w.lit(",\"verdicts\":");
+  if (!leg.websocket && !undecryptable_tls(leg)) {
     w.lit("null}");
     return;
   }
@@ -306,20 +329,13 @@ void append_connection_json(std::string& out, const Connection& leg) {
       w.lit(",\"closed\":false,\"why\":");
     }
     w.string(v.why);
+    if (v.undecided) w.lit(",\"undecided\":true");
     w.put('}');
   }
   w.lit("}}");
 }
 
 namespace {
-
-void string_or_null(Writer& w, const std::string& s) {
-  if (s.empty()) {
-    w.lit("null");
-  } else {
-    w.string(s);
-  }
-}
 
 void millis_or_null(Writer& w, const std::optional<Nanos>& d) {
   if (d) {

@@ -36,6 +36,8 @@ std::string describe(const Event& e, const TextStyle& style) {
     if (e.kind == kind::text && !e.text.empty()) d += fmt::format(" \"{}\"", printable(e.text, 20));
   } else if (e.kind == kind::retransmit) {
     d += fmt::format(" {} B", e.bytes);
+  } else if (e.kind.starts_with("tls.") && !e.text.empty()) {
+    d += " " + printable(e.text, 48);  // "TLS 1.3 TLS_AES_128_GCM_SHA256", "fatal ..."
   }
   if (!e.note.empty()) d += "  (" + e.note + ")";
   return d;
@@ -88,7 +90,9 @@ TextStyle style_for(std::FILE* out) {
 
 std::string leg_heading(const Connection& leg, std::string_view name) {
   return fmt::format("{}  {} → {}  {}{}", name, leg.client.str(), leg.server.str(),
-                     leg.websocket ? "WebSocket" : "TCP",
+                     leg.websocket            ? "WebSocket"
+                     : undecryptable_tls(leg) ? "TLS, not decrypted"
+                                              : "TCP",
                      leg.syn_seen ? "" : "  (no SYN in capture)");
 }
 
@@ -134,7 +138,10 @@ std::string verdict_table(const Connection& leg, const TextStyle& style) {
   for (std::size_t i = 0; i < kAllProfiles.size(); ++i) {
     const Profile p = kAllProfiles[i];
     const Verdict& v = verdicts[i];
-    const std::string code = !v.closed ? "open" : v.code ? std::to_string(*v.code) : "-";
+    const std::string code = v.undecided ? "?"
+                             : !v.closed ? "open"
+                             : v.code    ? std::to_string(*v.code)
+                                         : "-";
     const std::string clean = !v.closed ? "-" : v.was_clean ? "yes" : "no";
     // The error event where it is known ("-" for Safari, RFC 6455 and an open leg).
     const std::string error = !v.error_event ? "-" : *v.error_event ? "yes" : "no";

@@ -231,3 +231,30 @@ TEST(PcapngClock, StopsWhereTheBlockStructureBreaks) {
 
 }  // namespace
 }  // namespace closewire
+
+namespace closewire {
+namespace {
+
+// A Decryption Secrets Block's TLS key log text is handed out; other secrets types are not.
+TEST(PcapngClock, TlsSecretsFromDecryptionSecretsBlocks) {
+  for (const bool big : {false, true}) {
+    PcapngWriter w(big);
+    w.section();
+    w.interface({});
+    const std::string keys = "CLIENT_RANDOM 00 11\n";  // 20 bytes: padded to 20
+    w.block(10, w.u32(0x544c534b) + w.u32(static_cast<std::uint32_t>(keys.size())) + keys);
+    w.block(10, w.u32(0x57475553) + w.u32(4) + "wg!!");  // WireGuard: not ours
+    w.packet(0, 1, std::string(60, '\0'));
+    PcapngClock clock;
+    for (char c : w.bytes()) clock.feed(std::span(reinterpret_cast<const std::uint8_t*>(&c), 1));
+    ASSERT_TRUE(clock.has_tls_secrets());
+    const std::vector<std::string> secrets = clock.take_tls_secrets();
+    ASSERT_EQ(secrets.size(), 1u);
+    EXPECT_EQ(secrets[0], keys);
+    EXPECT_FALSE(clock.has_tls_secrets());
+    EXPECT_TRUE(clock.next().has_value());  // the packet's stamp still follows
+  }
+}
+
+}  // namespace
+}  // namespace closewire

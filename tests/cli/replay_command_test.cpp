@@ -9,8 +9,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "harness/wire/close_payload.h"
+#include "harness/wire/frame_encoder.h"
+#include "harness/wire/handshake.h"
 #include "tests/support/capture_builder.h"
 #include "tests/support/command.h"
+#include "tests/support/tls_peers.h"
 
 namespace {
 
@@ -267,3 +271,79 @@ TEST(ReplayCommand, AllLegsShowsPlainTcpLegsToo) {
   EXPECT_EQ(some.out.find("127.0.0.1:5432"), std::string::npos) << some.out;
   EXPECT_NE(all.out.find("127.0.0.1:52000 → 127.0.0.1:5432"), std::string::npos) << all.out;
 }
+
+namespace {
+
+// A WebSocket over TLS 1.3 closed with 4321 by the server, as NAME.pcap; returns its key log.
+std::string tls_capture(const std::string& pcap) {
+  using closewire::Side;
+  namespace test = closewire::test;
+  namespace wire = closewire::wire;
+  test::CaptureBuilder cap;
+  test::Conversation conv(cap, {"127.0.0.1", 50100}, {"127.0.0.1", 8443});
+  conv.handshake(test::kEpoch);
+  closewire::Nanos t = test::kEpoch + test::ms(1);
+  test::TlsPeers peers({}, [&](Side from, const std::string& bytes) {
+    conv.send(from, t, bytes);
+    t += test::ms(1);
+  });
+  EXPECT_TRUE(peers.handshake());
+  const std::string key = "dGhlIHNhbXBsZSBub25jZQ==";
+  peers.send(Side::client, wire::upgrade_request("localhost", "/", key));
+  peers.send(Side::server, wire::upgrade_response(key));
+  const std::string close = wire::encode_close_payload(4321, "test");
+  peers.send(Side::server, wire::encode_frame(wire::Opcode::close, close));
+  peers.send(Side::client, wire::encode_frame(wire::Opcode::close, close, true,
+                                              std::array<std::uint8_t, 4>{1, 2, 3, 4}));
+  peers.close_notify(Side::server);
+  conv.fin(Side::server, t);
+  conv.fin(Side::client, t + test::ms(1));
+  cap.write(pcap);
+  return peers.key_log();
+}
+
+TEST(ReplayCommand, TlsCaptureWithItsKeysBesideIsDecrypted) {
+  const std::string pcap = temp("wss.pcap");
+  write_file(temp("wss.keys"), tls_capture(pcap));
+  const CommandResult r = run_closewire("replay " + pcap);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("(TLS keys: " + temp("wss.keys") + ")"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("tls.handshake"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("tls.close_notify"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ws.close 4321"), std::string::npos) << r.out;
+}
+
+TEST(ReplayCommand, KeylogOptionAndJsonTlsField) {
+  const std::string pcap = temp("wss-opt.pcap");
+  const std::string keys = temp("elsewhere.keylog");
+  write_file(keys, "garbage line\n" + tls_capture(pcap));
+  const CommandResult r = run_closewire("replay --json --keylog " + keys + " " + pcap);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err, "closewire: warning: " + keys + ":1: not LABEL <client random> <secret>\n");
+  EXPECT_NE(r.out.find("\"tls\":{\"version\":\"TLS 1.3\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"decrypted\":true"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"code\":4321"), std::string::npos) << r.out;
+}
+
+TEST(ReplayCommand, TlsWithoutKeysIsShownUndecided) {
+  const std::string pcap = temp("wss-nokey.pcap");
+  tls_capture(pcap);
+  const CommandResult text = run_closewire("replay " + pcap);
+  EXPECT_EQ(text.status, 0) << text.err;
+  EXPECT_NE(text.out.find("TLS, not decrypted"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("no key for this TLS session"), std::string::npos) << text.out;
+  EXPECT_TRUE(one_line(text.err)) << text.err;
+  const CommandResult json = run_closewire("replay --json " + pcap);
+  EXPECT_NE(json.out.find("\"decrypted\":false"), std::string::npos) << json.out;
+  EXPECT_NE(json.out.find("\"undecided\":true"), std::string::npos) << json.out;
+}
+
+TEST(ReplayCommand, UnreadableKeylogIsOneLineAndExitTwo) {
+  const CommandResult r =
+      run_closewire("replay --keylog " + temp("missing.keys") + " " + kResetCapture);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_TRUE(one_line(r.err)) << r.err;
+  EXPECT_NE(r.err.find("missing.keys"), std::string::npos) << r.err;
+}
+
+}  // namespace

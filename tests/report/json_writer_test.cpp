@@ -45,6 +45,29 @@ void expect_same(const Connection& c) {
 TEST(JsonWriter, SameAsTheJsonTreeForAWebSocketLeg) {
   expect_same(sample(true, "test"));
 }
+
+// A TLS leg: its "tls" object, and for one no key opened, the undecided verdicts.
+TEST(JsonWriter, SameAsTheJsonTreeForTlsLegs) {
+  for (const bool decrypted : {true, false}) {
+    Connection c = sample(decrypted, "test");
+    c.tls = TlsInfo{"TLS 1.3", "TLS_AES_128_GCM_SHA256", decrypted ? "localhost" : "", decrypted};
+    if (!decrypted) {
+      Event e = make_event(kind::tls_undecryptable, Side::server, c.start + 10, 9);
+      e.note = "no key for this TLS session";
+      c.events.push_back(e);
+    }
+    expect_same(c);
+    const nlohmann::json j = connection_json(c);
+    EXPECT_EQ(j["tls"]["version"], "TLS 1.3");
+    EXPECT_EQ(j["tls"]["decrypted"], decrypted);
+    EXPECT_EQ(j["tls"]["sni"].is_null(), !decrypted);
+    EXPECT_EQ(j["verdicts"]["chrome"].contains("undecided"), !decrypted) << j.dump();
+    if (!decrypted) {
+      EXPECT_EQ(j["verdicts"]["chrome"]["why"], "no key for this TLS session");
+    }
+  }
+}
+
 TEST(JsonWriter, SameAsTheJsonTreeForAPlainTcpLeg) {
   expect_same(sample(false, "test"));
 }

@@ -1,4 +1,4 @@
-// `closewire replay PCAP... [--json] [--expect FILE]`
+// `closewire replay PCAP... [--json] [--expect FILE] [--keylog FILE]...`
 #pragma once
 
 #include <string>
@@ -12,6 +12,7 @@ struct ReplayOptions {
   std::vector<std::string> captures;
   std::string expect_file;
   std::string html_file;  // --html: one page, every capture's chains as ladders
+  std::vector<std::string> key_logs;  // --keylog: NSS key logs for TLS legs (NAME.keys is added)
   bool json = false;
   bool quiet = false;
   bool all_legs = false;

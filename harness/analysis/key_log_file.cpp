@@ -1,0 +1,36 @@
+#include "harness/analysis/key_log_file.h"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace closewire {
+
+std::vector<std::string> read_key_log(const std::string& path, wire::TlsKeyLog& log) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw KeyLogError(path + ": a directory, not a key log");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw KeyLogError(path + ": cannot read the key log: " + std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw KeyLogError(path + ": cannot read the key log");
+  std::vector<std::string> warnings;
+  log.add_text(text.str(), warnings);
+  for (std::string& w : warnings) w = path + ":" + w;
+  return warnings;
+}
+
+std::string key_log_beside(const std::string& capture_path) {
+  std::filesystem::path keys(capture_path);
+  keys.replace_extension(".keys");
+  std::error_code ec;
+  if (keys == std::filesystem::path(capture_path) || !std::filesystem::is_regular_file(keys, ec))
+    return {};
+  return keys.string();
+}
+
+}  // namespace closewire
