@@ -104,6 +104,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
           self->log.add(std::move(o));
         },
         {}, config.tls);
+    tls_stream->set_close_notify(config.close_notify.value_or(sends_close_notify(config.profile)));
     TcpStream::Callbacks cb;
     cb.on_data = [weak](std::span<const std::uint8_t> bytes) {
       if (auto self = weak.lock()) self->on_tls_response(bytes);

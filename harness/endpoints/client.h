@@ -29,6 +29,8 @@ struct ClientConfig {
   bool auto_reply = true;
   // wss: a client-role context; the upgrade and every frame then go through TLS.
   std::shared_ptr<TlsContext> tls;
+  // Over TLS, whether its closes send close_notify; unset: the profile's (sends_close_notify).
+  std::optional<bool> close_notify;
 };
 
 // Connects, upgrades, then: on the server's Close writes its reply at once (echoing code and

@@ -127,7 +127,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
       if (head->state() == wire::HttpHeadParser::State::need_more) return;
       if (head->state() == wire::HttpHeadParser::State::error ||
           !head->is_websocket_upgrade_request()) {
-        self->record(index, K::closed, "not a WebSocket upgrade");
+        self->record(index, K::http_head, "not a WebSocket upgrade: " + head->first_line());
         s->write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
         s->close(CloseMode::fin);
         return;

@@ -289,6 +289,28 @@ TEST_F(WssTest, ServerFinWithoutCloseNotifyIsSeenAsABareFin) {
   EXPECT_EQ(server->log().first(K::close_notify_sent), nullptr) << dump();
 }
 
+// Chromium disconnects without close_notify; the other profiles send one.
+TEST_F(WssTest, ChromeClosesWithoutCloseNotifyFirefoxWithOne) {
+  for (Profile profile : {Profile::chrome, Profile::firefox}) {
+    ServerConfig sc;
+    sc.tls = tls.server();
+    Server s(io, sc);
+    ClientConfig cc;
+    cc.profile = profile;
+    cc.port = s.port();
+    cc.tls = tls.client();
+    Client c(io, cc);
+    c.start();
+    ASSERT_TRUE(run_until(
+        io, [&] { return c.finished() && s.log().first(K::eof); }, 3000ms, "both ends closed"))
+        << s.log().dump(origin) << c.log().dump(origin);
+    const bool sent = profile != Profile::chrome;
+    EXPECT_EQ(c.log().first(K::close_notify_sent) != nullptr, sent) << to_string(profile);
+    EXPECT_EQ(s.log().first(K::eof)->note, sent ? "after close_notify" : "without close_notify")
+        << to_string(profile) << "\n" << s.log().dump(origin);
+  }
+}
+
 TEST_F(WssTest, Tls12AndAKeyLogLineForTheSession) {
   run({}, TlsVersion::tls1_2);
   ASSERT_NE(client->log().first(K::tls_handshake), nullptr) << dump();
