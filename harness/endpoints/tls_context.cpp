@@ -21,8 +21,7 @@ int key_log_index() {
 }
 
 void write_key_line(const SSL* ssl, const char* line) {
-  auto* log =
-      static_cast<KeyLogFile*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), key_log_index()));
+  auto* log = static_cast<KeyLogFile*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), key_log_index()));
   if (log) log->write(line);
 }
 

@@ -111,8 +111,8 @@ std::string TlsIdentity::leaf_spki_sha256() const {
   if (len <= 0) fail("i2d_PUBKEY");
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_len = 0;
-  const int ok = EVP_Digest(der, static_cast<std::size_t>(len), digest, &digest_len, EVP_sha256(),
-                            nullptr);
+  const int ok =
+      EVP_Digest(der, static_cast<std::size_t>(len), digest, &digest_len, EVP_sha256(), nullptr);
   OPENSSL_free(der);
   check(ok, "SHA-256 of the SPKI");
   std::string out(4 * ((digest_len + 2) / 3) + 1, '\0');

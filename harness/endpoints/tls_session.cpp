@@ -46,9 +46,9 @@ TlsSession::TlsSession(std::shared_ptr<TlsContext> context) : context_(std::move
   const std::string& name = context_->server_name();
   if (!name.empty() && !is_ip_address(name)) SSL_set_tlsext_host_name(ssl_, name.c_str());
   if (context_->verifies()) {
-    const int ok = is_ip_address(name) ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_),
-                                                                        name.c_str())
-                                       : SSL_set1_host(ssl_, name.c_str());
+    const int ok = is_ip_address(name)
+                       ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), name.c_str())
+                       : SSL_set1_host(ssl_, name.c_str());
     if (ok != 1) throw std::runtime_error("TLS session: bad server name " + name);
   }
 }
