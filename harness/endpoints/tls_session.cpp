@@ -110,7 +110,8 @@ TlsSession::Read TlsSession::read(std::string& plain, std::size_t max) {
 }
 
 bool TlsSession::pending() const {
-  return SSL_pending(ssl_) > 0;
+  // Decrypted bytes of the current record, or received records not yet decrypted.
+  return SSL_pending(ssl_) > 0 || BIO_ctrl_pending(network_in_) > 0;
 }
 
 bool TlsSession::take_handshake_news() {

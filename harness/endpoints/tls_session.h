@@ -35,7 +35,7 @@ class TlsSession {
   // Advances the handshake and decrypts what it can, up to `max` bytes into `plain`; returns
   // need_more while the connection goes on. `max` lets a reader stop with data left in OpenSSL.
   Read read(std::string& plain, std::size_t max);
-  // Whether decrypted bytes wait inside OpenSSL (a stopped reader left them).
+  // Whether received bytes wait inside OpenSSL, decrypted or not (a stopped reader left them).
   bool pending() const;
 
   bool handshake_done() const { return handshake_done_; }
