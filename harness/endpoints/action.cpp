@@ -51,6 +51,7 @@ void perform(Peer& peer, const Action& a) {
       peer.send_close(a.code, a.reason);
       break;
     case Action::Kind::close_socket:
+      if (a.close_notify) peer.stream().set_close_notify(*a.close_notify);
       peer.close_socket(a.mode, a.duration);
       break;
     case Action::Kind::stop_reading:

@@ -23,6 +23,7 @@ struct Action {
   std::string reason;                 // close
   CloseMode mode = CloseMode::fin;    // close_socket
   std::chrono::milliseconds duration{0};  // wait; close_socket: delay for delayed / close-unread
+  std::optional<bool> close_notify;  // close_socket on a TLS stream; absent: the stream's setting
 
   static Action text(std::string payload) { return frame(Kind::text, std::move(payload)); }
   static Action binary(std::string payload) { return frame(Kind::binary, std::move(payload)); }

@@ -1,6 +1,7 @@
 #include "harness/endpoints/client.h"
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -10,6 +11,7 @@
 
 #include "harness/wire/close_payload.h"
 #include "harness/wire/handshake.h"
+#include "harness/wire/http_head.h"
 
 namespace closewire::endpoints {
 
@@ -34,6 +36,8 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   std::string request;
   ObservationLog log;
   std::shared_ptr<Peer> peer;
+  std::shared_ptr<TcpStream> tls_stream;  // wss, until the peer takes it over
+  wire::HttpHeadParser tls_head{wire::HttpHeadParser::Kind::response};
   bool finished = false;
   bool timer_armed = false;
   bool eof_before_reply = false;  // auto_reply off: the server's FIN came before the held reply
@@ -69,7 +73,10 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
       if (self->stopped) return;
       if (ec) return self->fail("connect failed", ec);
       self->record(K::connected);
-      self->send_request();
+      if (self->config.tls)
+        self->start_tls();
+      else
+        self->send_request();
     });
   }
 
@@ -85,6 +92,51 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     });
   }
 
+  // wss: the TLS handshake, then the upgrade request and response, on the stream the peer keeps.
+  void start_tls() {
+    std::weak_ptr<Impl> weak = shared_from_this();
+    tls_stream = TcpStream::create(
+        std::move(socket),
+        [weak](Observation o) {
+          auto self = weak.lock();
+          if (!self || self->stopped) return;
+          if (o.kind == K::closed) self->finished = true;
+          self->log.add(std::move(o));
+        },
+        {}, config.tls);
+    tls_stream->set_close_notify(config.close_notify.value_or(sends_close_notify(config.profile)));
+    TcpStream::Callbacks cb;
+    cb.on_data = [weak](std::span<const std::uint8_t> bytes) {
+      if (auto self = weak.lock()) self->on_tls_response(bytes);
+    };
+    tls_stream->set_callbacks(std::move(cb));
+    tls_stream->start_reading();
+    request =
+        wire::upgrade_request(config.host + ":" + std::to_string(config.port), config.target, key);
+    tls_stream->write(request);  // goes out once the handshake is done
+  }
+
+  void on_tls_response(std::span<const std::uint8_t> bytes) {
+    if (stopped || !tls_stream || tls_head.state() != wire::HttpHeadParser::State::need_more)
+      return;
+    const std::size_t used = tls_head.feed(bytes);
+    if (tls_head.state() == wire::HttpHeadParser::State::need_more) return;
+    if (tls_head.state() == wire::HttpHeadParser::State::error || tls_head.status() != 101 ||
+        tls_head.fields().accept != wire::websocket_accept(key)) {
+      tls_stream->close_plain("upgrade refused: status " + std::to_string(tls_head.status()));
+      return;
+    }
+    // The peer takes the stream over outside this callback (its callbacks replace this one);
+    // "upgraded" is logged there, once peer() exists, as on a plain connection.
+    tls_stream->stop_reading();
+    std::string leftover(reinterpret_cast<const char*>(bytes.data()) + used, bytes.size() - used);
+    asio::post(timer.get_executor(), [self = shared_from_this(), leftover] {
+      if (self->stopped || !self->tls_stream || !self->tls_stream->is_open()) return;
+      self->record(K::upgraded, "101");
+      self->open_peer(Peer::create(std::move(self->tls_stream), Peer::Role::client), leftover);
+    });
+  }
+
   void on_response(const error_code& ec) {
     if (stopped) return;
     if (ec) return fail("no upgrade response", ec);
@@ -95,7 +147,11 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     record(K::upgraded, "101");
     auto data = buffer.data();
     std::string leftover(static_cast<const char*>(data.data()), data.size());
-    peer = Peer::create(std::move(socket), Peer::Role::client);
+    open_peer(Peer::create(std::move(socket), Peer::Role::client), leftover);
+  }
+
+  void open_peer(std::shared_ptr<Peer> p, const std::string& leftover) {
+    peer = std::move(p);
     std::weak_ptr<Impl> weak = shared_from_this();
     peer->subscribe([weak](const Observation& o) {
       if (auto self = weak.lock()) self->on_peer(o);
@@ -163,6 +219,11 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     timer.cancel();
     error_code ec;
     socket.close(ec);
+    if (tls_stream) {
+      tls_stream->detach();
+      tls_stream->close_plain("client stopped");
+      tls_stream.reset();
+    }
     if (peer) peer->close_plain("client stopped");
     peer.reset();
   }

@@ -13,6 +13,7 @@
 #include "harness/endpoints/client_profile.h"
 #include "harness/endpoints/observation.h"
 #include "harness/endpoints/peer.h"
+#include "harness/endpoints/tls_context.h"
 
 namespace closewire::endpoints {
 
@@ -26,6 +27,10 @@ struct ClientConfig {
   // false: the client does not answer the server's Close by itself (a step sends the reply), so a
   // scenario can make the reply arrive after a proxy closed, by design rather than by a race.
   bool auto_reply = true;
+  // wss: a client-role context; the upgrade and every frame then go through TLS.
+  std::shared_ptr<TlsContext> tls;
+  // Over TLS, whether its closes send close_notify; unset: the profile's (sends_close_notify).
+  std::optional<bool> close_notify;
 };
 
 // Connects, upgrades, then: on the server's Close writes its reply at once (echoing code and

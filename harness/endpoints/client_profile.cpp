@@ -126,6 +126,10 @@ std::optional<std::chrono::milliseconds> default_close_timeout(Profile p) {
   return std::chrono::milliseconds(*timeout / kNanosPerMilli);
 }
 
+bool sends_close_notify(Profile p) {
+  return p != Profile::chrome && p != Profile::chrome_legacy;
+}
+
 std::optional<ClientOutcome> judge_outcome(Profile profile,
                                            const std::vector<Observation>& log) {
   Facts f = collect(log);

@@ -17,6 +17,10 @@ namespace closewire::endpoints {
 // How long the client waits, after its Close reply, for the server to close TCP before closing it
 // itself (the profile's close_timeout, analysis/profile.h); nullopt: it waits for the server.
 std::optional<std::chrono::milliseconds> default_close_timeout(Profile p);
+// Over TLS, whether the browser sends close_notify when it closes its socket: Chromium does not
+// (SSLClientSocketImpl::Disconnect never calls SSL_shutdown, it just disconnects the transport);
+// the others do here (NSS's ssl_SecureClose sends one; safari and rfc as a TLS stack would).
+bool sends_close_notify(Profile p);
 
 // What the client's close event says.
 struct ClientOutcome {

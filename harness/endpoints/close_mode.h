@@ -21,6 +21,11 @@ std::string_view to_string(
     CloseMode mode);  // "fin", "half-close", "rst", "close-unread", "delayed"
 std::optional<CloseMode> close_mode_from_string(std::string_view name);
 
+// On a TLS stream every close mode sends close_notify first unless told not to (a normal TLS stack
+// does; Envoy's SslSocket::closeSocket on every close): `close_notify: false` is the FIN (or RST)
+// with no close_notify before it. The stream carries the setting (TcpStream::set_close_notify).
+inline constexpr bool kDefaultCloseNotify = true;
+
 // Envoy's default delayed_close_timeout; also how long close-unread waits for bytes to arrive.
 inline constexpr std::chrono::milliseconds kDefaultCloseDelay{1000};
 

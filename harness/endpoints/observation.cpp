@@ -9,12 +9,13 @@
 namespace closewire::endpoints {
 
 std::string_view to_string(ObservationKind kind) {
-  static constexpr std::array<std::string_view, 15> kNames = {
-      "connected",     "upgraded",     "frame_received",
-      "frame_sent",    "write_failed", "peer_gone_before_reply",
-      "eof",           "read_error",   "timeout",
-      "close_started", "half_closed",  "delay_ended",
-      "closed",        "fault",        "http_head"};
+  static constexpr std::array<std::string_view, 18> kNames = {
+      "connected",     "upgraded",          "frame_received",
+      "frame_sent",    "write_failed",      "peer_gone_before_reply",
+      "eof",           "read_error",        "timeout",
+      "close_started", "half_closed",       "delay_ended",
+      "closed",        "fault",             "http_head",
+      "tls_handshake", "close_notify_received", "close_notify_sent"};
   auto i = static_cast<std::size_t>(kind);
   return i < kNames.size() ? kNames[i] : "unknown";
 }

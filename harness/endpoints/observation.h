@@ -30,6 +30,9 @@ enum class ObservationKind : std::uint8_t {
   closed,       // the socket was closed (note: how, e.g. "rst", "plain close")
   fault,        // an injected proxy fault fired (note)
   http_head,    // proxies: an HTTP head passed through (note: its first line)
+  tls_handshake,          // TLS handshake done (note: version and cipher)
+  close_notify_received,  // the peer's TLS close_notify alert: no more data from it
+  close_notify_sent,      // our close_notify is in the kernel (before the FIN or RST)
 };
 
 std::string_view to_string(ObservationKind kind);

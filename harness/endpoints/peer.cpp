@@ -12,10 +12,15 @@
 namespace closewire::endpoints {
 
 std::shared_ptr<Peer> Peer::create(tcp::socket socket, Role role, std::size_t connection) {
+  return create(TcpStream::create(std::move(socket), {}), role, connection);
+}
+
+std::shared_ptr<Peer> Peer::create(std::shared_ptr<TcpStream> stream, Role role,
+                                   std::size_t connection) {
   std::shared_ptr<Peer> peer(new Peer(role, connection));
   Peer* raw = peer.get();  // the stream never outlives its callbacks: ~Peer detaches them
-  peer->stream_ =
-      TcpStream::create(std::move(socket), [raw](Observation o) { raw->add(std::move(o)); });
+  peer->stream_ = std::move(stream);
+  peer->stream_->set_sink([raw](Observation o) { raw->add(std::move(o)); });
   TcpStream::Callbacks cb;
   cb.on_data = [raw](std::span<const std::uint8_t> bytes) { raw->on_data(bytes); };
   peer->stream_->set_callbacks(std::move(cb));

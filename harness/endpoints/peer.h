@@ -29,6 +29,9 @@ class Peer : public std::enable_shared_from_this<Peer> {
   enum class Role { client, server };
 
   static std::shared_ptr<Peer> create(tcp::socket socket, Role role, std::size_t connection = 0);
+  // Over a stream that carried the HTTP upgrade already (TLS: the handshake too).
+  static std::shared_ptr<Peer> create(std::shared_ptr<TcpStream> stream, Role role,
+                                      std::size_t connection = 0);
   ~Peer();
 
   // Starts reading; `leftover` are bytes read after the HTTP head (the first frames).

@@ -27,6 +27,8 @@ RelayConfig tcp_relay(const TcpModel& m) {
   r.connect_after_request_head = false;  // a TCP relay connects at accept
   r.downstream_on_upstream_close = SideClose::with_mode(m.on_upstream_close, m.close_delay);
   r.upstream_on_downstream_close = SideClose::with_mode(m.on_downstream_close, m.close_delay);
+  r.downstream_on_upstream_close.close_notify = m.close_notify;
+  r.upstream_on_downstream_close.close_notify = m.close_notify;
   r.to_downstream = m.to_client;
   r.to_upstream = m.to_server;
   return r;

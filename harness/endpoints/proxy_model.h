@@ -45,6 +45,8 @@ struct TcpModel {
   std::chrono::milliseconds close_delay = kDefaultCloseDelay;
   DirectionFaults to_client;  // server -> client bytes
   DirectionFaults to_server;  // client -> server bytes
+  // On a TLS side: whether its close sends close_notify first (false: FIN or RST without it).
+  bool close_notify = kDefaultCloseNotify;
 };
 
 using ProxyModel = std::variant<EnvoyModel, TcpModel>;

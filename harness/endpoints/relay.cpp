@@ -55,7 +55,8 @@ std::shared_ptr<TcpStream> Relay::make_stream(tcp::socket socket, Side side) {
       [weak](Observation o) {
         if (auto self = weak.lock()) self->add(std::move(o));
       },
-      std::string(name(side)));
+      std::string(name(side)),
+      side == Side::downstream ? config_.downstream_tls : config_.upstream_tls);
   TcpStream::Callbacks cb;
   Direction* from = side == Side::downstream ? &to_up_ : &to_down_;
   cb.on_data = [weak, from](std::span<const std::uint8_t> bytes) {
@@ -249,6 +250,7 @@ void Relay::side_gone(Side side, bool eof) {
 void Relay::close_side(Side side, const SideClose& how) {
   auto& s = stream(side);
   if (!s || !s->is_open()) return;
+  s->set_close_notify(how.close_notify);
   switch (how.how) {
     case SideClose::How::mode:
       s->close(how.mode, how.delay);

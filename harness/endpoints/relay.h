@@ -31,6 +31,7 @@ struct SideClose {
   How how = How::mode;
   CloseMode mode = CloseMode::fin;
   std::chrono::milliseconds delay{0};
+  bool close_notify = kDefaultCloseNotify;  // on a TLS side: close_notify before the close
 
   static SideClose with_mode(CloseMode m, std::chrono::milliseconds d = kDefaultCloseDelay) {
     return {How::mode, m, d};
@@ -56,6 +57,10 @@ struct RelayConfig {
   SideClose upstream_on_downstream_close = SideClose::with_mode(CloseMode::fin);
   DirectionFaults to_upstream;
   DirectionFaults to_downstream;
+  // TLS on the listening side (the proxy terminates it) and toward the upstream (it originates
+  // it); null: plain TCP on that side.
+  std::shared_ptr<TlsContext> downstream_tls;
+  std::shared_ptr<TlsContext> upstream_tls;
 };
 
 class Relay : public std::enable_shared_from_this<Relay> {

@@ -2,6 +2,7 @@
 
 #include <deque>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -11,6 +12,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include "harness/wire/handshake.h"
+#include "harness/wire/http_head.h"
 #include "harness/endpoints/listener.h"
 #include "harness/wire/close_payload.h"
 
@@ -55,6 +57,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
   std::vector<std::shared_ptr<Session>> sessions;
   // Connections still in the HTTP upgrade: owned by their pending read, closed by stop().
   std::vector<std::weak_ptr<PendingUpgrade>> upgrading;
+  std::vector<std::weak_ptr<TcpStream>> upgrading_tls;  // the same over TLS
   std::size_t accepted = 0;
   bool stopped = false;
 
@@ -70,7 +73,10 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
   void accept() {
     acceptor.async_accept([self = shared_from_this()](const error_code& ec, tcp::socket socket) {
       if (self->stopped || ec == asio::error::operation_aborted) return;
-      if (!ec) self->handshake(std::move(socket));
+      if (!ec && self->config.tls)
+        self->handshake_tls(std::move(socket));
+      else if (!ec)
+        self->handshake(std::move(socket));
       self->accept();
     });
   }
@@ -93,6 +99,54 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
                             });
   }
 
+  // wss: the TLS handshake and the HTTP upgrade on the stream the peer then keeps.
+  void handshake_tls(tcp::socket socket) {
+    const std::size_t index = accepted++;
+    record(index, K::connected);
+    std::weak_ptr<Impl> weak = shared_from_this();
+    auto stream = TcpStream::create(
+        std::move(socket),
+        [weak, index](Observation o) {
+          auto self = weak.lock();
+          if (!self || self->stopped) return;
+          o.connection = index;
+          self->log.add(std::move(o));
+        },
+        {}, config.tls);
+    std::erase_if(upgrading_tls, [](const auto& w) { return w.expired(); });
+    upgrading_tls.push_back(stream);
+    auto head = std::make_shared<wire::HttpHeadParser>(wire::HttpHeadParser::Kind::request);
+    std::weak_ptr<TcpStream> weak_stream = stream;
+    TcpStream::Callbacks cb;
+    cb.on_data = [weak, weak_stream, head, index](std::span<const std::uint8_t> bytes) {
+      auto self = weak.lock();
+      auto s = weak_stream.lock();
+      if (!self || !s || self->stopped || head->state() != wire::HttpHeadParser::State::need_more)
+        return;
+      const std::size_t used = head->feed(bytes);
+      if (head->state() == wire::HttpHeadParser::State::need_more) return;
+      if (head->state() == wire::HttpHeadParser::State::error ||
+          !head->is_websocket_upgrade_request()) {
+        self->record(index, K::http_head, "not a WebSocket upgrade: " + head->first_line());
+        s->write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        s->close(CloseMode::fin);
+        return;
+      }
+      // The peer takes the stream over outside this callback (its callbacks replace this one);
+      // what follows the head waits in the kernel or in OpenSSL until it reads.
+      s->stop_reading();
+      std::string leftover(reinterpret_cast<const char*>(bytes.data()) + used, bytes.size() - used);
+      asio::post(self->io, [self, s, index, key = head->fields().key,
+                            leftover = std::move(leftover)] {
+        if (self->stopped || !s->is_open()) return;
+        std::erase_if(self->upgrading_tls, [&](const auto& w) { return w.lock() == s; });
+        self->start_session(index, Peer::create(s, Peer::Role::server, index), key, leftover);
+      });
+    };
+    stream->set_callbacks(std::move(cb));
+    stream->start_reading();
+  }
+
   void open(PendingUpgrade& p) {
     const auto& req = p.parser.get();
     if (!boost::beast::websocket::is_upgrade(req)) {
@@ -105,10 +159,16 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
       p.socket.close(ec);
       return;
     }
-    auto s = std::make_shared<Session>(io, p.index);
     auto data = p.buffer.data();
     std::string leftover(static_cast<const char*>(data.data()), data.size());
-    s->peer = Peer::create(std::move(p.socket), Peer::Role::server, p.index);
+    start_session(p.index, Peer::create(std::move(p.socket), Peer::Role::server, p.index),
+                  std::string(req["Sec-WebSocket-Key"]), leftover);
+  }
+
+  void start_session(std::size_t index, std::shared_ptr<Peer> peer, const std::string& key,
+                     const std::string& leftover) {
+    auto s = std::make_shared<Session>(io, index);
+    s->peer = std::move(peer);
     std::weak_ptr<Impl> weak = shared_from_this();
     std::weak_ptr<Session> weak_session = s;
     s->peer->subscribe([weak, weak_session](const Observation& o) {
@@ -117,8 +177,8 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
       if (self && session) self->on_peer(session, o);
     });
     sessions.push_back(s);
-    s->peer->send_raw(wire::upgrade_response(std::string(req["Sec-WebSocket-Key"])));
-    record(p.index, K::upgraded, "101");
+    s->peer->send_raw(wire::upgrade_response(key));
+    record(index, K::upgraded, "101");
     s->peer->start(leftover);
     s->steps.assign(config.on_open.begin(), config.on_open.end());
     run_next(s);
@@ -194,6 +254,13 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     for (auto& w : upgrading)
       if (auto p = w.lock()) p->socket.close(ec);  // cancels its read; the handler sees stopped
     upgrading.clear();
+    for (auto& w : upgrading_tls) {
+      if (auto s = w.lock()) {
+        s->detach();
+        s->close_plain("server stopped");
+      }
+    }
+    upgrading_tls.clear();
     for (auto& s : sessions) {
       s->close_timer.cancel();
       s->step_timer.cancel();

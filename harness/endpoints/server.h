@@ -16,6 +16,7 @@
 #include "harness/endpoints/observation.h"
 #include "harness/endpoints/peer.h"
 #include "harness/endpoints/action.h"
+#include "harness/endpoints/tls_context.h"
 
 namespace closewire::endpoints {
 
@@ -34,6 +35,8 @@ struct ServerConfig {
   // Close was sent and the client's Close received.
   CloseMode after_closing_handshake = CloseMode::half_close;
   std::chrono::milliseconds close_timeout = kWsCloseTimeout;
+  // wss: a server-role context; the upgrade and every frame then go through TLS.
+  std::shared_ptr<TlsContext> tls;
 };
 
 // Accepts any number of connections; each does the HTTP upgrade (Sec-WebSocket-Accept from the

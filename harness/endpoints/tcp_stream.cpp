@@ -11,9 +11,15 @@ int errno_of(const error_code& ec) {
   return ec.category() == boost::system::system_category() ? ec.value() : 0;
 }
 
-std::shared_ptr<TcpStream> TcpStream::create(tcp::socket socket, Sink sink, std::string side) {
-  return std::shared_ptr<TcpStream>(
-      new TcpStream(std::move(socket), std::move(sink), std::move(side)));
+std::shared_ptr<TcpStream> TcpStream::create(tcp::socket socket, Sink sink, std::string side,
+                                             std::shared_ptr<TlsContext> tls) {
+  std::shared_ptr<TcpStream> s(new TcpStream(std::move(socket), std::move(sink), std::move(side)));
+  if (tls) {
+    s->tls_ = std::make_unique<TlsSession>(std::move(tls));
+    s->tls_->start();
+    s->flush_tls_output();  // a client's ClientHello
+  }
+  return s;
 }
 
 TcpStream::TcpStream(tcp::socket socket, Sink sink, std::string side)
@@ -48,6 +54,65 @@ void TcpStream::record(ObservationKind kind, std::string note, int error) {
   sink_(std::move(o));
 }
 
+// ---- TLS -------------------------------------------------------------------------------------
+
+void TcpStream::flush_tls_output() {
+  std::string out = tls_->take_output();
+  if (!out.empty()) write_raw(std::move(out), {});
+}
+
+bool TcpStream::deliver_tls() {
+  auto keep = shared_from_this();
+  for (;;) {
+    std::string plain;
+    const auto r = tls_->read(plain, buf_.size());
+    if (open_) flush_tls_output();  // handshake messages, tickets
+    if (tls_->take_handshake_news()) {
+      record(ObservationKind::tls_handshake, tls_->description());
+      release_held_writes();
+    }
+    if (!plain.empty() && cb_.on_data)
+      cb_.on_data({reinterpret_cast<const std::uint8_t*>(plain.data()), plain.size()});
+    if (!open_) return false;
+    if (r == TlsSession::Read::error) {
+      read_done_ = true;
+      const error_code ec = boost::system::errc::make_error_code(boost::system::errc::protocol_error);
+      record(ObservationKind::read_error, "tls " + tls_->error());
+      if (cb_.on_read_error) cb_.on_read_error(ec);
+      if (open_) close_fd("plain close after a TLS error");
+      return false;
+    }
+    if (r == TlsSession::Read::close_notify) {
+      // Once; the TCP FIN (or RST) that follows is still read and logged as it comes.
+      if (tls_->close_notify_received() && !close_notify_logged_) {
+        close_notify_logged_ = true;
+        record(ObservationKind::close_notify_received);
+      }
+      return true;
+    }
+    if (plain.size() < buf_.size() || !reading_) return true;
+  }
+}
+
+void TcpStream::release_held_writes() {
+  auto held = std::move(held_);
+  held_.clear();
+  for (auto& h : held) write(std::move(h.plain), std::move(h.done));
+  if (open_ && queue_.empty() && !write_pending_ && held_.empty()) run_flush_waiters();
+}
+
+void TcpStream::send_close_notify() {
+  if (!tls_ || !close_notify_ || !open_) return;
+  // Only between whole records: with ciphertext still queued, the alert cannot go out in order
+  // (Envoy: "it's possible this won't go out if there is no room on the socket").
+  if (!queue_.empty() || write_pending_) return;
+  if (!tls_->send_close_notify()) return;
+  const std::string alert = tls_->take_output();
+  error_code ec;
+  const std::size_t n = socket_.write_some(asio::buffer(alert), ec);
+  if (!ec && n == alert.size()) record(ObservationKind::close_notify_sent);
+}
+
 // ---- reading ---------------------------------------------------------------------------------
 
 void TcpStream::start_reading() {
@@ -74,6 +139,8 @@ void TcpStream::arm_read() {
 
 void TcpStream::read_available() {
   auto keep = shared_from_this();  // a callback may drop the owner's last reference
+  // Plaintext a stopped reader left inside OpenSSL comes first.
+  if (tls_ && tls_->pending() && !deliver_tls()) return;
   // Read until the kernel has nothing more, unless a callback stops reading in between: what it
   // leaves stays in the receive queue.
   while (open_ && reading_ && !read_done_) {
@@ -85,7 +152,11 @@ void TcpStream::read_available() {
     }
     if (ec == asio::error::eof) {
       read_done_ = true;
-      record(ObservationKind::eof);
+      if (tls_)
+        record(ObservationKind::eof, tls_->close_notify_received() ? "after close_notify"
+                                                                   : "without close_notify");
+      else
+        record(ObservationKind::eof);
       if (cb_.on_eof) cb_.on_eof();
       // After our own half-close, the peer's FIN completes the close (Node's socket.end()).
       if (half_closed_ && open_) close_fd("plain close after the peer's FIN");
@@ -93,10 +164,18 @@ void TcpStream::read_available() {
     }
     if (ec) {
       read_done_ = true;
-      record(ObservationKind::read_error, ec.message(), errno_of(ec));
+      std::string note = ec.message();
+      if (tls_)
+        note += tls_->close_notify_received() ? " (after close_notify)" : " (without close_notify)";
+      record(ObservationKind::read_error, note, errno_of(ec));
       if (cb_.on_read_error) cb_.on_read_error(ec);
       if (open_) close_fd("plain close after a read error");
       return;
+    }
+    if (tls_) {
+      tls_->receive({buf_.data(), n});
+      if (!deliver_tls()) return;
+      continue;
     }
     if (cb_.on_data) cb_.on_data({buf_.data(), n});
   }
@@ -123,6 +202,25 @@ std::size_t TcpStream::drain() {
 // ---- writing ---------------------------------------------------------------------------------
 
 void TcpStream::write(std::string bytes, WriteDone done) {
+  if (tls_ && open_) {
+    if (!tls_->handshake_done()) {
+      held_.push_back({std::move(bytes), std::move(done)});
+      return;
+    }
+    if (!tls_->encrypt(bytes)) {
+      record(ObservationKind::write_failed, "tls " + tls_->error());
+      if (done)
+        asio::post(socket_.get_executor(), [done = std::move(done)] {
+          done(boost::system::errc::make_error_code(boost::system::errc::protocol_error));
+        });
+      return;
+    }
+    bytes = tls_->take_output();
+  }
+  write_raw(std::move(bytes), std::move(done));
+}
+
+void TcpStream::write_raw(std::string bytes, WriteDone done) {
   if (!open_) {
     if (done)
       asio::post(socket_.get_executor(),
@@ -155,7 +253,7 @@ void TcpStream::write(std::string bytes, WriteDone done) {
 }
 
 void TcpStream::after_flush(std::function<void()> fn) {
-  if (queue_.empty())
+  if (queue_.empty() && held_.empty())
     fn();
   else
     flush_waiters_.push_back(std::move(fn));
@@ -199,6 +297,10 @@ void TcpStream::on_write(const error_code& ec, std::size_t n) {
     do_write();
     return;
   }
+  if (held_.empty()) run_flush_waiters();
+}
+
+void TcpStream::run_flush_waiters() {
   auto waiters = std::move(flush_waiters_);
   flush_waiters_.clear();
   for (auto& fn : waiters) fn();
@@ -221,6 +323,7 @@ void TcpStream::close(CloseMode mode, std::chrono::milliseconds delay) {
     case CloseMode::half_close:
       after_flush([self] {
         if (!self->open_) return;
+        self->send_close_notify();  // Envoy's doWrite(end_stream), Node's tls end(): before the FIN
         error_code ec;
         self->socket_.shutdown(tcp::socket::shutdown_send, ec);
         self->half_closed_ = true;
@@ -233,7 +336,9 @@ void TcpStream::close(CloseMode mode, std::chrono::milliseconds delay) {
       break;
     case CloseMode::rst: {
       queue_.clear();
+      held_.clear();
       flush_waiters_.clear();
+      send_close_notify();  // with close_notify: the alert, then the RST right behind it
       error_code ec;
       socket_.set_option(asio::socket_base::linger(true, 0), ec);
       close_fd("rst (SO_LINGER 0)");
@@ -264,6 +369,7 @@ void TcpStream::close_plain(std::string_view why) {
 
 void TcpStream::finish_fin() {
   if (!open_) return;
+  send_close_notify();
   // Bytes left unread would turn the close into an RST (§1): a FIN close reads them first.
   std::size_t drained = drain();
   error_code ec;
@@ -357,6 +463,9 @@ void TcpStream::wait_rdhup() {
 
 void TcpStream::close_fd(std::string note) {
   if (!open_) return;
+  // Every close of a TLS stream tries close_notify first, as Envoy's SslSocket::closeSocket does
+  // (once: a half-close or FIN close sent it already).
+  send_close_notify();
   open_ = false;
   closing_ = true;
   reading_ = false;
@@ -366,6 +475,7 @@ void TcpStream::close_fd(std::string note) {
   if (rdhup_) rdhup_->close(ec);
   socket_.close(ec);
   queue_.clear();
+  held_.clear();
   flush_waiters_.clear();
   record(ObservationKind::closed, std::move(note));
   if (cb_.on_closed) {

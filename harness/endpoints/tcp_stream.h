@@ -20,6 +20,8 @@
 
 #include "harness/endpoints/close_mode.h"
 #include "harness/endpoints/observation.h"
+#include "harness/endpoints/tls_context.h"
+#include "harness/endpoints/tls_session.h"
 
 namespace closewire::endpoints {
 
@@ -31,6 +33,13 @@ using error_code = boost::system::error_code;
 // reading" then really leaves later bytes in the kernel, which close-unread and Envoy's delayed
 // close depend on (an Asio read cannot be cancelled without cancelling the writes too).
 // The stream records its socket-level observations (EOF, errors, how it closed) into `sink`.
+//
+// TLS (optional) runs on OpenSSL memory BIOs under this class, as Envoy's TLS transport socket
+// runs OpenSSL under its own socket: the ciphertext still moves through the same readiness waits,
+// non-blocking read() and write queue, so "stop reading" still leaves the peer's records in the
+// kernel and a close mode still ends TCP exactly as without TLS. Asio's ssl::stream would own the
+// reads instead: its synchronous read_some on a non-blocking socket loses the engine's pending
+// output on would_block, and its async reads cannot be stopped without cancelling the writes.
 class TcpStream : public std::enable_shared_from_this<TcpStream> {
  public:
   using Sink = std::function<void(Observation)>;
@@ -43,12 +52,16 @@ class TcpStream : public std::enable_shared_from_this<TcpStream> {
     std::function<void()> on_closed;                        // the fd is gone, whichever way
   };
 
-  static std::shared_ptr<TcpStream> create(tcp::socket socket, Sink sink, std::string side = {});
+  // With `tls`, the stream speaks TLS in the context's role (a client sends its ClientHello at
+  // once); callbacks and write() then carry plaintext.
+  static std::shared_ptr<TcpStream> create(tcp::socket socket, Sink sink, std::string side = {},
+                                           std::shared_ptr<TlsContext> tls = nullptr);
   ~TcpStream();
   TcpStream(const TcpStream&) = delete;
   TcpStream& operator=(const TcpStream&) = delete;
 
   void set_callbacks(Callbacks cb) { cb_ = std::move(cb); }
+  void set_sink(Sink sink) { sink_ = std::move(sink); }
   // Drops callbacks and sink: the owner is going away (the socket stays as it is).
   void detach();
 
@@ -68,6 +81,13 @@ class TcpStream : public std::enable_shared_from_this<TcpStream> {
   // Plain close() now (no shutdown, no linger): the kernel sends FIN, or RST if bytes sit unread.
   void close_plain(std::string_view why);
 
+  // On a TLS stream, whether every close sends close_notify first (default true: a TLS stack
+  // does, Envoy's SslSocket::closeSocket too). false: the FIN or RST comes with no close_notify.
+  void set_close_notify(bool send) { close_notify_ = send; }
+  bool sends_close_notify() const { return close_notify_; }
+  bool tls() const { return tls_ != nullptr; }
+  const TlsSession* tls_session() const { return tls_.get(); }
+
   bool is_open() const { return open_; }
   bool closing() const { return closing_; }
   std::size_t unread_bytes() const;  // FIONREAD: received bytes not yet read
@@ -83,6 +103,12 @@ class TcpStream : public std::enable_shared_from_this<TcpStream> {
   };
 
   void record(ObservationKind kind, std::string note = {}, int error = 0);
+  void write_raw(std::string bytes, WriteDone done);
+  void flush_tls_output();
+  bool deliver_tls();  // false: the stream closed
+  void release_held_writes();
+  void send_close_notify();
+  void run_flush_waiters();
   void arm_read();
   void read_available();
   void do_write();
@@ -115,6 +141,14 @@ class TcpStream : public std::enable_shared_from_this<TcpStream> {
   unsigned timer_generation_ = 0;
   std::optional<std::chrono::milliseconds> rearm_delay_;  // set while a delayed close counts
   std::optional<asio::posix::stream_descriptor> rdhup_;   // private epoll set: EPOLLRDHUP only
+  std::unique_ptr<TlsSession> tls_;
+  struct HeldWrite {
+    std::string plain;
+    WriteDone done;
+  };
+  std::deque<HeldWrite> held_;  // TLS: written before the handshake completed
+  bool close_notify_ = true;
+  bool close_notify_logged_ = false;
 };
 
 // errno of an Asio error (0 when it is not a system error, e.g. eof).

@@ -38,7 +38,8 @@ std::string scenario_line(const ScenarioResult& r, const TextStyle& style, bool 
   }
   out += outcomes(shown, style);
   if (!passed) {
-    out += fmt::format("      capture: {}   report: {}\n", r.pcap_path, r.json_path);
+    out += fmt::format("      capture: {}{}   report: {}\n", r.pcap_path,
+                       r.key_log_path.empty() ? "" : "   key log: " + r.key_log_path, r.json_path);
     if (verbose) out += r.endpoint_log;
   }
   return out;
@@ -76,6 +77,7 @@ nlohmann::json scenario_json(const ScenarioResult& r) {
   const Scenario& s = *r.scenario;
   nlohmann::json j = {
       {"scenario", s.name}, {"file", s.file}, {"about", s.about}, {"pcap", r.pcap_path}};
+  if (!r.key_log_path.empty()) j["keys"] = r.key_log_path;
   j["legs"] = nlohmann::json::array();
   for (const auto& leg : r.legs) {
     auto c = connection_json(*leg.connection);

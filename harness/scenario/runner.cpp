@@ -12,8 +12,11 @@
 #include "harness/analysis/verdict.h"
 #include "harness/capture/live_capture.h"
 #include "harness/endpoints/client.h"
+#include "harness/endpoints/key_log.h"
 #include "harness/endpoints/proxy_model.h"
 #include "harness/endpoints/server.h"
+#include "harness/endpoints/tls_context.h"
+#include "harness/endpoints/tls_identity.h"
 #include "harness/real/chromium_client.h"
 #include "harness/real/config_template.h"
 #include "harness/real/firefox_client.h"
@@ -56,6 +59,10 @@ class Run {
   bool quiescent() const;
   void finish();
   void build_real_proxy(std::size_t i, asio::ip::tcp::endpoint upstream, const std::string& host);
+  // TLS contexts for a listening side with `spec`, and for connecting to a hop that has TLS
+  // (`tls`); null: plain TCP.
+  std::shared_ptr<endpoints::TlsContext> listening_tls(const std::optional<TlsSpec>& spec) const;
+  std::shared_ptr<endpoints::TlsContext> connecting_tls(bool tls) const;
   void poll_external();
   bool has_external() const { return real_client_ || node_server_ || !real_proxies_.empty(); }
 
@@ -71,6 +78,9 @@ class Run {
   std::unique_ptr<real::NodeWsServer> node_server_;
   std::vector<std::unique_ptr<real::RealProxy>> real_proxies_;
   std::unique_ptr<asio::steady_timer> external_poll_;
+  // With a TLS leg: the run's throw-away CA and leaf, and its key log (NAME.keys).
+  std::shared_ptr<const endpoints::TlsIdentity> tls_identity_;
+  std::shared_ptr<endpoints::KeyLogFile> key_log_;
   std::unique_ptr<endpoints::Server> server_;                       // null with a real server
   std::vector<std::unique_ptr<endpoints::ProxyListener>> proxies_;  // chain order; null: real
   std::vector<std::uint16_t> hop_ports_;       // chain order: proxies..., server
@@ -84,8 +94,23 @@ class Run {
   endpoints::Clock::time_point done_at_{};
 };
 
+std::shared_ptr<endpoints::TlsContext> Run::listening_tls(
+    const std::optional<TlsSpec>& spec) const {
+  if (!spec) return nullptr;
+  return endpoints::TlsContext::server(tls_identity_, spec->version, key_log_);
+}
+
+std::shared_ptr<endpoints::TlsContext> Run::connecting_tls(bool tls) const {
+  // The client side trusts the run's CA and checks the leaf's name, as a browser would.
+  return tls ? endpoints::TlsContext::client(tls_identity_, key_log_) : nullptr;
+}
+
 void Run::build() {
   const std::string host = s_.ipv6 ? "::1" : "127.0.0.1";
+  if (s_.uses_tls()) {
+    tls_identity_ = endpoints::TlsIdentity::make();
+    key_log_ = std::make_shared<endpoints::KeyLogFile>(result_.key_log_path);
+  }
   asio::ip::tcp::endpoint upstream;
   if (s_.server.real == "node-ws") {
     real::NodeWsServerConfig nc;
@@ -101,6 +126,7 @@ void Run::build() {
     sc.on_open = s_.server.on_open;
     sc.after_closing_handshake = s_.server.after_closing_handshake;
     sc.close_timeout = s_.server.close_timeout;
+    sc.tls = listening_tls(s_.server.tls);
     server_ = std::make_unique<endpoints::Server>(io_, sc);
     upstream = server_->endpoint();
   }
@@ -110,7 +136,12 @@ void Run::build() {
   for (std::size_t i = s_.proxies.size(); i-- > 0;) {
     const ProxySpec& p = s_.proxies[i];
     if (const auto model = p.model()) {
-      proxies_[i] = endpoints::start_proxy(io_, *model, upstream, host);
+      const bool upstream_tls = i + 1 < s_.proxies.size() ? s_.proxies[i + 1].tls.has_value()
+                                                          : s_.server.tls.has_value();
+      endpoints::RelayConfig rc = endpoints::relay_config(*model, upstream);
+      rc.downstream_tls = listening_tls(p.tls);
+      rc.upstream_tls = connecting_tls(upstream_tls);
+      proxies_[i] = std::make_unique<endpoints::ProxyListener>(io_, host, 0, std::move(rc));
       upstream = proxies_[i]->endpoint();
     } else {
       build_real_proxy(i, upstream, host);
@@ -148,6 +179,8 @@ void Run::build() {
   cc.target = s_.client.target;
   cc.close_timeout = s_.client.close_timeout;
   cc.auto_reply = s_.client.auto_reply;
+  cc.tls = connecting_tls(s_.proxies.empty() ? s_.server.tls.has_value()
+                                             : s_.proxies.front().tls.has_value());
   client_ = std::make_unique<endpoints::Client>(io_, cc);
 }
 
@@ -428,6 +461,8 @@ std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions
   std::filesystem::create_directories(options.out_dir);
   r.pcap_path = (std::filesystem::path(options.out_dir) / (s.name + ".pcap")).string();
   r.json_path = (std::filesystem::path(options.out_dir) / (s.name + ".json")).string();
+  if (s.uses_tls())
+    r.key_log_path = (std::filesystem::path(options.out_dir) / (s.name + ".keys")).string();
 
   if (std::string why = skip_reason(s); !why.empty()) {
     r.status = ScenarioResult::Status::skipped;
@@ -494,6 +529,9 @@ std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions
     r.error = fmt::format("{}: {}", s.file, capture_error);
     return result;
   }
+  // The run's key log: every TLS endpoint's secrets for the sessions in this capture (empty when
+  // no leg is TLS). The analyzer decrypts the TLS legs with it once it takes a key log.
+  [[maybe_unused]] const std::string& run_key_log = r.key_log_path;
   try {
     analyze_capture(r.pcap_path, [&](Connection&& c) { r.connections.push_back(std::move(c)); });
   } catch (const std::exception& e) {
@@ -533,7 +571,14 @@ std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions
   // Chromium is judged by the `chrome` rules (current Chromium), a build up to 105 by the
   // `chrome-legacy` ones, real Firefox by the `firefox` ones.
   const auto profile = client_verdict_profile(s);
-  if (profile && (s.client.real.empty() || r.client_outcome)) {
+  // A TLS client leg whose frames the analysis could not read (no WebSocket found on it) has no
+  // verdict to compare the client's outcome with; once the key log is read it has one again.
+  const bool first_hop_tls =
+      s.proxies.empty() ? s.server.tls.has_value() : s.proxies.front().tls.has_value();
+  bool client_leg_read = !first_hop_tls;
+  for (std::size_t i : ctx.default_legs)
+    client_leg_read = client_leg_read || ctx.legs[i].connection->websocket;
+  if (profile && client_leg_read && (s.client.real.empty() || r.client_outcome)) {
     Expectation& x = r.implicit.emplace_back();
     x.type = Expectation::Type::verdict;
     x.where = s.file;

@@ -60,6 +60,9 @@ struct ScenarioResult {
   std::string client_label;
   std::string pcap_path;
   std::string json_path;
+  // NAME.keys beside NAME.pcap: the run's TLS key log (NSS format, every TLS endpoint's
+  // secrets); empty when no leg is TLS.
+  std::string key_log_path;
   std::string endpoint_log;  // every endpoint's observations, for a failure report
   double wall_ms = 0;        // capture start to verdict
   double run_ms = 0;         // first connection to the last socket closed

@@ -62,6 +62,13 @@ bool matches(const StepEvent& e, const endpoints::Observation& o) {
   return false;
 }
 
+bool Scenario::uses_tls() const {
+  if (server.tls) return true;
+  for (const auto& p : proxies)
+    if (p.tls) return true;
+  return false;
+}
+
 std::vector<std::string> Scenario::chain() const {
   std::vector<std::string> names{"client"};
   for (const auto& p : proxies) names.push_back(p.name);

@@ -15,6 +15,7 @@
 #include "harness/endpoints/observation.h"
 #include "harness/endpoints/proxy_model.h"
 #include "harness/endpoints/server.h"
+#include "harness/endpoints/tls_context.h"
 #include "harness/expect/expectation.h"
 #include "harness/wire/frame.h"
 
@@ -47,8 +48,15 @@ struct RealProxySpec {
   std::string exec_config;  // exec: a template rendered into the run's folder as {config}
 };
 
+// `tls: true` or `tls: { version: 1.2 }` on a listening side (the server, a proxy): it speaks TLS
+// there, and whoever connects to it (the client model, the proxy before it) speaks TLS to it.
+struct TlsSpec {
+  endpoints::TlsVersion version = endpoints::TlsVersion::tls1_3;
+};
+
 struct ProxySpec {
   std::string name;
+  std::optional<TlsSpec> tls;  // its listening side; models only
   // A model (endpoints/proxy_model.h) or a real program.
   std::variant<endpoints::EnvoyModel, endpoints::TcpModel, RealProxySpec> kind;
 
@@ -65,6 +73,7 @@ struct ServerSpec {
       Action::close(endpoints::kSeedCloseCode, std::string(endpoints::kSeedCloseReason))};
   endpoints::CloseMode after_closing_handshake = endpoints::CloseMode::half_close;
   Millis close_timeout = endpoints::kWsCloseTimeout;
+  std::optional<TlsSpec> tls;  // the model only
 };
 
 // What an endpoint observes that can trigger a step ("client receives ws.close").
@@ -120,6 +129,9 @@ struct Scenario {
   // scenario cannot have.
   std::map<std::string, std::string> variant_skips;
   std::string variant;  // applied variant, e.g. "chromium" or "chromium+node-ws"
+
+  // Whether any leg is TLS: the run then writes NAME.keys beside NAME.pcap.
+  bool uses_tls() const;
 
   // "client", proxy names..., "server"
   std::vector<std::string> chain() const;

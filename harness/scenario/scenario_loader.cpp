@@ -35,6 +35,27 @@ CloseMode close_mode(const YAML::Node& n, const std::string& file) {
   return *mode;
 }
 
+// tls: true | false | {version: 1.2 | 1.3}
+std::optional<TlsSpec> parse_tls(const YAML::Node& n, const std::string& file) {
+  if (n.IsMap()) {
+    yaml::check_keys(n, {"version"}, file, "tls");
+    TlsSpec t;
+    if (n["version"]) {
+      const std::string v = yaml::scalar(n["version"], file, "version");
+      const auto version = endpoints::tls_version_from_string(v);
+      if (!version)
+        throw_spec_error(file, n["version"], fmt::format("TLS version '{}' is not 1.2 or 1.3", v));
+      t.version = *version;
+    }
+    return t;
+  }
+  if (n.IsScalar() && (n.Scalar() == "true" || n.Scalar() == "false")) {
+    if (n.Scalar() == "true") return TlsSpec{};
+    return std::nullopt;
+  }
+  throw_spec_error(file, n, "tls is true, false or {version: 1.2|1.3}");
+}
+
 // The argument of `close`: {code, reason}, or nothing for a Close without a code.
 Action parse_close(const YAML::Node& arg, const std::string& file) {
   Action a = Action::close();
@@ -88,10 +109,12 @@ Action parse_action(const YAML::Node& n, const std::string& file) {
       throw_spec_error(file, n,
                        "close_socket needs a mode: fin, half-close, rst, close-unread, delayed");
     if (arg.IsMap()) {
-      yaml::check_keys(arg, {"mode", "delay"}, file, "close_socket");
+      yaml::check_keys(arg, {"mode", "delay", "close_notify"}, file, "close_socket");
       if (!arg["mode"]) throw_spec_error(file, arg, "close_socket needs 'mode'");
       a = Action::close_socket(close_mode(arg["mode"], file));
       if (arg["delay"]) a.duration = millis(arg["delay"], file, "delay");
+      if (arg["close_notify"])
+        a.close_notify = yaml::boolean(arg["close_notify"], file, "close_notify");
     } else {
       a = Action::close_socket(close_mode(arg, file));
     }
@@ -241,9 +264,10 @@ ProxySpec parse_proxy(const YAML::Node& n, const std::string& file) {
   const std::string model = yaml::scalar(n["model"], file, "model");
   if (model == "envoy") {
     auto& m = p.kind.emplace<endpoints::EnvoyModel>();
-    yaml::check_keys(
-        n, {"name", "model", "delayed_close_timeout", "no_delay_close_for_upgrades", "latency"},
-        file, "an envoy proxy");
+    yaml::check_keys(n,
+                     {"name", "model", "delayed_close_timeout", "no_delay_close_for_upgrades",
+                      "latency", "tls"},
+                     file, "an envoy proxy");
     if (n["delayed_close_timeout"])
       m.delayed_close_timeout = millis(n["delayed_close_timeout"], file, "delayed_close_timeout");
     if (n["no_delay_close_for_upgrades"]) {
@@ -255,8 +279,10 @@ ProxySpec parse_proxy(const YAML::Node& n, const std::string& file) {
     auto& m = p.kind.emplace<endpoints::TcpModel>();
     yaml::check_keys(n,
                      {"name", "model", "on_upstream_close", "on_downstream_close", "close_delay",
-                      "to_client", "to_server"},
+                      "to_client", "to_server", "tls", "close_notify"},
                      file, "a tcp proxy");
+    if (n["close_notify"])
+      m.close_notify = yaml::boolean(n["close_notify"], file, "close_notify");
     if (n["on_upstream_close"]) m.on_upstream_close = close_mode(n["on_upstream_close"], file);
     if (n["on_downstream_close"])
       m.on_downstream_close = close_mode(n["on_downstream_close"], file);
@@ -266,6 +292,7 @@ ProxySpec parse_proxy(const YAML::Node& n, const std::string& file) {
   } else {
     throw_spec_error(file, n["model"], fmt::format("unknown proxy model '{}' (envoy, tcp)", model));
   }
+  if (n["tls"]) p.tls = parse_tls(n["tls"], file);
   return p;
 }
 
@@ -275,8 +302,14 @@ ServerSpec parse_server(const YAML::Node& n, const std::string& file) {
   if (!n.IsMap())
     throw_spec_error(file, n,
                      "server must be a map {on_open, after_closing_handshake, close_timeout}");
-  yaml::check_keys(n, {"real", "close", "on_open", "after_closing_handshake", "close_timeout"},
-                   file, "server");
+  yaml::check_keys(
+      n, {"real", "close", "on_open", "after_closing_handshake", "close_timeout", "tls"}, file,
+      "server");
+  if (n["tls"]) {
+    s.tls = parse_tls(n["tls"], file);
+    if (s.tls && n["real"])
+      throw_spec_error(file, n["tls"], "tls is for the server model, not a real server (yet)");
+  }
   if (n["real"]) {
     s.real = yaml::scalar(n["real"], file, "real");
     if (s.real != "node-ws")
@@ -407,6 +440,15 @@ Scenario parse_scenario(const YAML::Node& root, const std::string& path, bool sw
   if (!root["server"])
     throw_spec_error(path, root, "a scenario needs a 'server' ({} for the seed's ws server)");
   s.server = parse_server(root["server"], path);
+  for (std::size_t i = 0; i < s.proxies.size(); ++i) {
+    const bool next_tls =
+        i + 1 < s.proxies.size() ? s.proxies[i + 1].tls.has_value() : s.server.tls.has_value();
+    if (s.proxies[i].real() && next_tls) {
+      throw_spec_error(path, root["proxies"][i],
+                       fmt::format("the real proxy '{}' cannot connect to a TLS hop (yet)",
+                                   s.proxies[i].name));
+    }
+  }
   if (root["steps"]) {
     if (!root["steps"].IsSequence()) throw_spec_error(path, root["steps"], "steps is a list");
     for (const auto& st : root["steps"]) s.steps.push_back(parse_step(st, path));

@@ -80,6 +80,7 @@ void Probe::next() {
   config.host = s_.remote.ip;
   config.port = s_.remote.port;
   config.target = s_.target;
+  config.tls = s_.tls;
   auto& client = *clients_.emplace_back(std::make_unique<ep::Client>(io_, config));
   client.subscribe([this, &client](const ep::Observation& o) {
     if (o.kind == ep::ObservationKind::upgraded) {
@@ -154,7 +155,15 @@ void Probe::judge(std::vector<Connection> legs) {
     const LegView view{"probe", &leg, "client", "server"};
     out += "\n" + report::leg_heading(leg, "leg") + "\n" + report::timeline(leg, view, style);
     if (leg.websocket) out += "\n" + report::verdict_table(leg, style);
-    if (client.upgraded()) {
+    if (client.upgraded() && s_.tls && !leg.websocket) {
+      // A wss leg whose frames the analysis could not read: no verdict to compare with.
+      out += fmt::format("\n{}: observed {}; the capture's TLS leg is not read without its key "
+                         "log, so there is no verdict to compare{}\n",
+                         to_string(s_.verdict_profile),
+                         outcome ? describe(*outcome) : "no close event",
+                         s_.key_log_path.empty() ? "" : " (key log: " + s_.key_log_path + ")");
+      status = worst(status, Status::expectation_failed);
+    } else if (client.upgraded()) {
       const Verdict v = closewire::judge(leg, s_.verdict_profile);
       const bool agree = ep::agrees(outcome, v);
       out +=

@@ -34,6 +34,10 @@ struct ProbeSettings {
   std::chrono::milliseconds timeout{30000};  // a connection with no close event by then is abandoned
   std::string interface = "lo";
   std::string capture_path;  // where the capture goes; see Probe::temporary_capture()
+  // wss: the client's TLS context, and the key log its sessions' secrets go to (the capture's
+  // analysis needs it to read the frames of a TLS leg).
+  std::shared_ptr<endpoints::TlsContext> tls;
+  std::string key_log_path;
   report::TextStyle style;   // of the timelines and verdict tables (report::style_for(stdout))
 };
 

@@ -52,6 +52,14 @@ TEST(Profile, NamesRoundTrip) {
   EXPECT_FALSE(profile_from_string("opera"));
 }
 
+TEST(Profile, OnlyChromiumClosesTlsWithoutCloseNotify) {
+  EXPECT_FALSE(sends_close_notify(Profile::chrome));
+  EXPECT_FALSE(sends_close_notify(Profile::chrome_legacy));
+  EXPECT_TRUE(sends_close_notify(Profile::firefox));
+  EXPECT_TRUE(sends_close_notify(Profile::safari));
+  EXPECT_TRUE(sends_close_notify(Profile::rfc));
+}
+
 TEST(Profile, CloseTimeouts) {
   EXPECT_EQ(default_close_timeout(Profile::chrome), std::chrono::milliseconds(2000));
   EXPECT_EQ(default_close_timeout(Profile::chrome_legacy), std::chrono::milliseconds(2000));

@@ -5,10 +5,12 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <cstdlib>
+#include <set>
 
 #include "harness/endpoints/server.h"
 #include "harness/wire/frame.h"
 #include "tests/endpoints/loop.h"
+#include "tests/endpoints/tls_fixture.h"
 #include "tests/support/timing.h"
 
 namespace closewire::endpoints {
@@ -228,6 +230,127 @@ TEST_F(ClientServerTest, WorksOverIpv6Loopback) {
   ASSERT_TRUE(out);
   EXPECT_EQ(out->code, 4321);
   EXPECT_TRUE(server->endpoint().address().is_v6());
+}
+
+// wss: the client model and the seed server over TLS on loopback.
+class WssTest : public ::testing::Test {
+ protected:
+  void run(ServerConfig sc, TlsVersion version = TlsVersion::tls1_3) {
+    sc.tls = tls.server(version);
+    server = std::make_unique<Server>(io, sc);
+    ClientConfig cc;
+    cc.profile = Profile::chrome;
+    cc.port = server->port();
+    cc.tls = tls.client();
+    client = std::make_unique<Client>(io, cc);
+    client->start();
+    ASSERT_TRUE(run_until(
+        io, [&] { return client->finished(); }, 3000ms, "client finished"))
+        << dump();
+  }
+  std::string dump() {
+    return "server:\n" + server->log().dump(origin) + "client:\n" + client->log().dump(origin);
+  }
+  testing::TlsFixture tls;
+  asio::io_context io;
+  Clock::time_point origin = Clock::now();
+  std::unique_ptr<Server> server;
+  std::unique_ptr<Client> client;
+};
+
+TEST_F(WssTest, SeedCloseOverTlsEndsWithCloseNotifyBeforeTheFin) {
+  run({});
+  auto out = client->outcome();
+  ASSERT_TRUE(out) << dump();
+  EXPECT_EQ(out->code, 4321) << out->why;
+  EXPECT_TRUE(out->was_clean) << out->why;
+  const ObservationLog& c = client->log();
+  ASSERT_NE(c.first(K::tls_handshake), nullptr) << dump();
+  EXPECT_TRUE(c.first(K::tls_handshake)->note.starts_with("TLSv1.3 "));
+  ASSERT_NE(first_frame(c, K::frame_received, kClose), nullptr) << dump();
+  // ws 8 ends the socket after the closing handshake: close_notify, then its FIN.
+  ASSERT_NE(c.first(K::close_notify_received), nullptr) << dump();
+  ASSERT_NE(c.first(K::eof), nullptr) << dump();
+  EXPECT_EQ(c.first(K::eof)->note, "after close_notify");
+  EXPECT_LE(first_frame(c, K::frame_received, kClose)->at, c.first(K::close_notify_received)->at);
+  EXPECT_NE(server->log().first(K::close_notify_sent), nullptr) << dump();
+}
+
+TEST_F(WssTest, ServerFinWithoutCloseNotifyIsSeenAsABareFin) {
+  ServerConfig sc;
+  Action fin = Action::close_socket(CloseMode::fin);
+  fin.close_notify = false;
+  sc.on_open = {Action::close(4321, "test"), fin};
+  run(sc);
+  const ObservationLog& c = client->log();
+  ASSERT_NE(c.first(K::eof), nullptr) << dump();
+  EXPECT_EQ(c.first(K::eof)->note, "without close_notify") << dump();
+  EXPECT_EQ(c.first(K::close_notify_received), nullptr) << dump();
+  EXPECT_EQ(server->log().first(K::close_notify_sent), nullptr) << dump();
+}
+
+// Chromium disconnects without close_notify; the other profiles send one.
+TEST_F(WssTest, ChromeClosesWithoutCloseNotifyFirefoxWithOne) {
+  for (Profile profile : {Profile::chrome, Profile::firefox}) {
+    ServerConfig sc;
+    sc.tls = tls.server();
+    Server s(io, sc);
+    ClientConfig cc;
+    cc.profile = profile;
+    cc.port = s.port();
+    cc.tls = tls.client();
+    Client c(io, cc);
+    c.start();
+    ASSERT_TRUE(run_until(
+        io, [&] { return c.finished() && s.log().first(K::eof); }, 3000ms, "both ends closed"))
+        << s.log().dump(origin) << c.log().dump(origin);
+    const bool sent = profile != Profile::chrome;
+    EXPECT_EQ(c.log().first(K::close_notify_sent) != nullptr, sent) << to_string(profile);
+    EXPECT_EQ(s.log().first(K::eof)->note, sent ? "after close_notify" : "without close_notify")
+        << to_string(profile) << "\n" << s.log().dump(origin);
+  }
+}
+
+TEST_F(WssTest, Tls12AndAKeyLogLineForTheSession) {
+  run({}, TlsVersion::tls1_2);
+  ASSERT_NE(client->log().first(K::tls_handshake), nullptr) << dump();
+  EXPECT_TRUE(client->log().first(K::tls_handshake)->note.starts_with("TLSv1.2 ")) << dump();
+  ASSERT_TRUE(client->peer());
+  const std::string random = client->peer()->stream().tls_session()->client_random_hex();
+  EXPECT_NE(tls.keys().find("CLIENT_RANDOM " + random + " "), std::string::npos) << tls.keys();
+}
+
+TEST_F(WssTest, EverySessionLeavesItsSecretsInTheKeyLog) {
+  ServerConfig sc;
+  sc.tls = tls.server();
+  server = std::make_unique<Server>(io, sc);
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 3; ++i) {
+    ClientConfig cc;
+    cc.port = server->port();
+    cc.tls = tls.client();
+    clients.push_back(std::make_unique<Client>(io, cc));
+    clients.back()->start();
+  }
+  ASSERT_TRUE(run_until(
+      io,
+      [&] {
+        for (auto& c : clients)
+          if (!c->finished()) return false;
+        return true;
+      },
+      3000ms, "every client finished"))
+      << server->log().dump(origin);
+  const std::string keys = tls.keys();
+  std::set<std::string> randoms;
+  for (auto& c : clients) {
+    ASSERT_TRUE(c->peer());
+    const std::string random = c->peer()->stream().tls_session()->client_random_hex();
+    randoms.insert(random);
+    EXPECT_NE(keys.find("CLIENT_TRAFFIC_SECRET_0 " + random + " "), std::string::npos) << keys;
+    EXPECT_NE(keys.find("SERVER_TRAFFIC_SECRET_0 " + random + " "), std::string::npos) << keys;
+  }
+  EXPECT_EQ(randoms.size(), 3u);
 }
 
 }  // namespace

@@ -10,10 +10,12 @@
 
 #include "harness/endpoints/listener.h"
 #include "harness/endpoints/proxy_listener.h"
+#include "harness/endpoints/proxy_model.h"
 #include "harness/wire/close_payload.h"
 #include "harness/wire/frame_encoder.h"
 #include "tests/endpoints/chain.h"
 #include "tests/endpoints/raw_end.h"
+#include "tests/endpoints/tls_fixture.h"
 #include "tests/support/timing.h"
 
 namespace closewire::endpoints {
@@ -572,6 +574,93 @@ TEST_F(RelayTest, ObservationsNameTheSideAndTheConnection) {
     EXPECT_TRUE(o.side == "downstream" || o.side == "upstream") << describe(o, origin);
     EXPECT_LE(o.connection, 1u) << describe(o, origin);
   }
+}
+
+// A relay that terminates TLS on its listening side and, or, originates it upstream, between the
+// seed server and a chrome client.
+class TlsRelayTest : public ::testing::Test {
+ protected:
+  void run(bool tls_upstream, EnvoyModel model = {}) {
+    ServerConfig sc;
+    if (tls_upstream) sc.tls = tls.server();
+    server = std::make_unique<Server>(io, sc);
+    RelayConfig rc = relay_config(model, server->endpoint());
+    rc.downstream_tls = tls.server();
+    if (tls_upstream) rc.upstream_tls = tls.client();
+    proxy = std::make_unique<ProxyListener>(io, "127.0.0.1", 0, rc);
+    ClientConfig cc;
+    cc.port = proxy->port();
+    cc.tls = tls.client();
+    client = std::make_unique<Client>(io, cc);
+    client->start();
+    ASSERT_TRUE(run_until(
+        io,
+        [&] {
+          return client->finished() && proxy->log().count(K::closed, "downstream") == 1 &&
+                 proxy->log().count(K::closed, "upstream") == 1;
+        },
+        3000ms, "client and proxy finished"))
+        << dump();
+  }
+  std::string dump() {
+    return "client:\n" + client->log().dump(origin) + "proxy:\n" + proxy->log().dump(origin) +
+           "server:\n" + server->log().dump(origin);
+  }
+  testing::TlsFixture tls;
+  asio::io_context io;
+  Clock::time_point origin = Clock::now();
+  std::unique_ptr<Server> server;
+  std::unique_ptr<ProxyListener> proxy;
+  std::unique_ptr<Client> client;
+};
+
+TEST_F(TlsRelayTest, TerminatesTlsAndRelaysPlainUpstream) {
+  run(/*tls_upstream=*/false);
+  auto out = client->outcome();
+  ASSERT_TRUE(out) << dump();
+  EXPECT_EQ(out->code, 4321) << out->why;
+  EXPECT_TRUE(out->was_clean) << out->why;
+  EXPECT_NE(find(proxy->log(), K::tls_handshake, "downstream"), nullptr) << dump();
+  EXPECT_EQ(find(proxy->log(), K::tls_handshake, "upstream"), nullptr) << dump();
+  EXPECT_EQ(server->log().first(K::tls_handshake), nullptr);
+  // The Close frames were read in plaintext on both sides of the proxy.
+  EXPECT_NE(testing::find_close_frame(proxy->log(), K::frame_received, "upstream"), nullptr);
+  EXPECT_NE(testing::find_close_frame(proxy->log(), K::frame_received, "downstream"), nullptr);
+  // Envoy's FlushWrite close: close_notify, then the FIN (SslSocket::closeSocket).
+  EXPECT_NE(find(proxy->log(), K::close_notify_sent, "downstream"), nullptr) << dump();
+  ASSERT_NE(client->log().first(K::eof), nullptr) << dump();
+  EXPECT_EQ(client->log().first(K::eof)->note, "after close_notify");
+}
+
+TEST_F(TlsRelayTest, KeepsTlsEndToEnd) {
+  run(/*tls_upstream=*/true);
+  auto out = client->outcome();
+  ASSERT_TRUE(out) << dump();
+  EXPECT_EQ(out->code, 4321) << out->why;
+  EXPECT_NE(find(proxy->log(), K::tls_handshake, "upstream"), nullptr) << dump();
+  EXPECT_NE(server->log().first(K::tls_handshake), nullptr) << dump();
+  EXPECT_NE(find(proxy->log(), K::close_notify_received, "upstream"), nullptr) << dump();
+}
+
+TEST_F(TlsRelayTest, TcpModelClosingWithoutCloseNotify) {
+  ServerConfig sc;
+  server = std::make_unique<Server>(io, sc);
+  TcpModel m;
+  m.close_notify = false;
+  RelayConfig rc = relay_config(m, server->endpoint());
+  rc.downstream_tls = tls.server();
+  proxy = std::make_unique<ProxyListener>(io, "127.0.0.1", 0, rc);
+  ClientConfig cc;
+  cc.port = proxy->port();
+  cc.tls = tls.client();
+  client = std::make_unique<Client>(io, cc);
+  client->start();
+  ASSERT_TRUE(run_until(
+      io, [&] { return client->finished(); }, 3000ms, "client finished"))
+      << dump();
+  EXPECT_EQ(find(proxy->log(), K::close_notify_sent, "downstream"), nullptr) << dump();
+  ASSERT_NE(client->log().first(K::eof), nullptr) << dump();
+  EXPECT_EQ(client->log().first(K::eof)->note, "without close_notify") << dump();
 }
 
 }  // namespace

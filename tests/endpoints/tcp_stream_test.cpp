@@ -8,6 +8,7 @@
 
 #include "harness/endpoints/listener.h"
 #include "tests/endpoints/loop.h"
+#include "tests/endpoints/tls_fixture.h"
 #include "tests/support/timing.h"
 
 namespace closewire::endpoints {
@@ -178,6 +179,172 @@ TEST_F(TcpStreamTest, DelayedTimerIsReArmedByWriteProgress) {
   EXPECT_EQ(data_b.size(), total) << "the delay cut the flush short\n" << dump();
   EXPECT_EQ(log_a.first(K::delay_ended)->note, "timer");
   EXPECT_GE(ms_between(log_a.first(K::close_started)->at, log_a.first(K::closed)->at), 250.0);
+}
+
+// The same streams over TLS: a is the server, b the client.
+class TlsStreamTest : public ::testing::Test {
+ protected:
+  void start(TlsVersion version = TlsVersion::tls1_3) {
+    auto acceptor = listen_on(io, "127.0.0.1", 0);
+    tcp::socket client(io);
+    client.connect(acceptor.local_endpoint());
+    tcp::socket server = acceptor.accept();
+    a = make(std::move(server), log_a, data_a, "a", tls.server(version));
+    b = make(std::move(client), log_b, data_b, "b", tls.client());
+    a->start_reading();
+    b->start_reading();
+    ASSERT_TRUE(run_until(
+        io, [&] { return log_a.first(K::tls_handshake) && log_b.first(K::tls_handshake); }, 2000ms,
+        "both handshakes"))
+        << dump();
+  }
+
+  std::shared_ptr<TcpStream> make(tcp::socket s, ObservationLog& log, std::string& data,
+                                  std::string side, std::shared_ptr<TlsContext> ctx) {
+    auto stream = TcpStream::create(
+        std::move(s), [&log](Observation o) { log.add(std::move(o)); }, std::move(side),
+        std::move(ctx));
+    TcpStream::Callbacks cb;
+    cb.on_data = [&data](std::span<const std::uint8_t> bytes) {
+      data.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    };
+    stream->set_callbacks(std::move(cb));
+    return stream;
+  }
+
+  ::testing::AssertionResult wait_for(ObservationLog& log, K kind) {
+    return run_until(
+        io, [&] { return log.first(kind) != nullptr; }, 2000ms, std::string(to_string(kind)));
+  }
+  std::string dump() { return "a:\n" + log_a.dump(origin) + "b:\n" + log_b.dump(origin); }
+
+  testing::TlsFixture tls;
+  asio::io_context io;
+  Clock::time_point origin = Clock::now();
+  ObservationLog log_a, log_b;
+  std::string data_a, data_b;
+  std::shared_ptr<TcpStream> a, b;
+};
+
+TEST_F(TlsStreamTest, PlaintextBothWaysAtTls13) {
+  start();
+  EXPECT_TRUE(log_b.first(K::tls_handshake)->note.starts_with("TLSv1.3 ")) << dump();
+  a->write("from a");
+  b->write("from b");
+  ASSERT_TRUE(run_until(
+      io, [&] { return data_a == "from b" && data_b == "from a"; }, 2000ms, "both messages"))
+      << dump();
+}
+
+TEST_F(TlsStreamTest, Tls12WhenTheServerSpeaks12) {
+  start(TlsVersion::tls1_2);
+  EXPECT_TRUE(log_b.first(K::tls_handshake)->note.starts_with("TLSv1.2 ")) << dump();
+}
+
+TEST_F(TlsStreamTest, WritesBeforeTheHandshakeGoOutAfterIt) {
+  auto acceptor = listen_on(io, "127.0.0.1", 0);
+  tcp::socket client(io);
+  client.connect(acceptor.local_endpoint());
+  tcp::socket server = acceptor.accept();
+  b = make(std::move(client), log_b, data_b, "b", tls.client());
+  b->write("early");
+  a = make(std::move(server), log_a, data_a, "a", tls.server());
+  a->start_reading();
+  b->start_reading();
+  ASSERT_TRUE(run_until(
+      io, [&] { return data_a == "early"; }, 2000ms, "the early write"))
+      << dump();
+}
+
+TEST_F(TlsStreamTest, FinCloseSendsCloseNotifyFirst) {
+  start();
+  a->write("last");
+  a->close(CloseMode::fin);
+  ASSERT_TRUE(wait_for(log_b, K::eof)) << dump();
+  EXPECT_EQ(data_b, "last");
+  ASSERT_NE(log_a.first(K::close_notify_sent), nullptr) << dump();
+  ASSERT_NE(log_b.first(K::close_notify_received), nullptr) << dump();
+  EXPECT_LE(log_b.first(K::close_notify_received)->at, log_b.first(K::eof)->at);
+  EXPECT_EQ(log_b.first(K::eof)->note, "after close_notify");
+}
+
+TEST_F(TlsStreamTest, FinWithoutCloseNotifyIsABareFin) {
+  start();
+  a->write("last");
+  a->set_close_notify(false);
+  a->close(CloseMode::fin);
+  ASSERT_TRUE(wait_for(log_b, K::eof)) << dump();
+  EXPECT_EQ(data_b, "last");
+  EXPECT_EQ(log_a.first(K::close_notify_sent), nullptr) << dump();
+  EXPECT_EQ(log_b.first(K::close_notify_received), nullptr) << dump();
+  EXPECT_EQ(log_b.first(K::eof)->note, "without close_notify");
+}
+
+TEST_F(TlsStreamTest, HalfCloseSendsCloseNotifyBeforeItsFin) {
+  start();
+  a->close(CloseMode::half_close);
+  ASSERT_TRUE(wait_for(log_b, K::eof)) << dump();
+  EXPECT_EQ(log_b.first(K::eof)->note, "after close_notify");
+  EXPECT_EQ(log_a.count(K::close_notify_sent), 1u);
+  b->close(CloseMode::fin);  // b's close_notify and FIN end a's half-close
+  ASSERT_TRUE(wait_for(log_a, K::closed)) << dump();
+  EXPECT_NE(log_a.first(K::close_notify_received), nullptr) << dump();
+  EXPECT_EQ(log_a.count(K::close_notify_sent), 1u) << "close_notify goes out once\n" << dump();
+}
+
+TEST_F(TlsStreamTest, CloseNotifyThenRst) {
+  start();
+  a->close(CloseMode::rst);
+  ASSERT_TRUE(run_until(
+      io, [&] { return log_b.first(K::read_error) || log_b.first(K::eof); }, 2000ms,
+      "b's read end"))
+      << dump();
+  ASSERT_NE(log_a.first(K::close_notify_sent), nullptr) << dump();
+  ASSERT_NE(log_b.first(K::read_error), nullptr) << dump();
+  EXPECT_EQ(log_b.first(K::read_error)->error, ECONNRESET) << dump();
+}
+
+TEST_F(TlsStreamTest, RstWithoutCloseNotify) {
+  start();
+  a->set_close_notify(false);
+  a->close(CloseMode::rst);
+  ASSERT_TRUE(wait_for(log_b, K::read_error)) << dump();
+  EXPECT_EQ(log_a.first(K::close_notify_sent), nullptr);
+  EXPECT_EQ(log_b.first(K::close_notify_received), nullptr);
+  EXPECT_EQ(log_b.first(K::read_error)->error, ECONNRESET);
+  EXPECT_NE(log_b.first(K::read_error)->note.find("without close_notify"), std::string::npos);
+}
+
+TEST_F(TlsStreamTest, StopReadingLeavesTheRecordsInTheKernel) {
+  start();
+  b->stop_reading();
+  a->write("unread");
+  ASSERT_TRUE(run_until(
+      io, [&] { return b->unread_bytes() > 0; }, 1000ms, "ciphertext at b"))
+      << dump();
+  EXPECT_GT(b->unread_bytes(), std::string("unread").size()) << "a TLS record, not plaintext";
+  EXPECT_TRUE(data_b.empty());
+  b->start_reading();
+  ASSERT_TRUE(run_until(
+      io, [&] { return data_b == "unread"; }, 1000ms, "the record, once b reads"))
+      << dump();
+}
+
+TEST_F(TlsStreamTest, ClientRefusesAServerOfAnotherCa) {
+  auto acceptor = listen_on(io, "127.0.0.1", 0);
+  tcp::socket client(io);
+  client.connect(acceptor.local_endpoint());
+  tcp::socket server = acceptor.accept();
+  testing::TlsFixture other;
+  a = make(std::move(server), log_a, data_a, "a", other.server());
+  b = make(std::move(client), log_b, data_b, "b", tls.client());
+  a->start_reading();
+  b->start_reading();
+  ASSERT_TRUE(wait_for(log_b, K::closed)) << dump();
+  ASSERT_NE(log_b.first(K::read_error), nullptr);
+  EXPECT_NE(log_b.first(K::read_error)->note.find("certificate verify failed"), std::string::npos)
+      << dump();
+  EXPECT_EQ(log_b.first(K::tls_handshake), nullptr);
 }
 
 }  // namespace

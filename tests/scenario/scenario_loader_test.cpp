@@ -155,5 +155,54 @@ TEST(ScenarioLoader, ServerCloseErrorsKeepTheirLine) {
             "bad.yaml:5:18: code 'big' is not a number from 0 to 65535");
 }
 
+TEST(ScenarioLoader, ReadsTlsOnListeningSidesAndCloseNotify) {
+  const Scenario s = load_scenario(write("tls.yaml", R"(about: wss at the gateway
+client: {}
+proxies:
+  - { name: gateway, model: envoy, tls: true }
+  - { name: mid, model: tcp, tls: false, close_notify: false }
+server:
+  tls: { version: 1.2 }
+  on_open: [ { close: { code: 4321 } }, { close_socket: { mode: rst, close_notify: true } } ]
+expect:
+  - { on: client-gateway, never: tcp.rst }
+)"));
+  ASSERT_TRUE(s.proxies[0].tls);
+  EXPECT_EQ(s.proxies[0].tls->version, endpoints::TlsVersion::tls1_3);
+  EXPECT_FALSE(s.proxies[1].tls);
+  EXPECT_FALSE(std::get<endpoints::TcpModel>(s.proxies[1].kind).close_notify);
+  ASSERT_TRUE(s.server.tls);
+  EXPECT_EQ(s.server.tls->version, endpoints::TlsVersion::tls1_2);
+  EXPECT_EQ(s.server.on_open.at(1).close_notify, std::optional<bool>(true));
+  EXPECT_TRUE(s.uses_tls());
+  EXPECT_FALSE(load_scenario(write("plain.yaml", kSeed)).uses_tls());
+}
+
+TEST(ScenarioLoader, BadTlsValuesAreLocatedErrors) {
+  const std::string kTail = "expect: [ { never: tcp.rst } ]\n";
+  EXPECT_EQ(error_of("about: x\nclient: {}\nserver: { tls: yes }\n" + kTail),
+            "bad.yaml:3:16: tls is true, false or {version: 1.2|1.3}");
+  EXPECT_EQ(error_of("about: x\nclient: {}\nserver: { tls: { version: 1.1 } }\n" + kTail),
+            "bad.yaml:3:27: TLS version '1.1' is not 1.2 or 1.3");
+  EXPECT_EQ(error_of("about: x\nclient: {}\nserver: { tls: { versions: 1.2 } }\n" + kTail),
+            "bad.yaml:3:18: unknown key 'versions' in tls (allowed: version)");
+  EXPECT_EQ(error_of("about: x\nclient: {}\nproxies: [ { name: g, model: envoy, tls: [1] } ]\n"
+                     "server: {}\n" + kTail),
+            "bad.yaml:3:42: tls is true, false or {version: 1.2|1.3}");
+  EXPECT_EQ(error_of("about: x\nclient: {}\nproxies: [ { real: nginx } ]\nserver: { tls: true }\n" +
+                     kTail),
+            "bad.yaml:3:12: the real proxy 'nginx' cannot connect to a TLS hop (yet)");
+  EXPECT_EQ(error_of("about: x\nclient: {}\nserver: { real: node-ws, tls: true }\n" + kTail),
+            "bad.yaml:3:31: tls is for the server model, not a real server (yet)");
+  EXPECT_EQ(error_of("about: x\nclient: {}\nproxies: [ { name: g, model: envoy, close_notify: false } ]\n"
+                     "server: {}\n" + kTail)
+                .substr(0, 45),
+            "bad.yaml:3:37: unknown key 'close_notify' in ");
+  EXPECT_EQ(error_of("about: x\nclient: {}\nserver: { on_open: [ { close_socket: { mode: fin, "
+                     "close_notify: 2 } } ] }\n" + kTail)
+                .substr(0, 14),
+            "bad.yaml:3:65:");
+}
+
 }  // namespace
 }  // namespace closewire

@@ -229,5 +229,21 @@ expect:
   }
 }
 
+TEST(Variant_Skip, RealPeersStayOffTlsLegs) {
+  const Scenario s = load("wss", R"(about: wss at the gateway
+client: { profile: chrome }
+proxies:
+  - { name: gateway, model: envoy, tls: true }
+server: { tls: true }
+expect:
+  - { on: client-gateway, never: tcp.rst }
+)");
+  EXPECT_EQ(skip_reason(s), "");
+  EXPECT_EQ(skip_reason(make_variant(s, {"chromium"})),
+            "not applicable to real chromium: it does not trust the run's CA for wss yet");
+  EXPECT_EQ(skip_reason(make_variant(s, {"", "node-ws"})),
+            "not applicable to real node-ws: it does not speak TLS here yet");
+}
+
 }  // namespace
 }  // namespace closewire

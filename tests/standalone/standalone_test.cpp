@@ -9,6 +9,8 @@
 #include <boost/asio.hpp>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -249,6 +251,44 @@ TEST(Standalone, ProbeCountAndIntervalMakeThatManyConnectionsThatFarApart) {
   EXPECT_EQ(server->wait_exit(10s), 0);
 }
 
+// wss by hand: a TLS 1.2 server, an Envoy proxy terminating TLS 1.3 and speaking TLS upstream, a
+// wss probe; each writes its sessions' secrets to its key log (the probe's beside its capture).
+TEST(Standalone, WssServeProxyAndProbeWriteTheirKeyLogs) {
+  REQUIRE_CAPTURE_RIGHTS();
+  auto text_of = [](const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string server_keys = temp("wss-serve.keys");
+  const std::string proxy_keys = temp("wss-proxy.keys");
+  const std::string pcap = temp("wss-probe.pcap");
+  const std::string probe_keys = temp("wss-probe.keys");
+  std::unique_ptr<Process> server, proxy;
+  const std::string server_port =
+      start(server, {"serve", "--listen", "127.0.0.1:0", "--tls", "--tls-version", "1.2",
+                     "--keylog", server_keys});
+  EXPECT_NE(server->out().find("tls 1.2, leaf SPKI sha256 "), std::string::npos) << server->out();
+  const std::string proxy_port =
+      start(proxy, {"proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:" + server_port,
+                    "--model", "envoy", "--delayed-close-timeout", "0s", "--tls",
+                    "--upstream-tls", "--keylog", proxy_keys});
+  auto p = closewire({"probe", "wss://127.0.0.1:" + proxy_port + "/", "--profile", "chrome",
+                      "--capture", pcap});
+  p->wait_exit(20s);
+  EXPECT_NE(p->out().find("chrome observed: 4321 \"test\" clean"), std::string::npos)
+      << p->out() << p->err();
+  EXPECT_NE(p->out().find("key log " + probe_keys), std::string::npos) << p->out();
+  // TLS 1.3 between the probe and the proxy (both ends log it), TLS 1.2 behind it.
+  EXPECT_NE(text_of(probe_keys).find("CLIENT_TRAFFIC_SECRET_0 "), std::string::npos);
+  EXPECT_NE(text_of(proxy_keys).find("CLIENT_TRAFFIC_SECRET_0 "), std::string::npos);
+  EXPECT_NE(text_of(proxy_keys).find("CLIENT_RANDOM "), std::string::npos);
+  EXPECT_NE(text_of(server_keys).find("CLIENT_RANDOM "), std::string::npos);
+  for (auto* proc : {&proxy, &server}) {
+    (*proc)->signal(SIGTERM);
+    EXPECT_EQ((*proc)->wait_exit(10s), 0);
+  }
+}
+
 TEST(Standalone, ProbeTimeoutAbandonsAConnectionWithNoCloseEvent) {
   REQUIRE_CAPTURE_RIGHTS();
   std::unique_ptr<Process> server;
@@ -309,7 +349,7 @@ TEST(Standalone, BadFlagsAreOneLineAndExit2) {
                                  "--model", "tcp", "--delayed-close-timeout", "1s"},
         std::vector<std::string>{"proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:9",
                                  "--model", "nginx"},
-        std::vector<std::string>{"probe", "wss://127.0.0.1:443/", "--profile", "chrome"}}) {
+        std::vector<std::string>{"probe", "http://127.0.0.1:443/", "--profile", "chrome"}}) {
     auto p = closewire(args);
     EXPECT_EQ(p->wait_exit(10s), 2) << args[0];
     EXPECT_TRUE(one_line(p->err())) << p->err();

@@ -19,13 +19,16 @@ CLI::App* add_probe_command(CLI::App& app, ProbeOptions& opt) {
   auto* cmd = app.add_subcommand(
       "probe", "Connect like a browser and check what it reports against the capture");
   cmd->footer(
-      "Connects to URL (ws://HOST[:PORT][/PATH]) like the profile's browser at the socket level,\n"
-      "captures its own connection (remote port, on --interface), prints the outcome it observed,\n"
-      "the connection's timeline and the verdicts of every profile. A remote gateway needs\n"
-      "--allow-remote and the interface that routes there, e.g. --interface eth0.\n"
+      "Connects to URL (ws://HOST[:PORT][/PATH] or wss://, the certificate not checked) like\n"
+      "the profile's browser at the socket level; over wss it writes its sessions' secrets to\n"
+      "--keylog FILE (default NAME.keys beside --capture NAME.pcap), so the capture can be read.\n"
+      "It captures its own connection (remote port, on --interface), prints the outcome it\n"
+      "observed, the connection's timeline and the verdicts of every profile. A remote gateway\n"
+      "needs --allow-remote and the interface that routes there, e.g. --interface eth0.\n"
       "Exit status: 0 the observed outcome equals the verdict for the profile on every\n"
       "connection, 1 otherwise, 2 bad usage or no connection, 3 cannot capture.");
-  cmd->add_option("url", opt.url, "ws://HOST[:PORT][/PATH]")->required();
+  cmd->add_option("url", opt.url, "ws://HOST[:PORT][/PATH] or wss://HOST[:PORT][/PATH]")
+      ->required();
   cmd->add_option("--profile", opt.profile, profile_names())
       ->required()
       ->check(CLI::Validator(
@@ -41,6 +44,7 @@ CLI::App* add_probe_command(CLI::App& app, ProbeOptions& opt) {
       ->capture_default_str();
   cmd->add_option("--timeout", opt.timeout, "Abandon a connection with no close event by then")
       ->capture_default_str();
+  add_keylog_option(*cmd, opt.tls);
   add_standalone_options(*cmd, opt.common, "the connection (remote port)");
   return cmd;
 }
@@ -56,6 +60,8 @@ int run_probe(const ProbeOptions& opt) {
     s.target = url->target;
     error = remote_refusal(HostPort{*host, url->port}, opt.common.allow_remote, "URL");
   }
+  TlsSetup tls;
+  if (error.empty() && url) error = tls.make(opt.tls, url->tls, opt.common.capture);
   const auto interval = parse_millis(opt.interval);
   const auto timeout = parse_millis(opt.timeout);
   if (error.empty() && !interval)
@@ -77,6 +83,10 @@ int run_probe(const ProbeOptions& opt) {
   // The probe needs its capture anyway; without --capture it is a temporary file.
   const bool temporary = opt.common.capture.empty();
   s.capture_path = temporary ? standalone::Probe::temporary_capture() : opt.common.capture;
+  if (url->tls) {
+    s.tls = tls.connecting(url->host);
+    s.key_log_path = tls.key_log ? tls.key_log->path() : "";
+  }
 
   auto remove_temporary = [&] {
     std::error_code ec;
@@ -92,8 +102,9 @@ int run_probe(const ProbeOptions& opt) {
     return dynamic_cast<const CaptureEnvironmentError*>(&e) ? kEnvironment : kBadInput;
   }
   StopSignals signals(probe->io(), [&](const std::string& name) { probe->stop(name); });
-  out.say(fmt::format("probing {} as {} (capture on {}{})\n", opt.url, opt.profile,
-                  opt.common.interface, temporary ? "" : ", into " + s.capture_path));
+  out.say(fmt::format("probing {} as {} (capture on {}{}{})\n", opt.url, opt.profile,
+                  opt.common.interface, temporary ? "" : ", into " + s.capture_path,
+                  s.key_log_path.empty() ? "" : ", key log " + s.key_log_path));
   const standalone::ProbeResult r = probe->run();
   signals.cancel();
   out.say(fmt::format("probe{}: {} of {} connections agree with the {} verdict{}\n",

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "tools/closewire/standalone_options.h"
+#include "tools/closewire/tls_options.h"
 
 namespace closewire::cli {
 
@@ -18,6 +19,7 @@ struct ProbeOptions {
   std::string interval = "1s";  // from one connection's end to the next one's start
   std::string timeout = "30s";  // a connection with no close event by then is abandoned
   StandaloneOptions common;
+  TlsOptions tls;
 };
 
 CLI::App* add_probe_command(CLI::App& app, ProbeOptions& options);

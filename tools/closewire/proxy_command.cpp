@@ -121,6 +121,10 @@ CLI::App* add_proxy_command(CLI::App& app, ProxyOptions& opt) {
                 "tcp: relay up to the server's first Close frame, then RST the client");
   cmd->add_option("--reset-after-bytes", opt.reset_after_bytes,
                   "tcp: relay this many server bytes (HTTP head included), then RST the client");
+  add_listen_tls_options(*cmd, opt.tls);
+  cmd->add_flag("--upstream-tls", opt.tls.upstream,
+                "Speak TLS to the upstream (its certificate is not checked)");
+  add_keylog_option(*cmd, opt.tls);
   add_standalone_options(*cmd, opt.common, "the listen and upstream ports");
   return cmd;
 }
@@ -131,13 +135,24 @@ int run_proxy(const ProxyOptions& opt) {
     std::fprintf(stderr, "closewire proxy: %s\n", error.c_str());
     return kBadInput;
   }
+  TlsSetup tls;
+  if (const std::string error =
+          tls.make(opt.tls, opt.tls.listen || opt.tls.upstream, opt.common.capture);
+      !error.empty()) {
+    std::fprintf(stderr, "closewire proxy: %s\n", error.c_str());
+    return kBadInput;
+  }
   standalone::Session session({.command = "proxy",
                                .capture_path = opt.common.capture,
                                .interface = opt.common.interface});
   std::unique_ptr<ep::ProxyListener> proxy;
   try {
     const asio::ip::tcp::endpoint up(asio::ip::make_address(p.upstream.host), p.upstream.port);
-    proxy = ep::start_proxy(session.io(), p.model, up, p.listen.host, p.listen.port);
+    ep::RelayConfig rc = ep::relay_config(p.model, up);
+    rc.downstream_tls = tls.listening();
+    if (opt.tls.upstream) rc.upstream_tls = tls.connecting(p.upstream.host);
+    proxy =
+        std::make_unique<ep::ProxyListener>(session.io(), p.listen.host, p.listen.port, rc);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "closewire proxy: cannot listen on %s: %s\n", p.listen.str().c_str(),
                  e.what());
@@ -152,6 +167,7 @@ int run_proxy(const ProxyOptions& opt) {
   standalone::RelayAccounts accounts(session, *proxy, Endpoint{bound.host, bound.port},
                                     Endpoint{p.upstream.host, p.upstream.port});
   StopSignals signals(session.io(), [&](const std::string& by) { session.stop(by); });
+  if (const std::string t = tls.describe(); !t.empty()) session.say(t + "\n");
   session.say(fmt::format("listening on {}\n", bound.str()));
   return exit_status(
       session.run([&] { accounts.stop(); }, [&] { return accounts.summary(); }));

@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "tools/closewire/standalone_options.h"
+#include "tools/closewire/tls_options.h"
 
 namespace closewire::cli {
 
@@ -26,6 +27,7 @@ struct ProxyOptions {
   bool reset_behind_close = false;
   std::optional<std::uint64_t> reset_after_bytes;
   StandaloneOptions common;
+  TlsOptions tls;
 };
 
 CLI::App* add_proxy_command(CLI::App& app, ProxyOptions& options);

@@ -48,7 +48,8 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& opt) {
   auto* cmd = app.add_subcommand("serve", "Run the built-in seed WebSocket server standalone");
   cmd->footer(
       "Behaves like the seed's Node ws 8 server: answers the upgrade, sends its Close on open,\n"
-      "ends TCP (FIN, keeps reading) once the client's Close reply is in. Prints\n"
+      "ends TCP (FIN, keeps reading) once the client's Close reply is in. With --tls (wss) it\n"
+      "prints the leaf's SPKI hash for Chromium and writes a key log. Prints\n"
       "'listening on ADDR:PORT' when ready and one line per connection when it ends.\n"
       "SIGINT/SIGTERM close every connection, flush the capture and print a summary.\n"
       "Exit status: 0 stopped by a signal, 2 bad usage or busy port, 3 cannot capture.");
@@ -61,6 +62,8 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& opt) {
   cmd->add_option("--reason", opt.reason, "Close reason")->capture_default_str();
   cmd->add_option("--after", opt.after, "Delay between the upgrade and the Close (e.g. 500ms)")
       ->capture_default_str();
+  add_listen_tls_options(*cmd, opt.tls);
+  add_keylog_option(*cmd, opt.tls);
   add_standalone_options(*cmd, opt.common, "the listen port");
   return cmd;
 }
@@ -73,6 +76,8 @@ int run_serve(const ServeOptions& opt) {
     error = remote_refusal(*listen, opt.common.allow_remote, "--listen");
     if (error.empty()) steps = on_open(opt, error);
   }
+  TlsSetup tls;
+  if (error.empty()) error = tls.make(opt.tls, opt.tls.listen, opt.common.capture);
   if (!error.empty()) {
     std::fprintf(stderr, "closewire serve: %s\n", error.c_str());
     return kBadInput;
@@ -84,6 +89,7 @@ int run_serve(const ServeOptions& opt) {
   config.host = listen->host;
   config.port = listen->port;
   config.on_open = std::move(*steps);
+  config.tls = tls.listening();
   std::unique_ptr<ep::Server> server;
   try {
     server = std::make_unique<ep::Server>(session.io(), config);
@@ -99,6 +105,7 @@ int run_serve(const ServeOptions& opt) {
 
   standalone::ServerAccounts accounts(session, *server, Endpoint{bound.host, bound.port});
   StopSignals signals(session.io(), [&](const std::string& by) { session.stop(by); });
+  if (const std::string t = tls.describe(); !t.empty()) session.say(t + "\n");
   session.say(fmt::format("listening on {}\n", bound.str()));
   return exit_status(
       session.run([&] { accounts.stop(); }, [&] { return accounts.summary(); }));

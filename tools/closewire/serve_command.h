@@ -8,6 +8,7 @@
 
 #include "harness/endpoints/server.h"
 #include "tools/closewire/standalone_options.h"
+#include "tools/closewire/tls_options.h"
 
 namespace closewire::cli {
 
@@ -17,6 +18,7 @@ struct ServeOptions {
   std::string reason{endpoints::kSeedCloseReason};
   std::string after = "0";
   StandaloneOptions common;
+  TlsOptions tls;
 };
 
 CLI::App* add_serve_command(CLI::App& app, ServeOptions& options);

@@ -7,19 +7,14 @@
 namespace closewire::cli {
 
 std::optional<WsUrl> parse_ws_url(std::string_view url, std::string& error) {
-  if (url.starts_with("wss://")) {
-    error = fmt::format(
-        "'{}': wss:// is not supported: the capture must see the frames, so probe a "
-        "plain ws:// listener",
-        url);
-    return std::nullopt;
-  }
-  if (!url.starts_with("ws://")) {
-    error = fmt::format("'{}': expected ws://HOST[:PORT][/PATH]", url);
-    return std::nullopt;
-  }
-  std::string_view rest = url.substr(5);
   WsUrl u;
+  u.tls = url.starts_with("wss://");
+  if (!u.tls && !url.starts_with("ws://")) {
+    error = fmt::format("'{}': expected ws://HOST[:PORT][/PATH] or wss://...", url);
+    return std::nullopt;
+  }
+  if (u.tls) u.port = 443;
+  std::string_view rest = url.substr(u.tls ? 6 : 5);
   const auto slash = rest.find('/');
   if (slash != std::string_view::npos) {
     u.target = std::string(rest.substr(slash));

@@ -12,10 +12,10 @@ struct WsUrl {
   std::string host;  // as written (a name or an address, IPv6 without brackets)
   std::uint16_t port = 80;
   std::string target = "/";
+  bool tls = false;  // wss://: the port defaults to 443
 };
 
-// nullopt with a one-line `error` for anything else (wss:// included: the frames must be readable
-// on the wire).
+// ws:// or wss://; nullopt with a one-line `error` for anything else.
 std::optional<WsUrl> parse_ws_url(std::string_view url, std::string& error);
 
 }  // namespace closewire::cli
