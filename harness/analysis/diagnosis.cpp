@@ -239,7 +239,7 @@ bool originated(const Hop& h, std::string_view what) {
 bool upstream_ended_with_fin(const Context& c, std::size_t i) {
   const CloseFacts up = close_facts(c.legs[c.chain.legs[i + 1]]);
   const Event* end = up.server_end();
-  return end && end->kind == kind::fin;
+  return end && reads_as_eof(*end);
 }
 
 // An RST the hop made itself: it says so, or it reset while its upstream closed gracefully
@@ -402,7 +402,7 @@ Found no_close_frame(const Context& c) {
                         "either side",
                         c.at(c.f.client_end))};
   }
-  const std::string_view what = end->kind == kind::fin ? "FIN" : "RST";
+  const std::string_view what = end_name(*end);
   const std::string origin = first_origin(c, [&c](std::size_t i) {
     const Hop& h = c.chain.hops[i];
     return originated(h, "fin") || originated(h, "rst");
@@ -444,12 +444,12 @@ Found close_timeout(const Context& c) {
   if (client_first) {
     text += fmt::format("; it closed TCP itself {} later, before the server side's {}",
                         ms(f.client_end->t - done),
-                        end ? fmt::format("{} ({} later)", end->kind == kind::fin ? "FIN" : "RST",
+                        end ? fmt::format("{} ({} later)", end_name(*end),
                                           ms(end->t - done))
                             : std::string("FIN (none in the capture)"));
   } else if (end) {
     text += fmt::format(", the server side's {} came {} later",
-                        end->kind == kind::fin ? "FIN" : "RST", ms(end->t - done));
+                        end_name(*end), ms(end->t - done));
   } else {
     text += ", and no FIN from the server side followed";
   }

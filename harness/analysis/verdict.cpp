@@ -26,7 +26,8 @@ CloseFacts close_facts(const Connection& leg) {
         f.frame_after_close = &e;
       } else if (e.kind == kind::protocol_error && !f.server_close && !f.server_error) {
         f.server_error = &e;
-      } else if (e.kind == kind::fin && !f.server_fin) {
+      } else if ((e.kind == kind::fin || e.kind == kind::tls_close_notify) && !f.server_fin) {
+        // A close_notify reads as EOF in Chromium and NSS, like the FIN after it (§6).
         f.server_fin = &e;
       } else if (e.kind == kind::rst && !f.server_rst) {
         f.server_rst = &e;
@@ -71,15 +72,15 @@ std::string ms_after(Nanos later, Nanos earlier) {
 }
 
 Verdict abnormal(std::string why) {
-  return Verdict{wire::kAbnormalClosure, "", false, true, std::move(why)};
+  return Verdict{wire::kAbnormalClosure, "", false, true, std::move(why), std::nullopt, false};
 }
 
 Verdict received(const Event& close, bool clean, std::string why) {
-  return Verdict{close.code, close.reason, clean, true, std::move(why)};
+  return Verdict{close.code, close.reason, clean, true, std::move(why), std::nullopt, false};
 }
 
 Verdict open_leg(std::string why) {
-  return Verdict{std::nullopt, "", false, false, std::move(why)};
+  return Verdict{std::nullopt, "", false, false, std::move(why), std::nullopt, false};
 }
 
 // Chromium (websocket_channel.cc): a failed write of the reply -> 1006; after the handshake the
@@ -95,11 +96,13 @@ Verdict judge_chrome(const CloseFacts& f, bool legacy) {
   const Nanos handshake_done = f.handshake_done();
   const Nanos timeout_at = f.close_timeout_at();
   if (end && end->t < timeout_at) {
-    if (end->kind == kind::fin) {
+    if (reads_as_eof(*end)) {
       if (end->t < handshake_done)
-        return received(s, true, "server FIN before the Close reply: read as EOF");
+        return received(s, true,
+                        fmt::format("server {} before the Close reply: read as EOF",
+                                    end_name(*end)));
       return received(s, true,
-                      fmt::format("server FIN {} after the closing handshake",
+                      fmt::format("server {} {} after the closing handshake", end_name(*end),
                                   ms_after(end->t, handshake_done)));
     }
     return received(s, false, "RST from the server side after the Close reply was written");
@@ -123,7 +126,7 @@ Verdict judge_firefox(const CloseFacts& f) {
   if (const Event* end = f.server_end()) {
     return received(s, false,
                     fmt::format("server {} reached it before it queued its reply: no reply sent",
-                                end->kind == kind::fin ? "FIN" : "RST"));
+                                end_name(*end)));
   }
   return open_leg("capture ends before Firefox's Close reply");
 }

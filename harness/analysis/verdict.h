@@ -36,7 +36,7 @@ struct Verdict {
 struct CloseFacts {
   const Event* server_close = nullptr;  // the server's first Close frame
   const Event* client_close = nullptr;  // the client's first Close frame (reply or initiative)
-  const Event* server_fin = nullptr;
+  const Event* server_fin = nullptr;  // its FIN, or an earlier close_notify on a TLS leg (§6)
   const Event* server_rst = nullptr;         // only RSTs inside the window
   const Event* client_end = nullptr;         // the client's first FIN or RST
   const Event* server_error = nullptr;       // protocol error by the server before its Close
@@ -56,6 +56,16 @@ struct CloseFacts {
 };
 
 CloseFacts close_facts(const Connection& leg);
+
+// Whether the server side's end `e` (CloseFacts::server_end) reads as EOF in the browser: a FIN,
+// or on a TLS leg a close_notify (docs/close-semantics.md §6); else it is an RST.
+inline bool reads_as_eof(const Event& e) {
+  return e.kind == kind::fin || e.kind == kind::tls_close_notify;
+}
+// "FIN", "close_notify" or "RST": the end's name in verdicts and diagnoses.
+inline std::string_view end_name(const Event& e) {
+  return e.kind == kind::fin ? "FIN" : e.kind == kind::tls_close_notify ? "close_notify" : "RST";
+}
 
 // Judges `leg` from its own events only (docs/close-semantics.md §3). The leg's client side is the
 // browser, its server side the proxy or server it talks to.

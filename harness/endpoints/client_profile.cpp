@@ -41,6 +41,7 @@ Facts collect(const std::vector<Observation>& log) {
         if (!f.gone_before_reply) f.gone_before_reply = &o;
         break;
       case K::eof:
+      case K::close_notify_received:  // reads as EOF (docs/close-semantics.md §6)
       case K::read_error:
       case K::timeout:
         if (f.close && !f.end) f.end = &o;
@@ -78,6 +79,8 @@ std::optional<ClientOutcome> judge_chrome(const Facts& f, bool legacy) {
       return received(f, false, "read error after the Close frame");
     case K::eof:
       return received(f, true, "server closed TCP (EOF)");
+    case K::close_notify_received:  // SSL_ERROR_ZERO_RETURN: EOF, whatever follows on TCP
+      return received(f, true, "server's TLS close_notify (EOF)");
     default:  // timeout
       if (legacy) return abnormal("own close timeout fired (CloseTimeout, legacy build)");
       return received(f, true, "own close timeout fired");

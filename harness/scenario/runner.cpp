@@ -9,6 +9,7 @@
 #include <list>
 
 #include "harness/analysis/analyzer.h"
+#include "harness/analysis/key_log_file.h"
 #include "harness/analysis/verdict.h"
 #include "harness/capture/live_capture.h"
 #include "harness/endpoints/client.h"
@@ -530,10 +531,12 @@ std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions
     return result;
   }
   // The run's key log: every TLS endpoint's secrets for the sessions in this capture (empty when
-  // no leg is TLS). The analyzer decrypts the TLS legs with it once it takes a key log.
-  [[maybe_unused]] const std::string& run_key_log = r.key_log_path;
+  // no leg is TLS); the analyzer decrypts the TLS legs with it, as replay does with NAME.keys.
   try {
-    analyze_capture(r.pcap_path, [&](Connection&& c) { r.connections.push_back(std::move(c)); });
+    AnalyzerOptions options;
+    if (!r.key_log_path.empty()) read_key_log(r.key_log_path, options.key_log);
+    analyze_capture(
+        r.pcap_path, [&](Connection&& c) { r.connections.push_back(std::move(c)); }, options);
   } catch (const std::exception& e) {
     r.status = ScenarioResult::Status::environment;
     r.error = fmt::format("{}: the run's own capture did not analyse: {}", s.file, e.what());

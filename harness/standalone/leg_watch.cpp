@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "harness/analysis/analyzer.h"
+#include "harness/analysis/key_log_file.h"
 
 namespace closewire::standalone {
 
@@ -23,13 +24,15 @@ bool leg_complete(const Connection& leg) {
   return fin[0] && fin[1];
 }
 
-LegWatch::LegWatch(boost::asio::io_context& io, LiveCapture& capture, Warn warn)
+LegWatch::LegWatch(boost::asio::io_context& io, LiveCapture& capture, Warn warn,
+                   std::string key_log_path)
     : io_(io),
       capture_(capture),
       warn_(std::move(warn)),
       snapshot_path_((std::filesystem::temp_directory_path() /
                       fmt::format("closewire-{}-snapshot.pcap", ::getpid()))
-                         .string()) {}
+                         .string()),
+      key_log_path_(std::move(key_log_path)) {}
 
 LegWatch::~LegWatch() {
   for (auto& w : waits_) w->timer.cancel();
@@ -49,7 +52,13 @@ const std::vector<Connection>& LegWatch::legs() {
   legs_.clear();
   capture_.snapshot(snapshot_path_);
   try {
-    analyze_capture(snapshot_path_, [&](Connection&& c) { legs_.push_back(std::move(c)); });
+    AnalyzerOptions options;
+    if (!key_log_path_.empty() && std::filesystem::exists(key_log_path_))
+      read_key_log(key_log_path_, options.key_log);
+    analyze_capture(
+        snapshot_path_, [&](Connection&& c) { legs_.push_back(std::move(c)); }, options);
+  } catch (const KeyLogError& e) {
+    warn_(fmt::format("closewire: the key log did not read: {}", e.what()));
   } catch (const CaptureError& e) {
     warn_(fmt::format("closewire: the capture so far did not analyse: {}", e.what()));
   }

@@ -44,7 +44,10 @@ class LegWatch {
   using Warn = std::function<void(const std::string&)>;
 
   // `warn` gets a line when the capture dropped packets or its file so far did not analyse.
-  LegWatch(boost::asio::io_context& io, LiveCapture& capture, Warn warn);
+  // `key_log_path` (may be empty): the TLS secrets of the watched connections, read anew at each
+  // analysis since the endpoints append to it as sessions start.
+  LegWatch(boost::asio::io_context& io, LiveCapture& capture, Warn warn,
+           std::string key_log_path = {});
   ~LegWatch();  // removes its snapshot file
   LegWatch(const LegWatch&) = delete;
   LegWatch& operator=(const LegWatch&) = delete;
@@ -73,6 +76,7 @@ class LegWatch {
   LiveCapture& capture_;
   Warn warn_;
   std::string snapshot_path_;
+  std::string key_log_path_;
   std::uint64_t analysed_packets_ = ~std::uint64_t{0};
   std::uint64_t reported_drops_ = 0;  // drops already reported on stderr
   std::vector<Connection> legs_;

@@ -34,7 +34,7 @@ Probe::Probe(ProbeSettings settings, Output output)
     : s_(std::move(settings)), output_(std::move(output)), pause_(io_), limit_(io_) {
   capture_ = std::make_unique<LiveCapture>(
       capture_scope({s_.remote.port}, s_.remote.ip, s_.interface, s_.capture_path));
-  watch_ = std::make_unique<LegWatch>(io_, *capture_, output_.warn);
+  watch_ = std::make_unique<LegWatch>(io_, *capture_, output_.warn, s_.key_log_path);
 }
 
 Probe::~Probe() = default;
@@ -155,15 +155,7 @@ void Probe::judge(std::vector<Connection> legs) {
     const LegView view{"probe", &leg, "client", "server"};
     out += "\n" + report::leg_heading(leg, "leg") + "\n" + report::timeline(leg, view, style);
     if (leg.websocket) out += "\n" + report::verdict_table(leg, style);
-    if (client.upgraded() && s_.tls && !leg.websocket) {
-      // A wss leg whose frames the analysis could not read: no verdict to compare with.
-      out += fmt::format("\n{}: observed {}; the capture's TLS leg is not read without its key "
-                         "log, so there is no verdict to compare{}\n",
-                         to_string(s_.verdict_profile),
-                         outcome ? describe(*outcome) : "no close event",
-                         s_.key_log_path.empty() ? "" : " (key log: " + s_.key_log_path + ")");
-      status = worst(status, Status::expectation_failed);
-    } else if (client.upgraded()) {
+    if (client.upgraded()) {
       const Verdict v = closewire::judge(leg, s_.verdict_profile);
       const bool agree = ep::agrees(outcome, v);
       out +=

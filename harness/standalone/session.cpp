@@ -27,7 +27,7 @@ Status Session::start_capture(const std::vector<std::uint16_t>& ports, const std
     fail(e.what());
     return Status::bad_input;
   }
-  watch_ = std::make_unique<LegWatch>(io_, *capture_, output_.warn);
+  watch_ = std::make_unique<LegWatch>(io_, *capture_, output_.warn, options_.key_log_path);
   return Status::ok;
 }
 

@@ -22,6 +22,7 @@ struct SessionOptions {
   std::string command;       // "serve", "proxy": names the session in its errors and summary
   std::string capture_path;  // empty: no capture
   std::string interface = "lo";
+  std::string key_log_path;  // the TLS endpoints' key log (empty: none), for the verdicts
 };
 
 class Session {

@@ -144,7 +144,8 @@ int run_proxy(const ProxyOptions& opt) {
   }
   standalone::Session session({.command = "proxy",
                                .capture_path = opt.common.capture,
-                               .interface = opt.common.interface});
+                               .interface = opt.common.interface,
+                               .key_log_path = tls.key_log ? tls.key_log->path() : ""});
   std::unique_ptr<ep::ProxyListener> proxy;
   try {
     const asio::ip::tcp::endpoint up(asio::ip::make_address(p.upstream.host), p.upstream.port);

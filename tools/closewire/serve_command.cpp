@@ -84,7 +84,8 @@ int run_serve(const ServeOptions& opt) {
   }
   standalone::Session session({.command = "serve",
                                .capture_path = opt.common.capture,
-                               .interface = opt.common.interface});
+                               .interface = opt.common.interface,
+                               .key_log_path = tls.key_log ? tls.key_log->path() : ""});
   ep::ServerConfig config;
   config.host = listen->host;
   config.port = listen->port;
