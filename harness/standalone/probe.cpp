@@ -22,6 +22,7 @@ std::string describe(const ep::ClientOutcome& o) {
 }
 
 std::string describe(const Verdict& v) {
+  if (v.undecided) return "undecided (" + v.why + ")";
   if (!v.closed) return "open (the capture ends first)";
   return fmt::format("{}{} {}", v.code ? std::to_string(*v.code) : "none",
                      v.reason.empty() ? "" : fmt::format(" \"{}\"", v.reason),

@@ -274,9 +274,12 @@ TEST(Standalone, WssServeProxyAndProbeWriteTheirKeyLogs) {
                     "--upstream-tls", "--keylog", proxy_keys});
   auto p = closewire({"probe", "wss://127.0.0.1:" + proxy_port + "/", "--profile", "chrome",
                       "--capture", pcap});
-  p->wait_exit(20s);
+  // The probe's own analysis decrypts its leg with its key log: the verdict agrees (exit 0).
+  EXPECT_EQ(p->wait_exit(20s), 0) << p->out() << p->err();
   EXPECT_NE(p->out().find("chrome observed: 4321 \"test\" clean"), std::string::npos)
       << p->out() << p->err();
+  EXPECT_NE(p->out().find("the capture says 4321 \"test\" clean: agree"), std::string::npos)
+      << p->out();
   EXPECT_NE(p->out().find("key log " + probe_keys), std::string::npos) << p->out();
   // TLS 1.3 between the probe and the proxy (both ends log it), TLS 1.2 behind it.
   EXPECT_NE(text_of(probe_keys).find("CLIENT_TRAFFIC_SECRET_0 "), std::string::npos);

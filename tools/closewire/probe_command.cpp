@@ -61,7 +61,11 @@ int run_probe(const ProbeOptions& opt) {
     error = remote_refusal(HostPort{*host, url->port}, opt.common.allow_remote, "URL");
   }
   TlsSetup tls;
-  if (error.empty() && url) error = tls.make(opt.tls, url->tls, opt.common.capture);
+  // The probe needs its capture anyway; without --capture it is a temporary file, and over wss
+  // its key log sits beside it (both removed at the end) so the verdicts can read the frames.
+  const bool temporary = opt.common.capture.empty();
+  s.capture_path = temporary ? standalone::Probe::temporary_capture() : opt.common.capture;
+  if (error.empty() && url) error = tls.make(opt.tls, url->tls, s.capture_path);
   const auto interval = parse_millis(opt.interval);
   const auto timeout = parse_millis(opt.timeout);
   if (error.empty() && !interval)
@@ -71,6 +75,9 @@ int run_probe(const ProbeOptions& opt) {
   }
   if (!error.empty()) {
     std::fprintf(stderr, "closewire probe: %s\n", error.c_str());
+    std::error_code ec;
+    if (temporary && opt.tls.keylog.empty() && tls.key_log)
+      std::filesystem::remove(tls.key_log->path(), ec);
     return kBadInput;
   }
   s.profile = *profile_from_string(opt.profile);
@@ -80,9 +87,6 @@ int run_probe(const ProbeOptions& opt) {
   s.timeout = *timeout;
   s.interface = opt.common.interface;
   s.style = report::style_for(stdout);
-  // The probe needs its capture anyway; without --capture it is a temporary file.
-  const bool temporary = opt.common.capture.empty();
-  s.capture_path = temporary ? standalone::Probe::temporary_capture() : opt.common.capture;
   if (url->tls) {
     s.tls = tls.connecting(url->host);
     s.key_log_path = tls.key_log ? tls.key_log->path() : "";
@@ -90,7 +94,10 @@ int run_probe(const ProbeOptions& opt) {
 
   auto remove_temporary = [&] {
     std::error_code ec;
-    if (temporary) std::filesystem::remove(s.capture_path, ec);
+    if (!temporary) return;
+    std::filesystem::remove(s.capture_path, ec);
+    if (opt.tls.keylog.empty() && !s.key_log_path.empty())
+      std::filesystem::remove(s.key_log_path, ec);
   };
   const standalone::Output out = standalone::stdio_output();
   std::unique_ptr<standalone::Probe> probe;
