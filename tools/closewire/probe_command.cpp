@@ -65,7 +65,6 @@ int run_probe(const ProbeOptions& opt) {
   // its key log sits beside it (both removed at the end) so the verdicts can read the frames.
   const bool temporary = opt.common.capture.empty();
   s.capture_path = temporary ? standalone::Probe::temporary_capture() : opt.common.capture;
-  if (error.empty() && url) error = tls.make(opt.tls, url->tls, s.capture_path);
   const auto interval = parse_millis(opt.interval);
   const auto timeout = parse_millis(opt.timeout);
   if (error.empty() && !interval)
@@ -73,11 +72,10 @@ int run_probe(const ProbeOptions& opt) {
   if (error.empty() && (!timeout || timeout->count() == 0)) {
     error = fmt::format("--timeout '{}': expected a duration above 0", opt.timeout);
   }
+  // Last of the checks: it creates the key log file, which no later bad flag must leave behind.
+  if (error.empty() && url) error = tls.make(opt.tls, url->tls, s.capture_path);
   if (!error.empty()) {
     std::fprintf(stderr, "closewire probe: %s\n", error.c_str());
-    std::error_code ec;
-    if (temporary && opt.tls.keylog.empty() && tls.key_log)
-      std::filesystem::remove(tls.key_log->path(), ec);
     return kBadInput;
   }
   s.profile = *profile_from_string(opt.profile);
