@@ -40,10 +40,11 @@ bool chromium_build_is_legacy(const std::string& build) {
 }
 
 std::vector<std::string> chromium_command(const std::string& build, const std::string& binary,
-                                          const std::string& user_data_dir) {
+                                          const std::string& user_data_dir,
+                                          const std::string& trusted_spki) {
   // Old builds (npm's @sparticuz packages) need no --single-process or --no-zygote here; the
   // GPU is off since nothing is drawn.
-  return {binary,
+  std::vector<std::string> command{binary,
           build.empty() ? "--headless=new" : "--headless",
           "--no-sandbox",
           "--disable-gpu",
@@ -54,9 +55,14 @@ std::vector<std::string> chromium_command(const std::string& build, const std::s
           "--disable-sync",
           "--user-data-dir=" + user_data_dir,
           "--remote-debugging-port=0"};
+  // The flag is honoured only with a --user-data-dir (always given here).
+  if (!trusted_spki.empty())
+    command.push_back("--ignore-certificate-errors-spki-list=" + trusted_spki);
+  return command;
 }
 
 std::shared_ptr<Chromium> Chromium::launch(const std::string& build,
+                                           const std::string& trusted_spki,
                                            std::chrono::milliseconds timeout) {
   const std::string binary = chromium_binary(build);
   if (build.empty() && find_program(kChromiumPath).empty()) {
@@ -72,12 +78,13 @@ std::shared_ptr<Chromium> Chromium::launch(const std::string& build,
   }
   std::shared_ptr<Chromium> c(new Chromium());
   c->build_ = build;
+  c->trusted_spki_ = trusted_spki;
   std::string dir = (std::filesystem::temp_directory_path() / "closewire-chromium-XXXXXX").string();
   if (!mkdtemp(dir.data()))
     throw EnvironmentError("chromium: cannot create a profile folder in " + dir);
   c->user_data_dir_ = dir;
   c->process_ = std::make_unique<ChildProcess>(build.empty() ? "chromium" : "chromium-" + build,
-                                               chromium_command(build, binary, dir));
+                                               chromium_command(build, binary, dir, trusted_spki));
   const std::string prefix = "DevTools listening on ";
   const std::string line = c->process_->wait_for_line(
       [&](const std::string& l) { return l.starts_with(prefix); }, timeout);

@@ -27,9 +27,12 @@ int chromium_build_major(const std::string& build);
 // close event is judged by the `chrome-legacy` verdict, later ones (and Debian's) by `chrome`.
 bool chromium_build_is_legacy(const std::string& build);
 // The command line: legacy builds run the old headless mode (`--headless`; they predate
-// `--headless=new`), Debian's the new one.
+// `--headless=new`), Debian's the new one. `trusted_spki` (base64 SHA-256 of a leaf's public key,
+// TlsIdentity::leaf_spki_sha256): certificate errors for that key are ignored, so wss:// to the
+// run's throw-away leaf works and every other certificate is still checked.
 std::vector<std::string> chromium_command(const std::string& build, const std::string& binary,
-                                          const std::string& user_data_dir);
+                                          const std::string& user_data_dir,
+                                          const std::string& trusted_spki = "");
 
 struct ChromiumPage {
   std::string target_id;
@@ -42,8 +45,10 @@ class Chromium {
   // needs no /json endpoint (old builds have no /json/protocol). Throws EnvironmentError naming
   // the Debian package, or the fetch script for a build not in the cache, or a build whose
   // version is not the one asked for. `build`: "" for Debian's, or a major version ("105").
+  // `trusted_spki`: as in chromium_command ("" trusts nothing more).
   static std::shared_ptr<Chromium> launch(
-      const std::string& build, std::chrono::milliseconds timeout = std::chrono::seconds(30));
+      const std::string& build, const std::string& trusted_spki = "",
+      std::chrono::milliseconds timeout = std::chrono::seconds(30));
   ~Chromium();  // stops the browser, removes its profile folder
   Chromium(const Chromium&) = delete;
   Chromium& operator=(const Chromium&) = delete;
@@ -53,6 +58,7 @@ class Chromium {
   void close_page(const std::string& target_id);
   const std::string& version() const { return version_; }  // "Chrome/156.0.8078.108"
   const std::string& build() const { return build_; }      // "" (Debian's) or "105"
+  const std::string& trusted_spki() const { return trusted_spki_; }
 
  private:
   Chromium() = default;
@@ -62,6 +68,7 @@ class Chromium {
   std::string devtools_host_;               // "127.0.0.1:PORT"
   std::string version_;
   std::string build_;
+  std::string trusted_spki_;
 };
 
 }  // namespace closewire::real

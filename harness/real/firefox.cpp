@@ -73,8 +73,11 @@ std::shared_ptr<Firefox> Firefox::launch(std::chrono::milliseconds timeout) {
   f->bidi_ = std::make_shared<RpcConnection>("WebDriver BiDi",
                                              *bidi_listening_url(line) + "/session", kCallTimeout);
   // The first answer waits for the browser's first window: seconds on a busy machine.
-  const auto r =
-      f->bidi_->call("session.new", {{"capabilities", nlohmann::json::object()}}, timeout);
+  // acceptInsecureCerts: wss:// to the run's throw-away leaf (made per run, so no profile can
+  // hold it beforehand). It waives certificate checks for the whole session; the browser only
+  // ever reaches the run's own loopback endpoints.
+  const nlohmann::json capabilities = {{"alwaysMatch", {{"acceptInsecureCerts", true}}}};
+  const auto r = f->bidi_->call("session.new", {{"capabilities", capabilities}}, timeout);
   f->version_ =
       r.value("capabilities", nlohmann::json::object()).value("browserVersion", "unknown");
   return f;

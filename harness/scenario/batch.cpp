@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "harness/capture/live_capture.h"
+#include "harness/endpoints/tls_identity.h"
 #include "harness/real/chromium.h"
 #include "harness/real/firefox.h"
 #include "harness/real/process.h"
@@ -46,8 +47,14 @@ void launch_browsers(const std::vector<Scenario>& scenarios, RunOptions& options
       return s.client.real == browser && skip_reason(s).empty();
     });
   };
-  if (const auto c = first_needing("chromium"); c != scenarios.end() && !options.chromium)
-    options.chromium = real::Chromium::launch(c->client.build);
+  const bool tls = std::any_of(scenarios.begin(), scenarios.end(), [](const Scenario& s) {
+    return s.uses_tls() && skip_reason(s).empty();
+  });
+  if (tls && !options.tls_identity) options.tls_identity = endpoints::TlsIdentity::make();
+  if (const auto c = first_needing("chromium"); c != scenarios.end() && !options.chromium) {
+    options.chromium = real::Chromium::launch(
+        c->client.build, options.tls_identity ? options.tls_identity->leaf_spki_sha256() : "");
+  }
   if (first_needing("firefox") != scenarios.end() && !options.firefox)
     options.firefox = real::Firefox::launch();
 }

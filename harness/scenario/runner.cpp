@@ -109,7 +109,7 @@ std::shared_ptr<endpoints::TlsContext> Run::connecting_tls(bool tls) const {
 void Run::build() {
   const std::string host = s_.ipv6 ? "::1" : "127.0.0.1";
   if (s_.uses_tls()) {
-    tls_identity_ = endpoints::TlsIdentity::make();
+    tls_identity_ = options_.tls_identity ? options_.tls_identity : endpoints::TlsIdentity::make();
     key_log_ = std::make_shared<endpoints::KeyLogFile>(result_.key_log_path);
   }
   asio::ip::tcp::endpoint upstream;
@@ -153,7 +153,9 @@ void Run::build() {
   }
   hop_ports_.push_back(server_ ? server_->port() : node_server_->port());
   if (!s_.client.real.empty()) {
-    const std::string url = "ws://" +
+    const bool first_hop_tls =
+        s_.proxies.empty() ? s_.server.tls.has_value() : s_.proxies.front().tls.has_value();
+    const std::string url = (first_hop_tls ? "wss://" : "ws://") +
                             (s_.ipv6 ? fmt::format("[{}]:{}", host, hop_ports_.front())
                                      : fmt::format("{}:{}", host, hop_ports_.front())) +
                             s_.client.target;
@@ -165,10 +167,13 @@ void Run::build() {
       real_client_ = real::open_firefox_client(io_, firefox_, url, limit);
       return;
     }
-    // The run's shared browser when it is this scenario's build (Debian's or one from the cache).
-    chromium_ = options_.chromium && options_.chromium->build() == s_.client.build
+    // The run's shared browser when it is this scenario's build (Debian's or one from the cache)
+    // and, over wss, trusts this run's leaf.
+    const std::string spki = first_hop_tls ? tls_identity_->leaf_spki_sha256() : "";
+    chromium_ = options_.chromium && options_.chromium->build() == s_.client.build &&
+                        (spki.empty() || options_.chromium->trusted_spki() == spki)
                     ? options_.chromium
-                    : real::Chromium::launch(s_.client.build);
+                    : real::Chromium::launch(s_.client.build, spki);
     browser_version_ = chromium_->version();
     real_client_ = real::open_chromium_client(io_, chromium_, url, limit);
     return;

@@ -21,6 +21,9 @@ namespace real {
 class Chromium;
 class Firefox;
 }  // namespace real
+namespace endpoints {
+class TlsIdentity;
+}  // namespace endpoints
 
 struct RunOptions {
   std::string out_dir = "out";  // NAME.pcap and NAME.json per scenario
@@ -34,6 +37,9 @@ struct RunOptions {
   std::shared_ptr<real::Chromium> chromium;
   // The same for a real firefox client.
   std::shared_ptr<real::Firefox> firefox;
+  // The run's throw-away CA and leaf, shared by every scenario with a TLS leg, so that a browser
+  // started once trusts the one leaf (Chromium's SPKI flag); when null, a scenario makes its own.
+  std::shared_ptr<const endpoints::TlsIdentity> tls_identity;
   // Capture rings opened before any scenario started and reused (capture_ring.h says why); when
   // empty or null, a scenario opens its own.
   std::shared_ptr<CaptureRingPool> capture_rings;

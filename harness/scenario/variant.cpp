@@ -85,13 +85,8 @@ std::string skip_reason(const Scenario& s) {
     if (applied && !s.variant.empty())
       return fmt::format("skipped for {} by the scenario: {}", variant, why);
   }
-  // Real peers over TLS need the run's CA in their configuration (a browser's SPKI flag, nginx's
-  // certificate); until they get it, they stay on plain legs.
-  const bool first_hop_tls = s.proxies.empty() ? s.server.tls.has_value()
-                                               : s.proxies.front().tls.has_value();
-  if (!s.client.real.empty() && first_hop_tls)
-    return fmt::format("not applicable to real {}: it does not trust the run's CA for wss yet",
-                       s.client.real);
+  // Browsers trust the run's leaf (Chromium's SPKI flag, Firefox's acceptInsecureCerts); the real
+  // node-ws server is still plain.
   if (!s.server.real.empty() && s.server.tls)
     return "not applicable to real node-ws: it does not speak TLS here yet";
   if (!s.client.real.empty()) {

@@ -1,6 +1,8 @@
 // Which Chromium build a name means, where it is found and how it is started.
 #include "harness/real/chromium.h"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -30,6 +32,15 @@ TEST(Chromium_Builds, OldBuildsRunTheOldHeadlessModeFromTheCache) {
   EXPECT_EQ(old_cmd[1], "--headless");
   const auto new_cmd = chromium_command("", kChromiumPath, "/tmp/p");
   EXPECT_EQ(new_cmd[1], "--headless=new");
+}
+
+TEST(Chromium_Builds, TrustsOnlyTheLeafItIsGiven) {
+  const auto plain = chromium_command("", kChromiumPath, "/tmp/p");
+  for (const auto& arg : plain) EXPECT_FALSE(arg.starts_with("--ignore-certificate-errors")) << arg;
+  const auto wss = chromium_command("", kChromiumPath, "/tmp/p", "AbC+/=");
+  EXPECT_EQ(std::count(wss.begin(), wss.end(), "--ignore-certificate-errors-spki-list=AbC+/="), 1);
+  // Never the blanket switch, which would also accept any other certificate.
+  EXPECT_EQ(std::count(wss.begin(), wss.end(), "--ignore-certificate-errors"), 0);
 }
 
 }  // namespace
