@@ -19,7 +19,11 @@ struct pcap;
 
 namespace closewire {
 
-inline constexpr int kDefaultRingBytes = 4 * 1024 * 1024;
+// With immediate mode libpcap uses TPACKET_V2, one fixed slot per packet: a 64 KiB snapshot takes
+// a 128 KiB block per slot, so 16 MiB hold 128 packets. 4 MiB (32 slots) dropped packets when a
+// few TLS scenarios with real proxies ran side by side on a busy 2-core machine (handshake
+// bursts while the reader thread waited for a core).
+inline constexpr int kDefaultRingBytes = 16 * 1024 * 1024;
 
 // "tcp port 9000 or tcp port 9001" ("tcp" for no port): the BPF for a run's own connections.
 std::string tcp_port_filter(const std::vector<std::uint16_t>& ports);

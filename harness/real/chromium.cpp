@@ -41,7 +41,8 @@ bool chromium_build_is_legacy(const std::string& build) {
 
 std::vector<std::string> chromium_command(const std::string& build, const std::string& binary,
                                           const std::string& user_data_dir,
-                                          const std::string& trusted_spki) {
+                                          const std::string& trusted_spki,
+                                          const std::string& key_log_file) {
   // Old builds (npm's @sparticuz packages) need no --single-process or --no-zygote here; the
   // GPU is off since nothing is drawn.
   std::vector<std::string> command{binary,
@@ -58,6 +59,7 @@ std::vector<std::string> chromium_command(const std::string& build, const std::s
   // The flag is honoured only with a --user-data-dir (always given here).
   if (!trusted_spki.empty())
     command.push_back("--ignore-certificate-errors-spki-list=" + trusted_spki);
+  if (!key_log_file.empty()) command.push_back("--ssl-key-log-file=" + key_log_file);
   return command;
 }
 
@@ -83,8 +85,10 @@ std::shared_ptr<Chromium> Chromium::launch(const std::string& build,
   if (!mkdtemp(dir.data()))
     throw EnvironmentError("chromium: cannot create a profile folder in " + dir);
   c->user_data_dir_ = dir;
+  if (!trusted_spki.empty())
+    c->key_log_path_ = (std::filesystem::path(dir) / "ssl-keys.log").string();
   c->process_ = std::make_unique<ChildProcess>(build.empty() ? "chromium" : "chromium-" + build,
-                                               chromium_command(build, binary, dir, trusted_spki));
+                                               chromium_command(build, binary, dir, trusted_spki, c->key_log_path_));
   const std::string prefix = "DevTools listening on ";
   const std::string line = c->process_->wait_for_line(
       [&](const std::string& l) { return l.starts_with(prefix); }, timeout);

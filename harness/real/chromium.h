@@ -29,10 +29,12 @@ bool chromium_build_is_legacy(const std::string& build);
 // The command line: legacy builds run the old headless mode (`--headless`; they predate
 // `--headless=new`), Debian's the new one. `trusted_spki` (base64 SHA-256 of a leaf's public key,
 // TlsIdentity::leaf_spki_sha256): certificate errors for that key are ignored, so wss:// to the
-// run's throw-away leaf works and every other certificate is still checked.
+// run's throw-away leaf works and every other certificate is still checked. `key_log_file`: where
+// it writes its TLS secrets.
 std::vector<std::string> chromium_command(const std::string& build, const std::string& binary,
                                           const std::string& user_data_dir,
-                                          const std::string& trusted_spki = "");
+                                          const std::string& trusted_spki = "",
+                                          const std::string& key_log_file = "");
 
 struct ChromiumPage {
   std::string target_id;
@@ -59,6 +61,10 @@ class Chromium {
   const std::string& version() const { return version_; }  // "Chrome/156.0.8078.108"
   const std::string& build() const { return build_; }      // "" (Debian's) or "105"
   const std::string& trusted_spki() const { return trusted_spki_; }
+  // Where it writes its TLS secrets (--ssl-key-log-file, NSS key log format) when it trusts a
+  // leaf; "" otherwise. A run copies them into NAME.keys: on a leg between the browser and a
+  // real proxy, no closewire endpoint holds the session's secrets.
+  const std::string& key_log_path() const { return key_log_path_; }
 
  private:
   Chromium() = default;
@@ -69,6 +75,7 @@ class Chromium {
   std::string version_;
   std::string build_;
   std::string trusted_spki_;
+  std::string key_log_path_;
 };
 
 }  // namespace closewire::real

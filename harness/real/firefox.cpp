@@ -14,9 +14,15 @@ constexpr const char* kListening = "WebDriver BiDi listening on ";
 }  // namespace
 
 std::vector<std::string> firefox_command(const std::string& binary,
-                                         const std::string& profile_dir) {
-  return {binary,      "--headless", "--no-remote",
-          "--profile", profile_dir,  "--remote-debugging-port=0"};
+                                         const std::string& profile_dir,
+                                         const std::string& key_log_file) {
+  std::vector<std::string> command;
+  if (!key_log_file.empty()) command = {"/usr/bin/env", "SSLKEYLOGFILE=" + key_log_file};
+  for (const std::string& arg : {binary, std::string("--headless"), std::string("--no-remote"),
+                                 std::string("--profile"), profile_dir,
+                                 std::string("--remote-debugging-port=0")})
+    command.push_back(arg);
+  return command;
 }
 
 std::string firefox_user_js() {
@@ -60,7 +66,9 @@ std::shared_ptr<Firefox> Firefox::launch(std::chrono::milliseconds timeout) {
     throw EnvironmentError("firefox: cannot create a profile folder in " + dir);
   f->profile_dir_ = dir;
   std::ofstream(std::filesystem::path(dir) / "user.js") << firefox_user_js();
-  f->process_ = std::make_unique<ChildProcess>(kFirefoxPackage, firefox_command(kFirefoxPath, dir));
+  f->key_log_path_ = (std::filesystem::path(dir) / "ssl-keys.log").string();
+  f->process_ = std::make_unique<ChildProcess>(kFirefoxPackage,
+                                               firefox_command(kFirefoxPath, dir, f->key_log_path_));
   std::string line;
   try {
     line = f->process_->wait_for_line(

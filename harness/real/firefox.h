@@ -19,8 +19,10 @@ inline constexpr const char* kFirefoxPath = "/usr/bin/firefox-esr";
 inline constexpr const char* kFirefoxPackage = "firefox-esr";
 
 // The command line: headless, the run's own profile, no remote instance, WebDriver BiDi on a
-// port the system picks.
-std::vector<std::string> firefox_command(const std::string& binary, const std::string& profile_dir);
+// port the system picks; with `key_log_file`, NSS writes its TLS secrets there (SSLKEYLOGFILE,
+// set through env(1): the child inherits closewire's environment otherwise).
+std::vector<std::string> firefox_command(const std::string& binary, const std::string& profile_dir,
+                                         const std::string& key_log_file = "");
 // The profile's user.js: no first-run pages, updates, telemetry, studies or connectivity probes
 // (noise in its output and connections nobody asked for); direct connections, whatever proxy the
 // machine has.
@@ -45,6 +47,8 @@ class Firefox {
   void close_context(const std::string& context);
   const std::shared_ptr<RpcConnection>& connection() const { return bidi_; }
   const std::string& version() const { return version_; }  // "153.8.0": browserVersion
+  // Where NSS writes its TLS secrets (SSLKEYLOGFILE); see Chromium::key_log_path.
+  const std::string& key_log_path() const { return key_log_path_; }
 
  private:
   Firefox() = default;
@@ -52,6 +56,7 @@ class Firefox {
   std::unique_ptr<ChildProcess> process_;
   std::shared_ptr<RpcConnection> bidi_;
   std::string version_;
+  std::string key_log_path_;
 };
 
 }  // namespace closewire::real

@@ -6,6 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <list>
 
 #include "harness/analysis/analyzer.h"
@@ -52,6 +53,9 @@ class Run {
   std::optional<endpoints::ClientOutcome> client_outcome() const;
   std::string client_label() const;
   std::string browser_error() const;  // the real browser gave no close event: why
+  // Appends the real browser's TLS secrets to the run's key log: a leg from the browser to a real
+  // proxy has no closewire endpoint to log them.
+  void copy_browser_secrets();
 
  private:
   void on_observation();
@@ -213,7 +217,40 @@ void Run::build_real_proxy(std::size_t i, asio::ip::tcp::endpoint upstream,
     if (!fs::exists(t)) t = fs::path(c.tools_dir) / p.exec_config;
     c.config_template = t.string();
   }
+  const bool upstream_tls =
+      i + 1 < s_.proxies.size() ? s_.proxies[i + 1].tls.has_value() : s_.server.tls.has_value();
+  c.upstream_tls = upstream_tls;
+  if (spec.tls) {
+    // The run's leaf for its config, in its own folder (the program reads them at start).
+    c.tls_version = std::string(endpoints::to_string(spec.tls->version));
+    fs::create_directories(c.work_dir);
+    const auto write = [&](const std::string& file, const std::string& text) {
+      const std::string path = fs::absolute(fs::path(c.work_dir) / file).string();
+      std::ofstream out(path, std::ios::trunc);
+      out << text;
+      if (!out) throw real::EnvironmentError("cannot write " + path);
+      return path;
+    };
+    const std::string chain = tls_identity_->leaf_pem() + tls_identity_->ca_pem();
+    c.tls_cert_file = write("tls-cert.pem", chain);
+    c.tls_key_file = write("tls-key.pem", tls_identity_->leaf_key_pem());
+    c.tls_pem_file = write("tls.pem", chain + tls_identity_->leaf_key_pem());
+  }
   real_proxies_.push_back(std::make_unique<real::RealProxy>(c));
+}
+
+void Run::copy_browser_secrets() {
+  if (!key_log_ || !real_client_) return;
+  const std::string path = chromium_ ? chromium_->key_log_path()
+                           : firefox_ ? firefox_->key_log_path()
+                                      : std::string();
+  if (path.empty()) return;
+  // The browser's whole log: the run's other sessions in it are keys nothing here matches.
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.front() != '#') key_log_->write(line);
+  }
 }
 
 std::vector<std::uint16_t> Run::ports() const {
@@ -525,6 +562,7 @@ std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions
     capture_error = e.what();
   }
   run.stop_endpoints();
+  run.copy_browser_secrets();
   r.client_outcome = run.client_outcome();
   r.client_label = run.client_label();
   if (std::string why = run.browser_error(); !why.empty())

@@ -56,7 +56,7 @@ struct TlsSpec {
 
 struct ProxySpec {
   std::string name;
-  std::optional<TlsSpec> tls;  // its listening side; models only
+  std::optional<TlsSpec> tls;  // its listening side (a model, nginx, HAProxy or exec)
   // A model (endpoints/proxy_model.h) or a real program.
   std::variant<endpoints::EnvoyModel, endpoints::TcpModel, RealProxySpec> kind;
 

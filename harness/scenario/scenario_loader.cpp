@@ -202,7 +202,7 @@ ProxySpec parse_real_proxy(const YAML::Node& n, const std::string& file) {
   if (n["real"] && n["exec"]) throw_spec_error(file, n, "a proxy is 'real' or 'exec', not both");
   if (n["exec"]) {
     r.kind = "exec";
-    yaml::check_keys(n, {"name", "exec", "config", "vars", "ready"}, file, "an exec proxy");
+    yaml::check_keys(n, {"name", "exec", "config", "vars", "ready", "tls"}, file, "an exec proxy");
     r.exec = yaml::scalar(n["exec"], file, "exec");
     if (n["config"]) r.exec_config = yaml::scalar(n["config"], file, "config");
     if (n["vars"]) {
@@ -220,7 +220,7 @@ ProxySpec parse_real_proxy(const YAML::Node& n, const std::string& file) {
     if (knobs.empty())
       throw_spec_error(file, n["real"],
                        fmt::format("unknown real proxy '{}' (nginx, haproxy; or exec)", r.kind));
-    std::vector<std::string> keys{"name", "real"};
+    std::vector<std::string> keys{"name", "real", "tls"};
     for (const auto& [k, v] : knobs) keys.push_back(k);
     for (const auto& kv : n) {
       const std::string key = yaml::key(kv.first, file);
@@ -249,6 +249,9 @@ ProxySpec parse_real_proxy(const YAML::Node& n, const std::string& file) {
     }
   }
   p.name = n["name"] ? yaml::scalar(n["name"], file, "name") : r.kind == "exec" ? "proxy" : r.kind;
+  // TLS on its listening side: nginx and HAProxy get the run's leaf in their config, an exec
+  // command the files as {tls_cert}, {tls_key} and {tls_pem}.
+  if (n["tls"]) p.tls = parse_tls(n["tls"], file);
   return p;
 }
 
@@ -440,15 +443,6 @@ Scenario parse_scenario(const YAML::Node& root, const std::string& path, bool sw
   if (!root["server"])
     throw_spec_error(path, root, "a scenario needs a 'server' ({} for the seed's ws server)");
   s.server = parse_server(root["server"], path);
-  for (std::size_t i = 0; i < s.proxies.size(); ++i) {
-    const bool next_tls =
-        i + 1 < s.proxies.size() ? s.proxies[i + 1].tls.has_value() : s.server.tls.has_value();
-    if (s.proxies[i].real() && next_tls) {
-      throw_spec_error(path, root["proxies"][i],
-                       fmt::format("the real proxy '{}' cannot connect to a TLS hop (yet)",
-                                   s.proxies[i].name));
-    }
-  }
   if (root["steps"]) {
     if (!root["steps"].IsSequence()) throw_spec_error(path, root["steps"], "steps is a list");
     for (const auto& st : root["steps"]) s.steps.push_back(parse_step(st, path));

@@ -39,6 +39,11 @@ TEST(Chromium_Builds, TrustsOnlyTheLeafItIsGiven) {
   for (const auto& arg : plain) EXPECT_FALSE(arg.starts_with("--ignore-certificate-errors")) << arg;
   const auto wss = chromium_command("", kChromiumPath, "/tmp/p", "AbC+/=");
   EXPECT_EQ(std::count(wss.begin(), wss.end(), "--ignore-certificate-errors-spki-list=AbC+/="), 1);
+  EXPECT_EQ(std::count_if(wss.begin(), wss.end(),
+                          [](const std::string& a) { return a.starts_with("--ssl-key-log-file"); }),
+            0);
+  const auto logged = chromium_command("", kChromiumPath, "/tmp/p", "AbC+/=", "/tmp/p/keys.log");
+  EXPECT_EQ(std::count(logged.begin(), logged.end(), "--ssl-key-log-file=/tmp/p/keys.log"), 1);
   // Never the blanket switch, which would also accept any other certificate.
   EXPECT_EQ(std::count(wss.begin(), wss.end(), "--ignore-certificate-errors"), 0);
 }

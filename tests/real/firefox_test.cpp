@@ -18,6 +18,15 @@ TEST(Firefox_Command, HeadlessWithTheRunsProfileAndBiDiOnAFreePort) {
   EXPECT_STREQ(kFirefoxPackage, "firefox-esr");
 }
 
+TEST(Firefox_Command, WritesItsTlsSecretsWhereAsked) {
+  const auto cmd = firefox_command(kFirefoxPath, "/tmp/p", "/tmp/p/ssl-keys.log");
+  ASSERT_GE(cmd.size(), 3u);
+  EXPECT_EQ(cmd[0], "/usr/bin/env");
+  EXPECT_EQ(cmd[1], "SSLKEYLOGFILE=/tmp/p/ssl-keys.log");
+  EXPECT_EQ(cmd[2], kFirefoxPath);
+  EXPECT_EQ(cmd.back(), "--remote-debugging-port=0");
+}
+
 TEST(Firefox_ListeningLine, GivesTheEndpoint) {
   EXPECT_EQ(bidi_listening_url("WebDriver BiDi listening on ws://127.0.0.1:41879"),
             "ws://127.0.0.1:41879");

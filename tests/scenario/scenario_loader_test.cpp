@@ -178,6 +178,23 @@ expect:
   EXPECT_FALSE(load_scenario(write("plain.yaml", kSeed)).uses_tls());
 }
 
+TEST(ScenarioLoader, RealProxiesTakeTlsOnEitherSide) {
+  const Scenario s = load_scenario(write("real-tls.yaml", R"(about: wss through nginx and HAProxy
+client: {}
+proxies:
+  - { real: nginx, tls: { version: 1.2 } }
+  - { real: haproxy }
+  - { name: e, exec: "true", tls: true }
+server: { tls: true }
+expect: [ { never: tcp.rst } ]
+)"));
+  ASSERT_TRUE(s.proxies[0].tls);
+  EXPECT_EQ(s.proxies[0].tls->version, endpoints::TlsVersion::tls1_2);
+  EXPECT_FALSE(s.proxies[1].tls);
+  ASSERT_TRUE(s.proxies[2].tls);
+  EXPECT_TRUE(s.server.tls);
+}
+
 TEST(ScenarioLoader, BadTlsValuesAreLocatedErrors) {
   const std::string kTail = "expect: [ { never: tcp.rst } ]\n";
   EXPECT_EQ(error_of("about: x\nclient: {}\nserver: { tls: yes }\n" + kTail),
@@ -189,9 +206,9 @@ TEST(ScenarioLoader, BadTlsValuesAreLocatedErrors) {
   EXPECT_EQ(error_of("about: x\nclient: {}\nproxies: [ { name: g, model: envoy, tls: [1] } ]\n"
                      "server: {}\n" + kTail),
             "bad.yaml:3:42: tls is true, false or {version: 1.2|1.3}");
-  EXPECT_EQ(error_of("about: x\nclient: {}\nproxies: [ { real: nginx } ]\nserver: { tls: true }\n" +
+  EXPECT_EQ(error_of("about: x\nclient: {}\nproxies: [ { real: nginx, tls: 1.3 } ]\nserver: {}\n" +
                      kTail),
-            "bad.yaml:3:12: the real proxy 'nginx' cannot connect to a TLS hop (yet)");
+            "bad.yaml:3:32: tls is true, false or {version: 1.2|1.3}");
   EXPECT_EQ(error_of("about: x\nclient: {}\nserver: { real: node-ws, tls: true }\n" + kTail),
             "bad.yaml:3:31: tls is for the server model, not a real server (yet)");
   EXPECT_EQ(error_of("about: x\nclient: {}\nproxies: [ { name: g, model: envoy, close_notify: false } ]\n"
