@@ -1,27 +1,33 @@
 #include "harness/wire/tls_key_log.h"
 
+#include <algorithm>
+#include <cstring>
 #include <vector>
 
 namespace closewire::wire {
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+// A digit's value by character, -1 for anything else: key logs of a million lines are read
+// before a capture's first packet, so this is a table, not a chain of range tests.
+constexpr std::array<std::int8_t, 256> kHexValue = [] {
+  std::array<std::int8_t, 256> t{};
+  t.fill(-1);
+  for (int c = '0'; c <= '9'; ++c) t[c] = static_cast<std::int8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) t[c] = static_cast<std::int8_t>(c - 'a' + 10);
+  for (int c = 'A'; c <= 'F'; ++c) t[c] = static_cast<std::int8_t>(c - 'A' + 10);
+  return t;
+}();
 
-std::optional<Bytes> unhex(std::string_view text) {
-  if (text.size() % 2 != 0) return std::nullopt;
-  Bytes out(text.size() / 2);
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    const int hi = hex_value(text[2 * i]);
-    const int lo = hex_value(text[2 * i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
+// `text` (an even number of hex digits) into its text.size() / 2 bytes at `out`.
+bool unhex(std::string_view text, std::uint8_t* out) {
+  if (text.size() % 2 != 0) return false;
+  for (std::size_t i = 0; i < text.size() / 2; ++i) {
+    const int hi = kHexValue[static_cast<unsigned char>(text[2 * i])];
+    const int lo = kHexValue[static_cast<unsigned char>(text[2 * i + 1])];
+    if ((hi | lo) < 0) return false;
     out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
   }
-  return out;
+  return true;
 }
 
 std::string_view trim(std::string_view s) {
@@ -65,15 +71,29 @@ std::optional<std::string> TlsKeyLog::add_line(std::string_view line) {
                            label.starts_with("SERVER_") || label.starts_with("EXPORTER_") ||
                            label.starts_with("EARLY_") || label == "RSA";
   if (!known_label) return "unknown label '" + std::string(label) + "'";
-  const std::optional<Bytes> random = unhex(random_hex);
-  if (!random || random->size() != 32) return "client random is not 32 bytes of hex";
-  const std::optional<Bytes> secret = unhex(secret_hex);
-  if (!secret || secret->empty() || secret->size() > 64) return "secret is not hex of 1-64 bytes";
+  ClientRandom random;
+  if (random_hex.size() != 2 * random.size() || !unhex(random_hex, random.data())) {
+    return "client random is not 32 bytes of hex";
+  }
+  std::array<std::uint8_t, 64> secret;
+  const std::size_t secret_length = secret_hex.size() / 2;
+  if (secret_hex.size() > 2 * secret.size() || !unhex(secret_hex, secret.data()) ||
+      secret_length == 0) {
+    return "secret is not hex of 1-64 bytes";
+  }
   if (member == nullptr) return std::nullopt;  // a label closewire does not need
-  if (member == &TlsSecrets::master_secret && secret->size() != 48) {
+  if (member == &TlsSecrets::master_secret && secret_length != 48) {
     return "CLIENT_RANDOM's master secret is not 48 bytes";
   }
-  by_random_[std::string(random->begin(), random->end())].*member = *secret;
+  const auto [it, added] = by_random_.try_emplace(random);
+  if (added && base_ != nullptr) {
+    // This log's lines override the base's for this session: start from the base's secrets.
+    if (const TlsSecrets* below = base_->find(random)) {
+      it->second = *below;
+      ++overridden_;
+    }
+  }
+  (it->second.*member).assign(secret.begin(), secret.begin() + secret_length);
   return std::nullopt;
 }
 
@@ -91,9 +111,25 @@ void TlsKeyLog::add_text(std::string_view text, std::vector<std::string>& warnin
 }
 
 const TlsSecrets* TlsKeyLog::find(std::span<const std::uint8_t> client_random) const {
-  const auto it = by_random_.find(
-      std::string(reinterpret_cast<const char*>(client_random.data()), client_random.size()));
-  return it == by_random_.end() ? nullptr : &it->second;
+  if (client_random.size() != ClientRandom{}.size()) return nullptr;
+  ClientRandom random;
+  std::copy(client_random.begin(), client_random.end(), random.begin());
+  const auto it = by_random_.find(random);
+  if (it != by_random_.end()) return &it->second;
+  return base_ != nullptr ? base_->find(client_random) : nullptr;
+}
+
+std::size_t TlsKeyLog::sessions() const {
+  return by_random_.size() + (base_ != nullptr ? base_->sessions() : 0) - overridden_;
+}
+
+std::size_t TlsKeyLog::RandomHash::operator()(const ClientRandom& r) const {
+  // Client randoms are random: two of their words make a good hash, and reading all 32 bytes
+  // of a few hundred thousand would not make a better one.
+  std::uint64_t a, b;
+  std::memcpy(&a, r.data(), sizeof a);
+  std::memcpy(&b, r.data() + 24, sizeof b);
+  return static_cast<std::size_t>(a ^ (b * 0x9E3779B97F4A7C15ULL));
 }
 
 }  // namespace closewire::wire

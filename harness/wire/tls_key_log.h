@@ -33,12 +33,23 @@ class TlsKeyLog {
   // Every line of `text`; each malformed one as "LINE: what" in `warnings` (1-based).
   void add_text(std::string_view text, std::vector<std::string>& warnings);
 
+  // This log's lines override `base`'s for the same session (from the first line of this log
+  // for it on, its lines go over a copy of the base's secrets) and its sessions are found too,
+  // as if `base` had been copied into this log first -- without copying a log that can hold
+  // hundreds of thousands of sessions. `base` must outlive this log and not change under it.
+  void set_base(const TlsKeyLog* base) { base_ = base; }
+
   const TlsSecrets* find(std::span<const std::uint8_t> client_random) const;
-  std::size_t sessions() const { return by_random_.size(); }
-  bool empty() const { return by_random_.empty(); }
+  std::size_t sessions() const;
+  bool empty() const { return sessions() == 0; }
 
  private:
-  std::unordered_map<std::string, TlsSecrets> by_random_;  // key: the 32 raw bytes
+  struct RandomHash {
+    std::size_t operator()(const ClientRandom& r) const;
+  };
+  std::unordered_map<ClientRandom, TlsSecrets, RandomHash> by_random_;
+  const TlsKeyLog* base_ = nullptr;
+  std::size_t overridden_ = 0;  // sessions of by_random_ that base_ has too
 };
 
 }  // namespace closewire::wire
