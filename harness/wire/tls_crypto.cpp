@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <array>
+#include <tuple>
 #include <utility>
+#include <vector>
 
 namespace closewire::wire {
 namespace {
@@ -66,8 +68,7 @@ class Hmac {
                   std::span<const std::uint8_t> b, std::span<const std::uint8_t> c,
                   std::uint8_t* out) {
     std::size_t length = 0;
-    if (ctx_ == nullptr || EVP_MAC_init(ctx_, key.data(), key.size(), nullptr) != 1 ||
-        EVP_MAC_update(ctx_, a.data(), a.size()) != 1 ||
+    if (ctx_ == nullptr || !set_key(key) || EVP_MAC_update(ctx_, a.data(), a.size()) != 1 ||
         EVP_MAC_update(ctx_, b.data(), b.size()) != 1 ||
         EVP_MAC_update(ctx_, c.data(), c.size()) != 1 ||
         EVP_MAC_final(ctx_, out, &length, EVP_MAX_MD_SIZE) != 1) {
@@ -77,7 +78,25 @@ class Hmac {
   }
 
  private:
+  // Keying HMAC hashes the key's two pads; the same key again (a secret's "key" then its "iv",
+  // the TLS 1.2 PRF's rounds) only restarts from the pads already hashed.
+  bool set_key(std::span<const std::uint8_t> key) {
+    if (key_length_ == key.size() && std::equal(key.begin(), key.end(), key_.begin())) {
+      if (EVP_MAC_init(ctx_, nullptr, 0, nullptr) == 1) return true;
+    }
+    key_length_ = kNoKey;
+    if (EVP_MAC_init(ctx_, key.data(), key.size(), nullptr) != 1) return false;
+    if (key.size() <= key_.size()) {
+      std::copy(key.begin(), key.end(), key_.begin());
+      key_length_ = key.size();
+    }
+    return true;
+  }
+
+  static constexpr std::size_t kNoKey = ~std::size_t{0};
   EVP_MAC_CTX* ctx_ = nullptr;
+  std::array<std::uint8_t, 128> key_{};
+  std::size_t key_length_ = kNoKey;  // key_ holds the key ctx_ is keyed with
 };
 
 Hmac& hmac_for(TlsHash hash) {
@@ -108,6 +127,36 @@ const EVP_CIPHER* cipher_for(TlsAead aead) {
       return chacha;
   }
   return nullptr;
+}
+
+// Cipher contexts of keys that are gone, with the cipher each is set up for, kept for the next
+// keys on this thread. A capture can hold hundreds of thousands of TLS legs, two contexts each:
+// freeing one cleanses and frees OpenSSL's allocations, making one allocates and sets them up
+// again, and that was a tenth of the cost of decrypting such a capture.
+struct CipherContextPool {
+  static constexpr std::size_t kMaxKept = 64;
+  std::vector<std::pair<EVP_CIPHER_CTX*, const EVP_CIPHER*>> kept;
+  ~CipherContextPool();
+};
+thread_local bool pool_gone = false;  // trivially destructible: valid after the pool is destroyed
+
+CipherContextPool::~CipherContextPool() {
+  pool_gone = true;
+  for (const auto& [ctx, cipher] : kept) EVP_CIPHER_CTX_free(ctx);
+}
+
+CipherContextPool& context_pool() {
+  thread_local CipherContextPool pool;
+  return pool;
+}
+
+void give_back(EVP_CIPHER_CTX* ctx, const EVP_CIPHER* cipher) {
+  if (ctx == nullptr) return;
+  if (pool_gone || context_pool().kept.size() >= CipherContextPool::kMaxKept) {
+    EVP_CIPHER_CTX_free(ctx);
+    return;
+  }
+  context_pool().kept.emplace_back(ctx, cipher);
 }
 
 }  // namespace
@@ -175,6 +224,10 @@ AeadKey::AeadKey(TlsAead aead, std::span<const std::uint8_t> key) {
 bool AeadKey::set(TlsAead aead, std::span<const std::uint8_t> key) {
   keyed_ = false;
   const EVP_CIPHER* cipher = cipher_for(aead);
+  if (ctx_ == nullptr && !pool_gone && !context_pool().kept.empty()) {
+    std::tie(ctx_, cipher_) = context_pool().kept.back();
+    context_pool().kept.pop_back();
+  }
   if (ctx_ == nullptr) ctx_ = EVP_CIPHER_CTX_new();
   if (ctx_ == nullptr || cipher == nullptr) return false;
   if (cipher != cipher_) {
@@ -191,7 +244,7 @@ bool AeadKey::set(TlsAead aead, std::span<const std::uint8_t> key) {
 }
 
 AeadKey::~AeadKey() {
-  EVP_CIPHER_CTX_free(ctx_);
+  give_back(ctx_, cipher_);
 }
 
 AeadKey::AeadKey(AeadKey&& other) noexcept
@@ -201,7 +254,7 @@ AeadKey::AeadKey(AeadKey&& other) noexcept
 
 AeadKey& AeadKey::operator=(AeadKey&& other) noexcept {
   if (this != &other) {
-    EVP_CIPHER_CTX_free(ctx_);
+    give_back(ctx_, cipher_);
     ctx_ = std::exchange(other.ctx_, nullptr);
     cipher_ = std::exchange(other.cipher_, nullptr);
     keyed_ = std::exchange(other.keyed_, false);

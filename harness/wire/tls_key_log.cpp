@@ -37,12 +37,15 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// The next space-separated field of `s`, removed from it.
+// The next space-separated field of `s`, removed from it. A plain loop: find_first_of(" \t")
+// calls memchr over the two separators once per character, which made it most of the time of
+// reading a large key log.
 std::string_view field(std::string_view& s) {
   s = trim(s);
-  const std::size_t end = s.find_first_of(" \t");
+  std::size_t end = 0;
+  while (end < s.size() && s[end] != ' ' && s[end] != '\t') ++end;
   const std::string_view f = s.substr(0, end);
-  s.remove_prefix(end == std::string_view::npos ? s.size() : end);
+  s.remove_prefix(end);
   return f;
 }
 
@@ -98,6 +101,9 @@ std::optional<std::string> TlsKeyLog::add_line(std::string_view line) {
 }
 
 void TlsKeyLog::add_text(std::string_view text, std::vector<std::string>& warnings) {
+  // Room for the sessions of a TLS 1.3 key log this size (about 650 bytes each) up front, rather
+  // than rehashing over and over while a large one is read.
+  by_random_.reserve(by_random_.size() + text.size() / 600);
   std::size_t number = 0;
   while (!text.empty()) {
     ++number;
