@@ -250,7 +250,10 @@ CaptureSummary analyze_capture(const std::string& path, const ConnectionSink& si
   PacketSource source(path);
   summary.link_type = source.link_type();
   summary.nanosecond_timestamps = source.nanosecond_timestamps();
-  wire::TlsKeyLog keys = options.key_log;  // plus this capture's Decryption Secrets Blocks
+  // This capture's Decryption Secrets Blocks, over the options' secrets (not copied: a key log
+  // can hold hundreds of thousands of sessions).
+  wire::TlsKeyLog keys;
+  keys.set_base(&options.key_log);
   LegTable table(sink, options, summary, keys);
   TcpSegment segment;
   std::vector<std::string> ignored;  // a malformed line in a capture's secrets is passed over

@@ -15,11 +15,23 @@ std::vector<std::string> read_key_log(const std::string& path, wire::TlsKeyLog& 
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw KeyLogError(path + ": cannot read the key log: " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
+  std::string text;
+  const std::uintmax_t size =
+      std::filesystem::is_regular_file(path, ec) ? std::filesystem::file_size(path, ec) : 0;
+  if (!ec && size > 0) {
+    // A file: read in one piece into a string of its size (a generated key log can be 30 MB).
+    text.resize(size);
+    in.read(text.data(), static_cast<std::streamsize>(size));
+    text.resize(static_cast<std::size_t>(in.gcount()));
+  } else {
+    // A pipe (--keylog <(...)), or no size to go by.
+    std::ostringstream piped;
+    piped << in.rdbuf();
+    text = std::move(piped).str();
+  }
   if (in.bad()) throw KeyLogError(path + ": cannot read the key log");
   std::vector<std::string> warnings;
-  log.add_text(text.str(), warnings);
+  log.add_text(text, warnings);
   for (std::string& w : warnings) w = path + ":" + w;
   return warnings;
 }

@@ -46,13 +46,19 @@ class AeadKey {
  public:
   AeadKey() = default;
   AeadKey(TlsAead aead, std::span<const std::uint8_t> key);
+  // Sets the key (false when OpenSSL refuses it: then not valid()), keeping this object's OpenSSL
+  // context: a TLS 1.3 direction changes keys at least twice, and allocating and setting up a
+  // context costs more than the key schedule.
+  bool set(TlsAead aead, std::span<const std::uint8_t> key);
+  // Forgets the key (not valid() until the next set()); the context stays for that set().
+  void clear() { keyed_ = false; }
   ~AeadKey();
   AeadKey(AeadKey&& other) noexcept;
   AeadKey& operator=(AeadKey&& other) noexcept;
   AeadKey(const AeadKey&) = delete;
   AeadKey& operator=(const AeadKey&) = delete;
 
-  bool valid() const { return ctx_ != nullptr; }
+  bool valid() const { return keyed_; }
   // Decrypts `sealed` (ciphertext then its 16-byte tag) into `out`; false when the tag does not
   // verify (wrong key, wrong sequence number, corrupt record).
   bool open(std::span<const std::uint8_t> nonce, std::span<const std::uint8_t> aad,
@@ -60,7 +66,8 @@ class AeadKey {
 
  private:
   EVP_CIPHER_CTX* ctx_ = nullptr;
-  const EVP_CIPHER* cipher_ = nullptr;
+  const EVP_CIPHER* cipher_ = nullptr;  // the one ctx_ is set up for
+  bool keyed_ = false;
 };
 
 inline constexpr std::size_t kAeadTag = 16;

@@ -1,27 +1,33 @@
 #include "harness/wire/tls_key_log.h"
 
+#include <algorithm>
+#include <cstring>
 #include <vector>
 
 namespace closewire::wire {
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+// A digit's value by character, -1 for anything else: key logs of a million lines are read
+// before a capture's first packet, so this is a table, not a chain of range tests.
+constexpr std::array<std::int8_t, 256> kHexValue = [] {
+  std::array<std::int8_t, 256> t{};
+  t.fill(-1);
+  for (int c = '0'; c <= '9'; ++c) t[c] = static_cast<std::int8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) t[c] = static_cast<std::int8_t>(c - 'a' + 10);
+  for (int c = 'A'; c <= 'F'; ++c) t[c] = static_cast<std::int8_t>(c - 'A' + 10);
+  return t;
+}();
 
-std::optional<Bytes> unhex(std::string_view text) {
-  if (text.size() % 2 != 0) return std::nullopt;
-  Bytes out(text.size() / 2);
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    const int hi = hex_value(text[2 * i]);
-    const int lo = hex_value(text[2 * i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
+// `text` (an even number of hex digits) into its text.size() / 2 bytes at `out`.
+bool unhex(std::string_view text, std::uint8_t* out) {
+  if (text.size() % 2 != 0) return false;
+  for (std::size_t i = 0; i < text.size() / 2; ++i) {
+    const int hi = kHexValue[static_cast<unsigned char>(text[2 * i])];
+    const int lo = kHexValue[static_cast<unsigned char>(text[2 * i + 1])];
+    if ((hi | lo) < 0) return false;
     out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
   }
-  return out;
+  return true;
 }
 
 std::string_view trim(std::string_view s) {
@@ -31,12 +37,15 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// The next space-separated field of `s`, removed from it.
+// The next space-separated field of `s`, removed from it. A plain loop: find_first_of(" \t")
+// calls memchr over the two separators once per character, which made it most of the time of
+// reading a large key log.
 std::string_view field(std::string_view& s) {
   s = trim(s);
-  const std::size_t end = s.find_first_of(" \t");
+  std::size_t end = 0;
+  while (end < s.size() && s[end] != ' ' && s[end] != '\t') ++end;
   const std::string_view f = s.substr(0, end);
-  s.remove_prefix(end == std::string_view::npos ? s.size() : end);
+  s.remove_prefix(end);
   return f;
 }
 
@@ -65,19 +74,40 @@ std::optional<std::string> TlsKeyLog::add_line(std::string_view line) {
                            label.starts_with("SERVER_") || label.starts_with("EXPORTER_") ||
                            label.starts_with("EARLY_") || label == "RSA";
   if (!known_label) return "unknown label '" + std::string(label) + "'";
-  const std::optional<Bytes> random = unhex(random_hex);
-  if (!random || random->size() != 32) return "client random is not 32 bytes of hex";
-  const std::optional<Bytes> secret = unhex(secret_hex);
-  if (!secret || secret->empty() || secret->size() > 64) return "secret is not hex of 1-64 bytes";
+  ClientRandom random;
+  if (random_hex.size() != 2 * random.size() || !unhex(random_hex, random.data())) {
+    return "client random is not 32 bytes of hex";
+  }
+  std::array<std::uint8_t, 64> secret;
+  const std::size_t secret_length = secret_hex.size() / 2;
+  if (secret_hex.size() > 2 * secret.size() || !unhex(secret_hex, secret.data()) ||
+      secret_length == 0) {
+    return "secret is not hex of 1-64 bytes";
+  }
   if (member == nullptr) return std::nullopt;  // a label closewire does not need
-  if (member == &TlsSecrets::master_secret && secret->size() != 48) {
+  if (member == &TlsSecrets::master_secret && secret_length != 48) {
     return "CLIENT_RANDOM's master secret is not 48 bytes";
   }
-  by_random_[std::string(random->begin(), random->end())].*member = *secret;
+  const auto [it, added] = by_random_.try_emplace(random);
+  if (added) {
+    it->second.order = order_.size();
+    order_.push_back(&*it);
+    // This log's lines override the base's for this session: start from the base's secrets.
+    if (base_ != nullptr) {
+      if (const TlsSecrets* below = base_->find(random)) {
+        it->second.secrets = *below;
+        ++overridden_;
+      }
+    }
+  }
+  (it->second.secrets.*member).assign(secret.begin(), secret.begin() + secret_length);
   return std::nullopt;
 }
 
 void TlsKeyLog::add_text(std::string_view text, std::vector<std::string>& warnings) {
+  // Room for the sessions of a TLS 1.3 key log this size (about 650 bytes each) up front, rather
+  // than rehashing over and over while a large one is read.
+  by_random_.reserve(by_random_.size() + text.size() / 600);
   std::size_t number = 0;
   while (!text.empty()) {
     ++number;
@@ -91,9 +121,95 @@ void TlsKeyLog::add_text(std::string_view text, std::vector<std::string>& warnin
 }
 
 const TlsSecrets* TlsKeyLog::find(std::span<const std::uint8_t> client_random) const {
-  const auto it = by_random_.find(
-      std::string(reinterpret_cast<const char*>(client_random.data()), client_random.size()));
-  return it == by_random_.end() ? nullptr : &it->second;
+  if (client_random.size() != ClientRandom{}.size()) return nullptr;
+  ClientRandom random;
+  std::copy(client_random.begin(), client_random.end(), random.begin());
+  const std::size_t next = next_.load(std::memory_order_relaxed);
+  const Map::value_type* entry = nullptr;
+  if (next < order_.size() && order_[next]->first == random) {
+    entry = order_[next];
+  } else if (const auto it = by_random_.find(random); it != by_random_.end()) {
+    entry = &*it;
+  }
+  if (entry != nullptr) {
+    found(entry->second.order);
+    return &entry->second.secrets;
+  }
+  return base_ != nullptr ? base_->find(client_random) : nullptr;
+}
+
+void TlsKeyLog::found(std::size_t order) const {
+  next_.store(order + 1, std::memory_order_relaxed);
+  // Two steps ahead: the next session's secrets (its entry was prefetched by the previous find)
+  // and the entry after it.
+  if (order + 1 < order_.size()) {
+    const TlsSecrets& s = order_[order + 1]->second.secrets;
+    for (const Bytes* b : {&s.client_handshake, &s.server_handshake, &s.client_traffic,
+                           &s.server_traffic, &s.master_secret}) {
+      __builtin_prefetch(b->data());
+    }
+  }
+  if (order + 2 < order_.size()) __builtin_prefetch(order_[order + 2]);
+}
+
+TlsKeyLog::TlsKeyLog(const TlsKeyLog& other)
+    : by_random_(other.by_random_), base_(other.base_), overridden_(other.overridden_) {
+  rebuild_order();
+}
+
+TlsKeyLog& TlsKeyLog::operator=(const TlsKeyLog& other) {
+  if (this != &other) {
+    by_random_ = other.by_random_;
+    base_ = other.base_;
+    overridden_ = other.overridden_;
+    rebuild_order();
+  }
+  return *this;
+}
+
+// Moving an unordered_map moves its nodes: order_'s pointers stay valid.
+TlsKeyLog::TlsKeyLog(TlsKeyLog&& other) noexcept
+    : by_random_(std::move(other.by_random_)),
+      order_(std::move(other.order_)),
+      base_(other.base_),
+      overridden_(other.overridden_) {
+  other.by_random_.clear();
+  other.order_.clear();
+  other.overridden_ = 0;
+}
+
+TlsKeyLog& TlsKeyLog::operator=(TlsKeyLog&& other) noexcept {
+  if (this != &other) {
+    by_random_ = std::move(other.by_random_);
+    order_ = std::move(other.order_);
+    base_ = other.base_;
+    overridden_ = other.overridden_;
+    next_.store(0, std::memory_order_relaxed);
+    other.by_random_.clear();
+    other.order_.clear();
+    other.overridden_ = 0;
+  }
+  return *this;
+}
+
+// A copied map has new nodes: order_ points into it again, in the same order.
+void TlsKeyLog::rebuild_order() {
+  order_.assign(by_random_.size(), nullptr);
+  for (const Map::value_type& entry : by_random_) order_[entry.second.order] = &entry;
+  next_.store(0, std::memory_order_relaxed);
+}
+
+std::size_t TlsKeyLog::sessions() const {
+  return by_random_.size() + (base_ != nullptr ? base_->sessions() : 0) - overridden_;
+}
+
+std::size_t TlsKeyLog::RandomHash::operator()(const ClientRandom& r) const {
+  // Client randoms are random: two of their words make a good hash, and reading all 32 bytes
+  // of a few hundred thousand would not make a better one.
+  std::uint64_t a, b;
+  std::memcpy(&a, r.data(), sizeof a);
+  std::memcpy(&b, r.data() + 24, sizeof b);
+  return static_cast<std::size_t>(a ^ (b * 0x9E3779B97F4A7C15ULL));
 }
 
 }  // namespace closewire::wire

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -27,18 +28,50 @@ struct TlsSecrets {
 
 class TlsKeyLog {
  public:
+  TlsKeyLog() = default;
+  TlsKeyLog(const TlsKeyLog& other);
+  TlsKeyLog& operator=(const TlsKeyLog& other);
+  TlsKeyLog(TlsKeyLog&& other) noexcept;
+  TlsKeyLog& operator=(TlsKeyLog&& other) noexcept;
+
   // One line of a key log. Comments, blank lines and labels closewire does not use
   // (EXPORTER_SECRET, EARLY_...) are fine; nullopt then. Otherwise what is wrong with the line.
   std::optional<std::string> add_line(std::string_view line);
   // Every line of `text`; each malformed one as "LINE: what" in `warnings` (1-based).
   void add_text(std::string_view text, std::vector<std::string>& warnings);
 
+  // This log's lines override `base`'s for the same session (from the first line of this log
+  // for it on, its lines go over a copy of the base's secrets) and its sessions are found too,
+  // as if `base` had been copied into this log first -- without copying a log that can hold
+  // hundreds of thousands of sessions. `base` must outlive this log and not change under it.
+  void set_base(const TlsKeyLog* base) { base_ = base; }
+
+  // Safe to call from several threads at once (the walk below keeps an atomic hint).
   const TlsSecrets* find(std::span<const std::uint8_t> client_random) const;
-  std::size_t sessions() const { return by_random_.size(); }
-  bool empty() const { return by_random_.empty(); }
+  std::size_t sessions() const;
+  bool empty() const { return sessions() == 0; }
 
  private:
-  std::unordered_map<std::string, TlsSecrets> by_random_;  // key: the 32 raw bytes
+  struct RandomHash {
+    std::size_t operator()(const ClientRandom& r) const;
+  };
+  struct Entry {
+    TlsSecrets secrets;
+    std::size_t order = 0;  // index in order_
+  };
+  using Map = std::unordered_map<ClientRandom, Entry, RandomHash>;
+  void found(std::size_t order) const;
+  void rebuild_order();
+
+  Map by_random_;
+  // The sessions in the order of their first line. A capture meets its sessions in about the
+  // order its key log lists them (both follow the handshakes), so find() tries the session after
+  // the last one found before it hashes, and prefetches the ones after: a large key log is then
+  // walked instead of probed at random, which cost a cache miss or more per session.
+  std::vector<const Map::value_type*> order_;
+  mutable std::atomic<std::size_t> next_{0};  // where find() looks first; any value is correct
+  const TlsKeyLog* base_ = nullptr;
+  std::size_t overridden_ = 0;  // sessions of by_random_ that base_ has too
 };
 
 }  // namespace closewire::wire

@@ -48,7 +48,7 @@ void TlsSession::finish(bool client, TlsListener& listener) {
 void TlsSession::stop(int d, std::string_view why, TlsListener& listener) {
   if (dirs_[d].stopped) return;
   dirs_[d].stopped = true;
-  dirs_[d].key = AeadKey{};
+  dirs_[d].key = AeadKey{};  // frees its OpenSSL context: this direction is not read again
   listener.on_tls_undecryptable(d == 0, why);
 }
 
@@ -105,7 +105,7 @@ void TlsSession::on_record(int d, const TlsRecord& record, TlsListener& listener
   if (dir.switch_to_application) {
     dir.switch_to_application = false;
     dir.phase = Phase::application;
-    dir.key = AeadKey{};  // ready_keys derives the application key for the next record
+    dir.key.clear();  // ready_keys derives the application key for the next record
   }
   if (dir.key_update) {
     dir.key_update = false;
@@ -225,7 +225,7 @@ bool TlsSession::ready_keys(int d, TlsListener& listener) {
                                 2 * key_length + 2 * iv_length);
   const std::size_t key_at = d == 0 ? 0 : key_length;
   const std::size_t iv_at = 2 * key_length + (d == 0 ? 0 : iv_length);
-  dir.key = AeadKey(suite_->aead, std::span(block).subspan(key_at, key_length));
+  dir.key.set(suite_->aead, std::span(block).subspan(key_at, key_length));
   dir.iv.assign(block.begin() + static_cast<std::ptrdiff_t>(iv_at),
                 block.begin() + static_cast<std::ptrdiff_t>(iv_at + iv_length));
   return dir.key.valid();
@@ -234,8 +234,8 @@ bool TlsSession::ready_keys(int d, TlsListener& listener) {
 void TlsSession::set_tls13_key(int d, std::span<const std::uint8_t> secret) {
   Direction& dir = dirs_[d];
   dir.traffic_secret.assign(secret.begin(), secret.end());
-  dir.key = AeadKey(suite_->aead,
-                    hkdf_expand_label(suite_->hash, secret, "key", {}, suite_->key_length()));
+  dir.key.set(suite_->aead,
+              hkdf_expand_label(suite_->hash, secret, "key", {}, suite_->key_length()));
   dir.iv = hkdf_expand_label(suite_->hash, secret, "iv", {}, kAeadNonce);
   dir.seq = 0;
 }

@@ -42,9 +42,10 @@ int replay_one(const std::string& file, const ReplayOptions& opt,
                const std::optional<std::vector<Expectation>>& expectations, double scale,
                report::JsonStream* json, const report::TextStyle& style,
                std::vector<report::HtmlSection>* html, const wire::TlsKeyLog& key_logs) {
-  // The --keylog secrets, plus NAME.keys beside the capture when there is one.
+  // The --keylog secrets, plus NAME.keys beside the capture when there is one (over them, so
+  // they are not copied for each capture).
   AnalyzerOptions options;
-  options.key_log = key_logs;
+  options.key_log.set_base(&key_logs);
   const std::string beside = key_log_beside(file);
   if (!beside.empty()) {
     try {

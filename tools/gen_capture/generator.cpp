@@ -6,7 +6,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
+#include <optional>
 #include <queue>
 #include <stdexcept>
 #include <vector>
@@ -16,6 +18,8 @@
 #include "harness/wire/close_payload.h"
 #include "harness/wire/frame.h"
 #include "harness/wire/frame_encoder.h"
+#include "tools/gen_capture/rng.h"
+#include "tools/gen_capture/tls_layer.h"
 
 // Packets are serialised by hand into one big output buffer rather than built with libtins'
 // EthernetII/IP/TCP/RawPDU: every packet here is Ethernet + IPv4 (no options) + TCP (fixed
@@ -31,25 +35,6 @@ namespace {
 constexpr Nanos kMicro = 1000;
 // 2025-01-01T00:00:00Z: the capture's first SYN.
 constexpr Nanos kBaseTime = 1'735'689'600LL * kNanosPerSecond;
-
-// --- deterministic randomness --------------------------------------------------------------
-
-std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
-
-class Rng {
- public:
-  explicit Rng(std::uint64_t seed) : state_(seed) {}
-  std::uint64_t next() { return splitmix64(state_++ * 0x2545F4914F6CDD1DULL + 0x1234567ULL); }
-  std::uint32_t below(std::uint32_t n) { return static_cast<std::uint32_t>(next() % n); }
-
- private:
-  std::uint64_t state_;
-};
 
 // --- one connection's packets, planned up front -------------------------------------------
 
@@ -102,8 +87,10 @@ class PlanBuilder {
 
   Nanos now() const { return t_; }
   // Moves the clock by about `us` microseconds (+-25 %, at least 1 us).
-  void after(std::int64_t us) {
-    t_ += std::max<Nanos>(kMicro, us * kMicro * (768 + rng_.below(512)) / 1024);
+  void after(std::int64_t us) { after(us, rng_); }
+  // The same, drawing from `rng` (the TLS steps' own, so they leave rng_'s sequence alone).
+  void after(std::int64_t us, Rng& rng) {
+    t_ += std::max<Nanos>(kMicro, us * kMicro * (768 + rng.below(512)) / 1024);
   }
   void at(Nanos t) { t_ = t; }
 
@@ -143,7 +130,9 @@ class PlanBuilder {
   std::uint16_t ip_id_[2];
 };
 
-void build_plan(Plan& plan, std::uint64_t index, const GeneratorOptions& o, Nanos start) {
+// `tls` (with --tls): the connection runs over TLS 1.3; its key log lines go to `key_log`.
+void build_plan(Plan& plan, std::uint64_t index, const GeneratorOptions& o, Nanos start,
+                TlsLayer* tls, std::string& key_log) {
   plan.segments.clear();
   plan.data.clear();
   plan.next = 0;
@@ -158,6 +147,25 @@ void build_plan(Plan& plan, std::uint64_t index, const GeneratorOptions& o, Nano
   b.send(kServer, flag::syn | flag::ack);
   b.after(12);
   b.send(kClient, flag::ack);
+
+  // TLS: the handshake up to the server's Finished. Its randomness (secrets, filler, the timing
+  // of its own steps) comes from a second stream, so every draw of `rng` -- the WebSocket key,
+  // topic, messages, masks and the timing of the plain steps -- is the same with and without TLS.
+  Rng tls_rng(splitmix64(o.seed * 0xA24BAED4963EE407ULL) ^ splitmix64(index + 0x7F4A7C15));
+  if (tls) {
+    tls->begin(tls_rng);
+    tls->append_key_log(key_log);
+    b.after(300, tls_rng);
+    b.send(kClient, flag::psh | flag::ack, tls->client_hello(tls_rng));
+    b.after(600, tls_rng);  // the server's key exchange and signature
+    b.send(kServer, flag::psh | flag::ack, tls->server_flight(tls_rng));
+    b.after(10, tls_rng);
+    b.send(kClient, flag::ack);
+  }
+  // What `from` puts on the wire for `bytes`: with TLS, one application_data record.
+  const auto wire_bytes = [&](int from, std::string bytes) {
+    return tls ? tls->application_data(from, bytes) : bytes;
+  };
 
   // HTTP upgrade, as headless Chrome sends it, and the server's 101.
   std::uint8_t key_bytes[16];
@@ -190,11 +198,19 @@ void build_plan(Plan& plan, std::uint64_t index, const GeneratorOptions& o, Nano
       "\r\n",
       accept);
   b.after(400);
-  b.send(kClient, flag::psh | flag::ack, request);
-  b.after(8);
-  b.send(kServer, flag::ack);
+  if (tls) {
+    // The client's Finished with the request right behind it; the server answers with its
+    // session tickets where it would only have acknowledged.
+    b.send(kClient, flag::psh | flag::ack, tls->client_finished_and(tls_rng, request));
+    b.after(8);
+    b.send(kServer, flag::psh | flag::ack, tls->session_tickets(tls_rng));
+  } else {
+    b.send(kClient, flag::psh | flag::ack, request);
+    b.after(8);
+    b.send(kServer, flag::ack);
+  }
   b.after(1200);
-  b.send(kServer, flag::psh | flag::ack, response);
+  b.send(kServer, flag::psh | flag::ack, wire_bytes(kServer, response));
   b.after(10);
   b.send(kClient, flag::ack);
 
@@ -213,9 +229,10 @@ void build_plan(Plan& plan, std::uint64_t index, const GeneratorOptions& o, Nano
     b.after(250);
     if (from == kClient) {
       b.send(kClient, flag::psh | flag::ack,
-             wire::encode_frame(Opcode::text, text, true, b.mask_key()));
+             wire_bytes(kClient, wire::encode_frame(Opcode::text, text, true, b.mask_key())));
     } else {
-      b.send(kServer, flag::psh | flag::ack, wire::encode_frame(Opcode::text, text));
+      b.send(kServer, flag::psh | flag::ack,
+             wire_bytes(kServer, wire::encode_frame(Opcode::text, text)));
     }
     b.after(8);
     b.send(1 - from, flag::ack);
@@ -227,7 +244,8 @@ void build_plan(Plan& plan, std::uint64_t index, const GeneratorOptions& o, Nano
                                         ? std::string()
                                         : wire::encode_close_payload(kCloseCode, kCloseReason);
   b.after(300);
-  b.send(kServer, flag::psh | flag::ack, wire::encode_frame(Opcode::close, close_payload));
+  b.send(kServer, flag::psh | flag::ack,
+         wire_bytes(kServer, wire::encode_frame(Opcode::close, close_payload)));
   b.after(8);
   b.send(kClient, flag::ack);
   if (pattern == ClosePattern::rst_before_reply) {
@@ -237,12 +255,17 @@ void build_plan(Plan& plan, std::uint64_t index, const GeneratorOptions& o, Nano
   }
   b.after(500);
   b.send(kClient, flag::psh | flag::ack,
-         wire::encode_frame(Opcode::close, close_payload, true, b.mask_key()));
+         wire_bytes(kClient, wire::encode_frame(Opcode::close, close_payload, true, b.mask_key())));
   const Nanos reply_t = b.now();
   switch (pattern) {
     case ClosePattern::clean:
     case ClosePattern::no_status:
       b.after(600);
+      if (tls && pattern == ClosePattern::clean) {
+        // A server that shuts TLS down before closing the socket (SSL_shutdown, then close).
+        b.send(kServer, flag::psh | flag::ack, tls->close_notify(kServer));
+        b.after(20, tls_rng);
+      }
       b.send(kServer, flag::fin | flag::ack);
       b.after(250);
       b.send(kClient, flag::fin | flag::ack);
@@ -431,6 +454,45 @@ void PcapWriter::packet(const Plan& plan, const Segment& s, std::uint16_t server
   ++packets_;
 }
 
+// The key log of a --tls capture, written in pieces as connections are planned.
+class KeyLogWriter {
+ public:
+  static constexpr std::size_t kFlushAt = 1 << 20;
+  explicit KeyLogWriter(const std::string& path)
+      : path_(path), file_(std::fopen(path.c_str(), "wb")) {
+    if (!file_) fail("cannot create");
+  }
+  ~KeyLogWriter() {
+    if (file_) std::fclose(file_);
+  }
+  std::string& buffer() { return buffer_; }
+  void maybe_flush() {
+    if (buffer_.size() >= kFlushAt) flush();
+  }
+  void close() {
+    flush();
+    const int rc = std::fclose(file_);
+    file_ = nullptr;
+    if (rc != 0) fail("cannot write");
+  }
+
+ private:
+  void flush() {
+    if (!buffer_.empty() &&
+        std::fwrite(buffer_.data(), 1, buffer_.size(), file_) != buffer_.size()) {
+      fail("cannot write");
+    }
+    buffer_.clear();
+  }
+  [[noreturn]] void fail(const char* what) {
+    throw std::runtime_error(fmt::format("{}: {}: {}", path_, what, std::strerror(errno)));
+  }
+
+  std::string path_;
+  std::FILE* file_;
+  std::string buffer_;
+};
+
 struct Pending {
   Nanos t;
   std::uint64_t index;
@@ -482,6 +544,11 @@ ClientAddress client_for(std::uint64_t index, const GeneratorOptions& options) {
   return a;
 }
 
+std::string key_log_path(const std::string& path) {
+  // The rule key_log_beside (harness/analysis/key_log_file.cpp) looks for.
+  return std::filesystem::path(path).replace_extension(".keys").string();
+}
+
 GeneratorStats generate_capture(const GeneratorOptions& options, const std::string& path) {
   if (options.spacing < kMicro) throw std::invalid_argument("spacing must be at least 1us");
   if (options.packets_per_connection == 0 || options.packets_per_connection > 20000) {
@@ -491,7 +558,18 @@ GeneratorStats generate_capture(const GeneratorOptions& options, const std::stri
                                    options.server_port < kFirstClientPort + kClientPorts)) {
     throw std::invalid_argument("server port must be outside the client range 32768-60999");
   }
+  if (options.tls && key_log_path(path) == path) {
+    throw std::invalid_argument("with --tls the capture cannot be named *.keys: its key log is");
+  }
   PcapWriter out(path);
+  std::optional<KeyLogWriter> keys;
+  std::unique_ptr<TlsLayer> tls;
+  if (options.tls) {
+    keys.emplace(key_log_path(path));
+    tls = std::make_unique<TlsLayer>();
+  }
+  std::string no_keys;
+  std::string& key_log = keys ? keys->buffer() : no_keys;
   GeneratorStats stats;
   std::vector<std::unique_ptr<Plan>> slots;
   std::vector<std::uint32_t> free_slots;
@@ -511,7 +589,8 @@ GeneratorStats generate_capture(const GeneratorOptions& options, const std::stri
         slot = free_slots.back();
         free_slots.pop_back();
       }
-      build_plan(*slots[slot], next, options, start_of(next));
+      build_plan(*slots[slot], next, options, start_of(next), tls.get(), key_log);
+      if (keys) keys->maybe_flush();
       queue.push({start_of(next), next, slot});
       ++next;
     }
@@ -532,6 +611,7 @@ GeneratorStats generate_capture(const GeneratorOptions& options, const std::stri
   stats.connections = options.connections;
   stats.packets = out.packets();
   stats.bytes = out.close();
+  if (keys) keys->close();
   stats.duration = last - first;
   return stats;
 }

@@ -42,6 +42,11 @@ struct GeneratorOptions {
   std::uint64_t seed = 1;
   Nanos spacing = kNanosPerMilli;    // between two connections' SYNs; at least 1 us
   std::uint16_t server_port = 8080;  // tshark decodes 8080 as HTTP, so it finds the WebSocket
+  // Every connection over TLS 1.3 (TLS_AES_128_GCM_SHA256; tools/gen_capture/tls_layer.h): the
+  // same connections, close patterns and WebSocket messages as without it, plus a handshake, and
+  // a close_notify before the server's FIN in the clean pattern. The secrets go to a key log
+  // at key_log_path(path).
+  bool tls = false;
 };
 
 // Client ports cycle through Linux's ephemeral range, so a 4-tuple is reused every kClientPorts
@@ -66,8 +71,13 @@ struct GeneratorStats {
   Nanos duration = 0;       // from the first packet to the last
 };
 
-// Writes the capture to `path` (classic pcap, microsecond timestamps, Ethernet). Same options,
-// same bytes. Throws std::invalid_argument for bad options, std::runtime_error when writing fails.
+// Where --tls writes the key log of capture `path`: "NAME.keys" for "NAME.pcap" (the extension
+// replaced), where `closewire replay` looks for it by itself (harness/analysis/key_log_file.h).
+std::string key_log_path(const std::string& path);
+
+// Writes the capture to `path` (classic pcap, microsecond timestamps, Ethernet), and with
+// options.tls its key log (NSS format). Same options, same bytes. Throws std::invalid_argument
+// for bad options, std::runtime_error when writing fails.
 GeneratorStats generate_capture(const GeneratorOptions& options, const std::string& path);
 
 }  // namespace closewire::gen

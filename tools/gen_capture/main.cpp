@@ -34,6 +34,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--spacing", spacing, "Time between two connections' SYNs (1ms, 250us, ...)")
       ->capture_default_str();
+  app.add_flag("--tls", options.tls,
+               "Every connection over TLS 1.3 (TLS_AES_128_GCM_SHA256), its secrets in NAME.keys\n"
+               "beside --out NAME.pcap, where closewire replay finds them");
   app.add_flag("-q,--quiet", quiet, "Print nothing on success");
   app.footer(
       "Prints one line: connections, packets, bytes, capture duration. Exit status: 0 ok, 2 bad\n"
@@ -58,7 +61,7 @@ int main(int argc, char** argv) {
     return 2;
   };
   const auto parsed = parse_duration(spacing);
-  if (!parsed) return bad_spacing();
+  if (!parsed || *parsed < 1000) return bad_spacing();  // 1 us
   options.spacing = *parsed;
   try {
     const auto begin = std::chrono::steady_clock::now();
@@ -67,16 +70,18 @@ int main(int argc, char** argv) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
     if (!quiet) {
       std::printf(
-          "%s: %llu connections, %llu packets, %llu bytes, %.3f s of capture time (%.2f s)\n",
+          "%s: %llu connections, %llu packets, %llu bytes, %.3f s of capture time (%.2f s)%s\n",
           out.c_str(), static_cast<unsigned long long>(stats.connections),
           static_cast<unsigned long long>(stats.packets),
           static_cast<unsigned long long>(stats.bytes),
-          static_cast<double>(stats.duration) / kNanosPerSecond, seconds);
+          static_cast<double>(stats.duration) / kNanosPerSecond, seconds,
+          options.tls ? ("; TLS keys in " + gen::key_log_path(out)).c_str() : "");
     }
-  } catch (const std::invalid_argument&) {
-    // generate_capture checks the options before it writes anything. The ranges above already
-    // bound the other options, so from here only a --spacing under 1us is refused.
-    return bad_spacing();
+  } catch (const std::invalid_argument& e) {
+    // generate_capture checks the options before it writes anything: what is left for it after
+    // the checks above is a --out that is its own key log's name.
+    std::fprintf(stderr, "closewire-gen-capture: %s (try --help)\n", e.what());
+    return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "closewire-gen-capture: %s\n", e.what());
     return 2;
