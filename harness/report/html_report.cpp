@@ -38,6 +38,13 @@ std::string css_class(std::string_view kind) {
 std::string arrow_label(const Event& e) {
   if (e.kind == kind::fin) return "FIN";
   if (e.kind == kind::rst) return "RST";
+  if (e.kind == kind::tls_close_notify) return "close_notify";
+  if (e.kind == kind::tls_handshake) {
+    // "TLS 1.3 TLS_AES_128_GCM_SHA256 (sni=...)": the version on the arrow, the rest in its title.
+    const auto second_space = e.text.find(' ', e.text.find(' ') + 1);
+    return "TLS handshake " + e.text.substr(0, second_space);
+  }
+  if (e.kind == kind::tls_alert) return "TLS alert " + e.text;
   std::string d = e.kind;
   if (e.kind == kind::close) {
     d += e.code ? fmt::format(" {}", *e.code) : " (no code)";
@@ -67,9 +74,13 @@ constexpr double kLeft = 96;    // the first lifeline, right of the ms column
 constexpr double kRight = 140;  // right of the last lifeline
 constexpr double kNameGap = 8;  // between two names side by side
 
-const char* const kKindOrder[] = {"http.upgrade", "http.response", "ws.text",  "ws.binary",
-                                  "ws.continuation", "ws.ping", "ws.pong", "ws.close",
-                                  "ws.protocol_error", "tcp.fin", "tcp.rst"};
+// TLS events are drawn too: on a wss leg a close_notify is the server's end of stream as much as
+// its FIN (close-semantics.md §6), and an alert is the TLS stack's own error.
+const char* const kKindOrder[] = {"tls.handshake",   "http.upgrade",     "http.response",
+                                  "ws.text",         "ws.binary",        "ws.continuation",
+                                  "ws.ping",         "ws.pong",          "ws.close",
+                                  "ws.protocol_error", "tls.close_notify", "tls.alert",
+                                  "tcp.fin",         "tcp.rst"};
 
 // A diagnosis's summary without the mechanism it starts with ("clean: ..."), which is shown beside.
 std::string summary_of(const Diagnosis& d) {
@@ -506,6 +517,9 @@ svg .who {{ font-weight:bold; font-size:12px; }} svg .t, svg .ms {{ font-family:
 .ws-ping line, .ws-pong line {{ stroke:var(--ping); stroke-dasharray:3 3; }} .ws-ping polygon, .ws-pong polygon {{ fill:var(--ping); }}
 .ws-close line {{ stroke:var(--close); stroke-width:2.5; }} .ws-close polygon {{ fill:var(--close); }} .ws-close .label {{ fill:var(--close); font-weight:bold; }}
 .ws-protocol-error line {{ stroke:var(--perr); stroke-width:2.5; stroke-dasharray:8 3; }} .ws-protocol-error polygon {{ fill:var(--perr); }}
+.tls-handshake line {{ stroke:var(--http); stroke-dasharray:2 3; }} .tls-handshake polygon {{ fill:var(--http); }}
+.tls-close-notify line {{ stroke:var(--fin); stroke-width:2; stroke-dasharray:6 3; }} .tls-close-notify polygon {{ fill:var(--fin); }} .tls-close-notify .label {{ fill:var(--fin); }}
+.tls-alert line {{ stroke:var(--rst); stroke-width:2.5; stroke-dasharray:6 3; }} .tls-alert polygon {{ fill:var(--rst); }} .tls-alert .label {{ fill:var(--rst); }}
 .tcp-fin line {{ stroke:var(--fin); stroke-width:2.5; }} .tcp-fin polygon {{ fill:var(--fin); }} .tcp-fin .label {{ fill:var(--fin); font-weight:bold; }}
 .tcp-rst line {{ stroke:var(--rst); stroke-width:5; }} .tcp-rst polygon {{ fill:var(--rst); }} .tcp-rst .label {{ fill:var(--rst); font-weight:bold; font-size:13px; }}
 .legend {{ font-size:12px; }} .legend > span {{ margin-right:1em; white-space:nowrap; }} .legend .note {{ white-space:normal; }}

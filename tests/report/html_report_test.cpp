@@ -195,6 +195,41 @@ TEST(HtmlReport, EveryKindDrawnIsInTheLegend) {
   EXPECT_NE(svg.find("class=\"ev tcp-rst\""), std::string::npos);
 }
 
+TEST(HtmlReport, TlsClosesAndAlertsAreArrowsOfTheirOwn) {
+  auto legs = two_legs();
+  auto& events = legs[0].events;
+  Event hello = ev(0.5, Side::server, kind::tls_handshake);
+  hello.text = "TLS 1.3 TLS_AES_128_GCM_SHA256 (sni=localhost)";
+  Event notify = ev(1011.9, Side::server, kind::tls_close_notify);
+  Event alert = ev(1012.01, Side::client, kind::tls_alert);
+  alert.text = "fatal bad_record_mac";
+  events.insert(events.begin() + 1, hello);
+  events.insert(events.end() - 2, notify);
+  events.insert(events.end() - 1, alert);
+  const auto l = report::ladder(legs, the_chain(legs), {"client", "gateway", "server"});
+  const auto find = [&](std::string_view k) {
+    return std::find_if(l.arrows.begin(), l.arrows.end(),
+                        [&](const auto& a) { return a.kind == k; });
+  };
+  ASSERT_NE(find(kind::tls_handshake), l.arrows.end());
+  EXPECT_EQ(find(kind::tls_handshake)->label, "TLS handshake TLS 1.3");
+  ASSERT_NE(find(kind::tls_close_notify), l.arrows.end());
+  EXPECT_EQ(find(kind::tls_close_notify)->label, "close_notify");
+  EXPECT_EQ(find(kind::tls_close_notify)->from, 1u);  // the gateway, toward the client
+  EXPECT_EQ(find(kind::tls_close_notify)->to, 0u);
+  ASSERT_NE(find(kind::tls_alert), l.arrows.end());
+  EXPECT_EQ(find(kind::tls_alert)->label, "TLS alert fatal bad_record_mac");
+  // The close_notify comes before the FIN it precedes on the wire.
+  const auto fin_to_client = std::find_if(l.arrows.begin(), l.arrows.end(), [](const auto& a) {
+    return a.kind == kind::fin && a.from == 1u && a.to == 0u;
+  });
+  ASSERT_NE(fin_to_client, l.arrows.end());
+  EXPECT_LT(find(kind::tls_close_notify)->y, fin_to_client->y);
+  const std::string legend = report::ladder_legend(l);
+  EXPECT_NE(legend.find("data-kind=\"tls.close_notify\""), std::string::npos);
+  EXPECT_NE(report::ladder_svg(l).find("class=\"ev tls-close-notify\""), std::string::npos);
+}
+
 TEST(HtmlReport, AReplayNamesHopsByAddressAndProduct) {
   auto legs = two_legs();
   Chain c = the_chain(legs);
