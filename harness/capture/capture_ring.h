@@ -20,10 +20,14 @@ struct pcap;
 namespace closewire {
 
 // With immediate mode libpcap uses TPACKET_V2, one fixed slot per packet: a 64 KiB snapshot takes
-// a 128 KiB block per slot, so 16 MiB hold 128 packets. 4 MiB (32 slots) dropped packets when a
-// few TLS scenarios with real proxies ran side by side on a busy 2-core machine (handshake
-// bursts while the reader thread waited for a core).
-inline constexpr int kDefaultRingBytes = 16 * 1024 * 1024;
+// a 128 KiB block per slot, so 4 MiB hold 32 packets and 16 MiB 128.
+// A capture opened while peers already run (serve, proxy, probe) keeps 4 MiB: zeroing 16 MiB held
+// a core long enough to make a probe's 2 s close timer fire 10 ms late in 2 of 6 runs.
+inline constexpr int kDefaultRingBytes = 4 * 1024 * 1024;
+// A run's pool is opened before any scenario's timed part, so its rings can be large: 32 slots
+// dropped packets when a few TLS scenarios with real proxies ran side by side on a busy 2-core
+// machine (handshake bursts while the reader thread waited for a core).
+inline constexpr int kRunRingBytes = 16 * 1024 * 1024;
 
 // "tcp port 9000 or tcp port 9001" ("tcp" for no port): the BPF for a run's own connections.
 std::string tcp_port_filter(const std::vector<std::uint16_t>& ports);

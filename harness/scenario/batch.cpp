@@ -70,7 +70,8 @@ std::vector<std::unique_ptr<ScenarioResult>> run_scenarios(
                     [](const Scenario& s) { return skip_reason(s).empty(); }));
   if (capturing > 0 && !options.capture_rings) {
     options.capture_rings =
-        std::make_shared<CaptureRingPool>(std::min<std::size_t>(capturing, jobs), "lo");
+        std::make_shared<CaptureRingPool>(std::min<std::size_t>(capturing, jobs), "lo",
+                                          kRunRingBytes);
     if (options.capture_rings->size() == 0)
       throw CaptureEnvironmentError(options.capture_rings->error());
   }
