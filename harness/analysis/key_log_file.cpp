@@ -36,13 +36,15 @@ std::vector<std::string> read_key_log(const std::string& path, wire::TlsKeyLog& 
   return warnings;
 }
 
+std::string key_log_path_for(const std::string& capture_path) {
+  return std::filesystem::path(capture_path).replace_extension(".keys").string();
+}
+
 std::string key_log_beside(const std::string& capture_path) {
-  std::filesystem::path keys(capture_path);
-  keys.replace_extension(".keys");
+  const std::string keys = key_log_path_for(capture_path);
   std::error_code ec;
-  if (keys == std::filesystem::path(capture_path) || !std::filesystem::is_regular_file(keys, ec))
-    return {};
-  return keys.string();
+  if (keys == capture_path || !std::filesystem::is_regular_file(keys, ec)) return {};
+  return keys;
 }
 
 }  // namespace closewire

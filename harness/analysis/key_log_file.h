@@ -19,8 +19,10 @@ class KeyLogError : public std::runtime_error {
 // "FILE:LINE: what" (the line is skipped). Throws KeyLogError when the file cannot be read.
 std::vector<std::string> read_key_log(const std::string& path, wire::TlsKeyLog& log);
 
-// "NAME.keys" beside a capture "NAME.pcap" / "NAME.pcapng" (any extension); empty when there is
-// no such file.
+// Where a capture's key log goes: "NAME.keys" beside "NAME.pcap" / "NAME.pcapng" (any extension),
+// the name replay looks for; the capture's own path when it is already named *.keys.
+std::string key_log_path_for(const std::string& capture_path);
+// key_log_path_for(capture_path) when that file exists (and is not the capture); empty otherwise.
 std::string key_log_beside(const std::string& capture_path);
 
 }  // namespace closewire

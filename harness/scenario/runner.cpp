@@ -505,7 +505,7 @@ std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions
   r.pcap_path = (std::filesystem::path(options.out_dir) / (s.name + ".pcap")).string();
   r.json_path = (std::filesystem::path(options.out_dir) / (s.name + ".json")).string();
   if (s.uses_tls())
-    r.key_log_path = (std::filesystem::path(options.out_dir) / (s.name + ".keys")).string();
+    r.key_log_path = key_log_path_for(r.pcap_path);
 
   if (std::string why = skip_reason(s); !why.empty()) {
     r.status = ScenarioResult::Status::skipped;

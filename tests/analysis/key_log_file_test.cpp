@@ -48,6 +48,14 @@ TEST(KeyLogBeside, NameDotKeysNextToTheCapture) {
   write(keys, "");
   EXPECT_EQ(key_log_beside(pcap), keys);
   EXPECT_EQ(key_log_beside(test::temp_path("beside.pcapng")), keys);
+  // A capture already named *.keys has no key log beside it: it would be itself.
+  EXPECT_EQ(key_log_beside(keys), "");
+}
+
+TEST(KeyLogPathFor, TheExtensionReplaced) {
+  EXPECT_EQ(key_log_path_for("/tmp/x/ws.pcap"), "/tmp/x/ws.keys");
+  EXPECT_EQ(key_log_path_for("ws.1.pcapng"), "ws.1.keys");
+  EXPECT_EQ(key_log_path_for("capture"), "capture.keys");
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <filesystem>
+#include "harness/analysis/key_log_file.h"
 
 namespace closewire::cli {
 
@@ -24,7 +24,7 @@ void add_keylog_option(CLI::App& cmd, TlsOptions& o) {
 std::string key_log_path(const std::string& keylog, const std::string& capture) {
   if (!keylog.empty()) return keylog;
   if (capture.empty()) return "";
-  return std::filesystem::path(capture).replace_extension(".keys").string();
+  return key_log_path_for(capture);
 }
 
 std::string TlsSetup::make(const TlsOptions& o, bool uses_tls, const std::string& capture) {

@@ -6,13 +6,13 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <queue>
 #include <stdexcept>
 #include <vector>
 
+#include "harness/analysis/key_log_file.h"
 #include "harness/analysis/packet_source.h"
 #include "harness/wire/handshake.h"
 #include "harness/wire/close_payload.h"
@@ -295,28 +295,26 @@ void build_plan(Plan& plan, std::uint64_t index, const GeneratorOptions& o, Nano
 
 // --- pcap output ---------------------------------------------------------------------------
 
-class PcapWriter {
+// A file written from a memory buffer in large pieces; errors name the file. The capture and its
+// key log are both written this way.
+class BufferedFile {
  public:
-  static constexpr std::size_t kBufferSize = 4 << 20;
-
-  explicit PcapWriter(const std::string& path)
-      : path_(path), file_(std::fopen(path.c_str(), "wb")) {
+  explicit BufferedFile(std::string path)
+      : path_(std::move(path)), file_(std::fopen(path_.c_str(), "wb")) {
     if (!file_) fail("cannot create");
-    buffer_.reserve(kBufferSize);
-    put32(0xA1B2C3D4);  // classic pcap, microsecond timestamps, native byte order
-    put16(2);
-    put16(4);
-    put32(0);       // thiszone
-    put32(0);       // sigfigs
-    put32(262144);  // snaplen
-    put32(1);       // LINKTYPE_ETHERNET
   }
-  ~PcapWriter() {
+  ~BufferedFile() {
     if (file_) std::fclose(file_);
   }
+  BufferedFile(const BufferedFile&) = delete;
+  BufferedFile& operator=(const BufferedFile&) = delete;
 
-  void packet(const Plan& plan, const Segment& s, std::uint16_t server_port);
-
+  std::string& buffer() { return buffer_; }
+  // Writes the buffer out once it holds `limit` bytes or more.
+  void flush_at(std::size_t limit) {
+    if (buffer_.size() >= limit) flush();
+  }
+  // Flushes and closes; the bytes written in all.
   std::uint64_t close() {
     flush();
     const int rc = std::fclose(file_);
@@ -324,15 +322,8 @@ class PcapWriter {
     if (rc != 0) fail("cannot write");
     return written_;
   }
-  std::uint64_t packets() const { return packets_; }
 
  private:
-  void put16(std::uint16_t v) { append(&v, 2); }
-  void put32(std::uint32_t v) { append(&v, 4); }
-  void append(const void* p, std::size_t n) {
-    const auto* b = static_cast<const std::uint8_t*>(p);
-    buffer_.insert(buffer_.end(), b, b + n);
-  }
   void flush() {
     if (!buffer_.empty() &&
         std::fwrite(buffer_.data(), 1, buffer_.size(), file_) != buffer_.size()) {
@@ -347,8 +338,36 @@ class PcapWriter {
 
   std::string path_;
   std::FILE* file_;
-  std::vector<std::uint8_t> buffer_;
+  std::string buffer_;
   std::uint64_t written_ = 0;
+};
+
+class PcapWriter {
+ public:
+  static constexpr std::size_t kBufferSize = 4 << 20;
+
+  explicit PcapWriter(const std::string& path) : file_(path) {
+    file_.buffer().reserve(kBufferSize);
+    put32(0xA1B2C3D4);  // classic pcap, microsecond timestamps, native byte order
+    put16(2);
+    put16(4);
+    put32(0);       // thiszone
+    put32(0);       // sigfigs
+    put32(262144);  // snaplen
+    put32(1);       // LINKTYPE_ETHERNET
+  }
+
+  void packet(const Plan& plan, const Segment& s, std::uint16_t server_port);
+
+  std::uint64_t close() { return file_.close(); }
+  std::uint64_t packets() const { return packets_; }
+
+ private:
+  void put16(std::uint16_t v) { append(&v, 2); }
+  void put32(std::uint32_t v) { append(&v, 4); }
+  void append(const void* p, std::size_t n) { file_.buffer().append(static_cast<const char*>(p), n); }
+
+  BufferedFile file_;
   std::uint64_t packets_ = 0;
 };
 
@@ -381,10 +400,11 @@ void PcapWriter::packet(const Plan& plan, const Segment& s, std::uint16_t server
   const std::size_t ip_len = 20 + tcp_len;
   const std::size_t frame_len = 14 + ip_len;
 
-  if (buffer_.size() + 16 + frame_len > kBufferSize) flush();
-  const std::size_t at = buffer_.size();
-  buffer_.resize(at + 16 + frame_len);
-  std::uint8_t* p = buffer_.data() + at;
+  file_.flush_at(kBufferSize - 16 - frame_len);
+  std::string& buffer = file_.buffer();
+  const std::size_t at = buffer.size();
+  buffer.resize(at + 16 + frame_len);
+  auto* p = reinterpret_cast<std::uint8_t*>(buffer.data()) + at;
 
   // Record header (native byte order, like the file header).
   const Nanos t = s.t;
@@ -454,45 +474,6 @@ void PcapWriter::packet(const Plan& plan, const Segment& s, std::uint16_t server
   ++packets_;
 }
 
-// The key log of a --tls capture, written in pieces as connections are planned.
-class KeyLogWriter {
- public:
-  static constexpr std::size_t kFlushAt = 1 << 20;
-  explicit KeyLogWriter(const std::string& path)
-      : path_(path), file_(std::fopen(path.c_str(), "wb")) {
-    if (!file_) fail("cannot create");
-  }
-  ~KeyLogWriter() {
-    if (file_) std::fclose(file_);
-  }
-  std::string& buffer() { return buffer_; }
-  void maybe_flush() {
-    if (buffer_.size() >= kFlushAt) flush();
-  }
-  void close() {
-    flush();
-    const int rc = std::fclose(file_);
-    file_ = nullptr;
-    if (rc != 0) fail("cannot write");
-  }
-
- private:
-  void flush() {
-    if (!buffer_.empty() &&
-        std::fwrite(buffer_.data(), 1, buffer_.size(), file_) != buffer_.size()) {
-      fail("cannot write");
-    }
-    buffer_.clear();
-  }
-  [[noreturn]] void fail(const char* what) {
-    throw std::runtime_error(fmt::format("{}: {}: {}", path_, what, std::strerror(errno)));
-  }
-
-  std::string path_;
-  std::FILE* file_;
-  std::string buffer_;
-};
-
 struct Pending {
   Nanos t;
   std::uint64_t index;
@@ -544,11 +525,6 @@ ClientAddress client_for(std::uint64_t index, const GeneratorOptions& options) {
   return a;
 }
 
-std::string key_log_path(const std::string& path) {
-  // The rule key_log_beside (harness/analysis/key_log_file.cpp) looks for.
-  return std::filesystem::path(path).replace_extension(".keys").string();
-}
-
 GeneratorStats generate_capture(const GeneratorOptions& options, const std::string& path) {
   if (options.spacing < kMicro) throw std::invalid_argument("spacing must be at least 1us");
   if (options.packets_per_connection == 0 || options.packets_per_connection > 20000) {
@@ -558,14 +534,16 @@ GeneratorStats generate_capture(const GeneratorOptions& options, const std::stri
                                    options.server_port < kFirstClientPort + kClientPorts)) {
     throw std::invalid_argument("server port must be outside the client range 32768-60999");
   }
-  if (options.tls && key_log_path(path) == path) {
+  const std::string key_log_path = key_log_path_for(path);
+  if (options.tls && key_log_path == path) {
     throw std::invalid_argument("with --tls the capture cannot be named *.keys: its key log is");
   }
   PcapWriter out(path);
-  std::optional<KeyLogWriter> keys;
+  // The key log of a --tls capture, written in pieces as connections are planned.
+  std::optional<BufferedFile> keys;
   std::unique_ptr<TlsLayer> tls;
   if (options.tls) {
-    keys.emplace(key_log_path(path));
+    keys.emplace(key_log_path);
     tls = std::make_unique<TlsLayer>();
   }
   std::string no_keys;
@@ -590,7 +568,7 @@ GeneratorStats generate_capture(const GeneratorOptions& options, const std::stri
         free_slots.pop_back();
       }
       build_plan(*slots[slot], next, options, start_of(next), tls.get(), key_log);
-      if (keys) keys->maybe_flush();
+      if (keys) keys->flush_at(1 << 20);
       queue.push({start_of(next), next, slot});
       ++next;
     }

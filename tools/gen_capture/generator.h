@@ -45,7 +45,7 @@ struct GeneratorOptions {
   // Every connection over TLS 1.3 (TLS_AES_128_GCM_SHA256; tools/gen_capture/tls_layer.h): the
   // same connections, close patterns and WebSocket messages as without it, plus a handshake, and
   // a close_notify before the server's FIN in the clean pattern. The secrets go to a key log
-  // at key_log_path(path).
+  // at key_log_path_for(path) (harness/analysis/key_log_file.h), where replay looks for it.
   bool tls = false;
 };
 
@@ -70,10 +70,6 @@ struct GeneratorStats {
   std::uint64_t bytes = 0;  // file size
   Nanos duration = 0;       // from the first packet to the last
 };
-
-// Where --tls writes the key log of capture `path`: "NAME.keys" for "NAME.pcap" (the extension
-// replaced), where `closewire replay` looks for it by itself (harness/analysis/key_log_file.h).
-std::string key_log_path(const std::string& path);
 
 // Writes the capture to `path` (classic pcap, microsecond timestamps, Ethernet), and with
 // options.tls its key log (NSS format). Same options, same bytes. Throws std::invalid_argument

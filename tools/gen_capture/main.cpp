@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "harness/analysis/key_log_file.h"
 #include "harness/spec/duration.h"
 #include "tools/gen_capture/generator.h"
 
@@ -75,7 +76,7 @@ int main(int argc, char** argv) {
           static_cast<unsigned long long>(stats.packets),
           static_cast<unsigned long long>(stats.bytes),
           static_cast<double>(stats.duration) / kNanosPerSecond, seconds,
-          options.tls ? ("; TLS keys in " + gen::key_log_path(out)).c_str() : "");
+          options.tls ? ("; TLS keys in " + key_log_path_for(out)).c_str() : "");
     }
   } catch (const std::invalid_argument& e) {
     // generate_capture checks the options before it writes anything: what is left for it after
