@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <system_error>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -29,6 +30,32 @@ inline std::string slurp(const std::filesystem::path& p) {
 inline std::string temp(const std::string& name) {
   return (std::filesystem::path(::testing::TempDir()) / (std::to_string(::getpid()) + "-" + name))
       .string();
+}
+
+// A fresh folder in the temporary directory, removed with all it holds when it goes out of scope.
+class TempFolder {
+ public:
+  TempFolder() {
+    std::string name = temp("folder-XXXXXX");
+    if (::mkdtemp(name.data())) path_ = name;
+  }
+  ~TempFolder() {
+    std::error_code ignored;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
+  }
+  TempFolder(const TempFolder&) = delete;
+  TempFolder& operator=(const TempFolder&) = delete;
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// A program the test runs, from the environment variable meson test sets (CLOSEWIRE_EXE, ...);
+// empty when it is not set.
+inline std::string program_from_env(const char* variable) {
+  const char* path = std::getenv(variable);
+  return path ? path : "";
 }
 
 // `binary ARGS` through the shell, stdin from /dev/null.

@@ -1,57 +1,24 @@
 // closewire-gen-capture end to end: generate a capture, replay it with `closewire replay --json`,
 // and check that every connection's verdicts match the close pattern it was generated with.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <nlohmann/json.hpp>
 
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <string>
 
+#include "tests/support/command.h"
 #include "tools/gen_capture/generator.h"
 
 namespace closewire::gen {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string exe(const char* env) {
-  const char* path = std::getenv(env);
-  return path ? path : "";
-}
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "closewire-gen-test-XXXXXX").string();
-    if (mkdtemp(tmpl.data())) path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) fs::remove_all(path_, ignored);
-  }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
-
-// Runs `command` through the shell; returns its exit status (-1 if it did not exit).
-int run(const std::string& command) {
-  const int status = std::system(command.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testing::program_from_env;
+using testing::run_command;
+using testing::slurp;
+using testing::TempFolder;
 
 struct Expected {
   int code;
@@ -92,20 +59,21 @@ std::map<std::string, Expected> expected_for(ClosePattern p) {
 }
 
 TEST(GenCapture, ReplayedVerdictsMatchEachConnectionsClosePattern) {
-  const std::string gen = exe("CLOSEWIRE_GEN_CAPTURE_EXE");
-  const std::string closewire = exe("CLOSEWIRE_EXE");
+  const std::string gen = program_from_env("CLOSEWIRE_GEN_CAPTURE_EXE");
+  const std::string closewire = program_from_env("CLOSEWIRE_EXE");
   ASSERT_FALSE(gen.empty()) << "CLOSEWIRE_GEN_CAPTURE_EXE is not set (run through meson test)";
   ASSERT_FALSE(closewire.empty()) << "CLOSEWIRE_EXE is not set (run through meson test)";
-  TempDir dir;
+  TempFolder dir;
   const fs::path pcap = dir / "gen.pcap";
-  const fs::path json_file = dir / "replay.json";
   GeneratorOptions options;
   options.connections = 200;
   options.seed = 7;
-  ASSERT_EQ(run(gen + " --connections 200 --seed 7 --quiet --out " + pcap.string()), 0);
-  ASSERT_EQ(run(closewire + " replay --json " + pcap.string() + " > " + json_file.string()), 0);
+  ASSERT_EQ(run_command(gen, "--connections 200 --seed 7 --quiet --out " + pcap.string()).status,
+            0);
+  const auto replayed = run_command(closewire, "replay --json " + pcap.string());
+  ASSERT_EQ(replayed.status, 0) << replayed.err;
 
-  const auto json = nlohmann::json::parse(slurp(json_file));
+  const auto json = nlohmann::json::parse(replayed.out);
   const auto& capture = json.at("captures").at(0);
   const auto& legs = capture.at("connections");
   ASSERT_EQ(legs.size(), 200u);
@@ -135,7 +103,7 @@ TEST(GenCapture, ReplayedVerdictsMatchEachConnectionsClosePattern) {
 }
 
 TEST(GenCapture, SameSeedSameBytesOtherSeedOtherBytes) {
-  TempDir dir;
+  TempFolder dir;
   GeneratorOptions options;
   options.connections = 50;
   const auto a = generate_capture(options, (dir / "a.pcap").string());
@@ -149,15 +117,15 @@ TEST(GenCapture, SameSeedSameBytesOtherSeedOtherBytes) {
 }
 
 TEST(GenCapture, BadArgumentsExitWithStatus2) {
-  const std::string gen = exe("CLOSEWIRE_GEN_CAPTURE_EXE");
+  const std::string gen = program_from_env("CLOSEWIRE_GEN_CAPTURE_EXE");
   ASSERT_FALSE(gen.empty());
-  TempDir dir;
-  const std::string out = " --out " + (dir / "x.pcap").string() + " 2>/dev/null";
-  EXPECT_EQ(run(gen + " --connections 0" + out), 2);
-  EXPECT_EQ(run(gen + " --connections 5 --spacing soon" + out), 2);
-  EXPECT_EQ(run(gen + " --connections 5 --bogus" + out), 2);
-  EXPECT_EQ(run(gen + " --out /nonexistent-dir/x.pcap --connections 5 2>/dev/null"), 2);
-  EXPECT_EQ(run(gen + " --help >/dev/null"), 0);
+  TempFolder dir;
+  const std::string out = " --out " + (dir / "x.pcap").string();
+  EXPECT_EQ(run_command(gen, "--connections 0" + out).status, 2);
+  EXPECT_EQ(run_command(gen, "--connections 5 --spacing soon" + out).status, 2);
+  EXPECT_EQ(run_command(gen, "--connections 5 --bogus" + out).status, 2);
+  EXPECT_EQ(run_command(gen, "--out /nonexistent-dir/x.pcap --connections 5").status, 2);
+  EXPECT_EQ(run_command(gen, "--help").status, 0);
 }
 
 TEST(GenCapture, ClientAddressesNeverCollideWhileOpen) {

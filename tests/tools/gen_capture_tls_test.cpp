@@ -3,18 +3,16 @@
 // closes and verdicts on every connection, every TLS leg decrypted; without the key log every
 // leg is undecryptable and every verdict undecided.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "harness/analysis/key_log_file.h"
+#include "tests/support/command.h"
 #include "tools/gen_capture/generator.h"
 
 namespace closewire::gen {
@@ -22,48 +20,19 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using testing::program_from_env;
+using testing::run_command;
+using testing::slurp;
+using testing::TempFolder;
 
 constexpr int kConnections = 300;
 constexpr int kSeed = 11;
 
-std::string exe(const char* env) {
-  const char* path = std::getenv(env);
-  return path ? path : "";
-}
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "closewire-gen-tls-test-XXXXXX").string();
-    if (mkdtemp(tmpl.data())) path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) fs::remove_all(path_, ignored);
-  }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
-
-int run(const std::string& command) {
-  const int status = std::system(command.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // `closewire replay --json FILE` (NAME.keys beside it is read when present): its one capture.
-json replay(const fs::path& pcap, const fs::path& out) {
-  const std::string closewire = exe("CLOSEWIRE_EXE");
-  EXPECT_EQ(run(closewire + " replay --json " + pcap.string() + " > " + out.string()), 0);
-  return json::parse(slurp(out)).at("captures").at(0);
+json replay(const fs::path& pcap) {
+  const auto r = run_command(program_from_env("CLOSEWIRE_EXE"), "replay --json " + pcap.string());
+  EXPECT_EQ(r.status, 0) << r.err;
+  return json::parse(r.out).at("captures").at(0);
 }
 
 // What closes the WebSocket: every frame (Close frames with their code and reason), FIN and RST,
@@ -90,23 +59,23 @@ std::vector<std::string> kinds_from(const json& leg, const std::string& kind) {
 class GenCaptureTls : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string gen = exe("CLOSEWIRE_GEN_CAPTURE_EXE");
+    const std::string gen = program_from_env("CLOSEWIRE_GEN_CAPTURE_EXE");
     ASSERT_FALSE(gen.empty()) << "CLOSEWIRE_GEN_CAPTURE_EXE is not set (run through meson test)";
-    ASSERT_FALSE(exe("CLOSEWIRE_EXE").empty()) << "CLOSEWIRE_EXE is not set";
-    const std::string common = gen + " --connections " + std::to_string(kConnections) + " --seed " +
+    ASSERT_FALSE(program_from_env("CLOSEWIRE_EXE").empty()) << "CLOSEWIRE_EXE is not set";
+    const std::string common = "--connections " + std::to_string(kConnections) + " --seed " +
                                std::to_string(kSeed) + " --quiet --out ";
-    ASSERT_EQ(run(common + (dir_ / "plain.pcap").string()), 0);
-    ASSERT_EQ(run(common + (dir_ / "tls.pcap").string() + " --tls"), 0);
+    ASSERT_EQ(run_command(gen, common + (dir_ / "plain.pcap").string()).status, 0);
+    ASSERT_EQ(run_command(gen, common + (dir_ / "tls.pcap").string() + " --tls").status, 0);
     ASSERT_TRUE(fs::exists(dir_ / "tls.keys")) << "the key log goes beside the capture";
     ASSERT_FALSE(fs::exists(dir_ / "plain.keys"));
     fs::create_directory(dir_ / "no-keys");
     fs::copy_file(dir_ / "tls.pcap", dir_ / "no-keys" / "tls.pcap");
-    plain_ = replay(dir_ / "plain.pcap", dir_ / "plain.json");
-    tls_ = replay(dir_ / "tls.pcap", dir_ / "tls.json");
-    no_keys_ = replay(dir_ / "no-keys" / "tls.pcap", dir_ / "no-keys.json");
+    plain_ = replay(dir_ / "plain.pcap");
+    tls_ = replay(dir_ / "tls.pcap");
+    no_keys_ = replay(dir_ / "no-keys" / "tls.pcap");
   }
 
-  TempDir dir_;
+  TempFolder dir_;
   json plain_, tls_, no_keys_;
 };
 
@@ -179,12 +148,13 @@ TEST_F(GenCaptureTls, WithoutTheKeyLogEveryLegIsUndecryptableAndUndecided) {
 }
 
 TEST(GenCaptureTlsFiles, SameOptionsSameCaptureAndKeyLog) {
-  TempDir dir;
+  TempFolder dir;
   GeneratorOptions options;
   options.connections = 40;
   options.tls = true;
   const auto a = generate_capture(options, (dir / "a.pcap").string());
   generate_capture(options, (dir / "b.pcap").string());
+  EXPECT_EQ(key_log_beside((dir / "a.pcap").string()), (dir / "a.keys").string());
   EXPECT_EQ(a.bytes, fs::file_size(dir / "a.pcap"));
   EXPECT_EQ(slurp(dir / "a.pcap"), slurp(dir / "b.pcap"));
   EXPECT_EQ(slurp(dir / "a.keys"), slurp(dir / "b.keys"));
@@ -194,15 +164,13 @@ TEST(GenCaptureTlsFiles, SameOptionsSameCaptureAndKeyLog) {
   EXPECT_EQ(keys.rfind("CLIENT_HANDSHAKE_TRAFFIC_SECRET ", 0), 0u);
 }
 
-TEST(GenCaptureTlsFiles, KeyLogPathIsTheOneReplayLooksFor) {
-  EXPECT_EQ(key_log_path("/tmp/x/ws.pcap"), "/tmp/x/ws.keys");
-  EXPECT_EQ(key_log_path("ws.1.pcapng"), "ws.1.keys");
-  EXPECT_EQ(key_log_path("capture"), "capture.keys");
-  const std::string gen = exe("CLOSEWIRE_GEN_CAPTURE_EXE");
+TEST(GenCaptureTlsFiles, ACaptureNamedLikeItsOwnKeyLogIsRefusedBeforeAnythingIsWritten) {
+  const std::string gen = program_from_env("CLOSEWIRE_GEN_CAPTURE_EXE");
   ASSERT_FALSE(gen.empty());
-  TempDir dir;
-  // A capture named like its own key log is refused before anything is written.
-  EXPECT_EQ(run(gen + " -n 5 --tls --out " + (dir / "x.keys").string() + " 2>/dev/null"), 2);
+  TempFolder dir;
+  const auto r = run_command(gen, "-n 5 --tls --out " + (dir / "x.keys").string());
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("cannot be named *.keys"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir / "x.keys"));
 }
 
