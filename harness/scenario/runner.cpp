@@ -141,11 +141,9 @@ void Run::build() {
   for (std::size_t i = s_.proxies.size(); i-- > 0;) {
     const ProxySpec& p = s_.proxies[i];
     if (const auto model = p.model()) {
-      const bool upstream_tls = i + 1 < s_.proxies.size() ? s_.proxies[i + 1].tls.has_value()
-                                                          : s_.server.tls.has_value();
       endpoints::RelayConfig rc = endpoints::relay_config(*model, upstream);
       rc.downstream_tls = listening_tls(p.tls);
-      rc.upstream_tls = connecting_tls(upstream_tls);
+      rc.upstream_tls = connecting_tls(s_.hop_tls(i + 1));
       proxies_[i] = std::make_unique<endpoints::ProxyListener>(io_, host, 0, std::move(rc));
       upstream = proxies_[i]->endpoint();
     } else {
@@ -157,8 +155,7 @@ void Run::build() {
   }
   hop_ports_.push_back(server_ ? server_->port() : node_server_->port());
   if (!s_.client.real.empty()) {
-    const bool first_hop_tls =
-        s_.proxies.empty() ? s_.server.tls.has_value() : s_.proxies.front().tls.has_value();
+    const bool first_hop_tls = s_.first_hop_tls();
     const std::string url = (first_hop_tls ? "wss://" : "ws://") +
                             (s_.ipv6 ? fmt::format("[{}]:{}", host, hop_ports_.front())
                                      : fmt::format("{}:{}", host, hop_ports_.front())) +
@@ -189,8 +186,7 @@ void Run::build() {
   cc.target = s_.client.target;
   cc.close_timeout = s_.client.close_timeout;
   cc.auto_reply = s_.client.auto_reply;
-  cc.tls = connecting_tls(s_.proxies.empty() ? s_.server.tls.has_value()
-                                             : s_.proxies.front().tls.has_value());
+  cc.tls = connecting_tls(s_.first_hop_tls());
   client_ = std::make_unique<endpoints::Client>(io_, cc);
 }
 
@@ -217,9 +213,7 @@ void Run::build_real_proxy(std::size_t i, asio::ip::tcp::endpoint upstream,
     if (!fs::exists(t)) t = fs::path(c.tools_dir) / p.exec_config;
     c.config_template = t.string();
   }
-  const bool upstream_tls =
-      i + 1 < s_.proxies.size() ? s_.proxies[i + 1].tls.has_value() : s_.server.tls.has_value();
-  c.upstream_tls = upstream_tls;
+  c.upstream_tls = s_.hop_tls(i + 1);
   if (spec.tls) {
     // The run's leaf for its config, in its own folder (the program reads them at start).
     c.tls_version = std::string(endpoints::to_string(spec.tls->version));
@@ -619,9 +613,7 @@ std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions
   const auto profile = client_verdict_profile(s);
   // A TLS client leg whose frames the analysis could not read (no WebSocket found on it) has no
   // verdict to compare the client's outcome with; once the key log is read it has one again.
-  const bool first_hop_tls =
-      s.proxies.empty() ? s.server.tls.has_value() : s.proxies.front().tls.has_value();
-  bool client_leg_read = !first_hop_tls;
+  bool client_leg_read = !s.first_hop_tls();
   for (std::size_t i : ctx.default_legs)
     client_leg_read = client_leg_read || ctx.legs[i].connection->websocket;
   if (profile && client_leg_read && (s.client.real.empty() || r.client_outcome)) {

@@ -69,6 +69,10 @@ bool Scenario::uses_tls() const {
   return false;
 }
 
+bool Scenario::hop_tls(std::size_t hop) const {
+  return hop < proxies.size() ? proxies[hop].tls.has_value() : server.tls.has_value();
+}
+
 std::vector<std::string> Scenario::chain() const {
   std::vector<std::string> names{"client"};
   for (const auto& p : proxies) names.push_back(p.name);

@@ -132,6 +132,11 @@ struct Scenario {
 
   // Whether any leg is TLS: the run then writes NAME.keys beside NAME.pcap.
   bool uses_tls() const;
+  // Whether hop `hop` listens with TLS: proxies in chain order, then the server (hop
+  // proxies.size()). Whoever connects to it speaks TLS.
+  bool hop_tls(std::size_t hop) const;
+  // The client's leg: whether the first hop listens with TLS (the browser uses wss://).
+  bool first_hop_tls() const { return hop_tls(0); }
 
   // "client", proxy names..., "server"
   std::vector<std::string> chain() const;
