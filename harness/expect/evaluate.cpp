@@ -229,7 +229,7 @@ void check_mechanism(const Expectation& x, const ChainView& c, Outcome& o) {
 }
 
 std::string describe(const Verdict& v) {
-  if (v.undecided) return "undecided: " + v.why;
+  if (v.undecided) return "undecided";  // why: in the parentheses check_verdict adds
   if (!v.closed) return "still open";
   return fmt::format("{} '{}' {}{}", v.code ? std::to_string(*v.code) : "none", v.reason,
                      v.was_clean ? "clean" : "not clean",

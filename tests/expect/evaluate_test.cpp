@@ -138,6 +138,15 @@ TEST_F(Fixture, VerdictsPerProfile) {
   EXPECT_NE(r[0].found.find("chrome: 4321"), std::string::npos) << r[0].found;
 }
 
+TEST_F(Fixture, AnUndecryptableLegFailsAVerdictSayingWhyOnce) {
+  leg.websocket = false;
+  leg.tls.emplace();
+  leg.tls->decrypted = false;
+  auto r = run("- verdict: { profile: chrome, code: 4321 }\n");
+  EXPECT_FALSE(r[0].passed);
+  EXPECT_EQ(r[0].found, "chrome: undecided (no key for this TLS session)");
+}
+
 TEST_F(Fixture, UnknownSideAndMissingLegFail) {
   auto r = run("- never: sidecar tcp.rst\n");
   EXPECT_FALSE(r[0].passed);
