@@ -89,18 +89,14 @@ std::optional<std::string> TlsKeyLog::add_line(std::string_view line) {
     return "CLIENT_RANDOM's master secret is not 48 bytes";
   }
   const auto [it, added] = by_random_.try_emplace(random);
-  if (added) {
-    it->second.order = order_.size();
-    order_.push_back(&*it);
-    // This log's lines override the base's for this session: start from the base's secrets.
-    if (base_ != nullptr) {
-      if (const TlsSecrets* below = base_->find(random)) {
-        it->second.secrets = *below;
-        ++overridden_;
-      }
+  // This log's lines override the base's for this session: start from the base's secrets.
+  if (added && base_ != nullptr) {
+    if (const TlsSecrets* below = base_->find(random)) {
+      it->second = *below;
+      ++overridden_;
     }
   }
-  (it->second.secrets.*member).assign(secret.begin(), secret.begin() + secret_length);
+  (it->second.*member).assign(secret.begin(), secret.begin() + secret_length);
   return std::nullopt;
 }
 
@@ -124,79 +120,8 @@ const TlsSecrets* TlsKeyLog::find(std::span<const std::uint8_t> client_random) c
   if (client_random.size() != ClientRandom{}.size()) return nullptr;
   ClientRandom random;
   std::copy(client_random.begin(), client_random.end(), random.begin());
-  const std::size_t next = next_.load(std::memory_order_relaxed);
-  const Map::value_type* entry = nullptr;
-  if (next < order_.size() && order_[next]->first == random) {
-    entry = order_[next];
-  } else if (const auto it = by_random_.find(random); it != by_random_.end()) {
-    entry = &*it;
-  }
-  if (entry != nullptr) {
-    found(entry->second.order);
-    return &entry->second.secrets;
-  }
+  if (const auto it = by_random_.find(random); it != by_random_.end()) return &it->second;
   return base_ != nullptr ? base_->find(client_random) : nullptr;
-}
-
-void TlsKeyLog::found(std::size_t order) const {
-  next_.store(order + 1, std::memory_order_relaxed);
-  // Two steps ahead: the next session's secrets (its entry was prefetched by the previous find)
-  // and the entry after it.
-  if (order + 1 < order_.size()) {
-    const TlsSecrets& s = order_[order + 1]->second.secrets;
-    for (const Bytes* b : {&s.client_handshake, &s.server_handshake, &s.client_traffic,
-                           &s.server_traffic, &s.master_secret}) {
-      __builtin_prefetch(b->data());
-    }
-  }
-  if (order + 2 < order_.size()) __builtin_prefetch(order_[order + 2]);
-}
-
-TlsKeyLog::TlsKeyLog(const TlsKeyLog& other)
-    : by_random_(other.by_random_), base_(other.base_), overridden_(other.overridden_) {
-  rebuild_order();
-}
-
-TlsKeyLog& TlsKeyLog::operator=(const TlsKeyLog& other) {
-  if (this != &other) {
-    by_random_ = other.by_random_;
-    base_ = other.base_;
-    overridden_ = other.overridden_;
-    rebuild_order();
-  }
-  return *this;
-}
-
-// Moving an unordered_map moves its nodes: order_'s pointers stay valid.
-TlsKeyLog::TlsKeyLog(TlsKeyLog&& other) noexcept
-    : by_random_(std::move(other.by_random_)),
-      order_(std::move(other.order_)),
-      base_(other.base_),
-      overridden_(other.overridden_) {
-  other.by_random_.clear();
-  other.order_.clear();
-  other.overridden_ = 0;
-}
-
-TlsKeyLog& TlsKeyLog::operator=(TlsKeyLog&& other) noexcept {
-  if (this != &other) {
-    by_random_ = std::move(other.by_random_);
-    order_ = std::move(other.order_);
-    base_ = other.base_;
-    overridden_ = other.overridden_;
-    next_.store(0, std::memory_order_relaxed);
-    other.by_random_.clear();
-    other.order_.clear();
-    other.overridden_ = 0;
-  }
-  return *this;
-}
-
-// A copied map has new nodes: order_ points into it again, in the same order.
-void TlsKeyLog::rebuild_order() {
-  order_.assign(by_random_.size(), nullptr);
-  for (const Map::value_type& entry : by_random_) order_[entry.second.order] = &entry;
-  next_.store(0, std::memory_order_relaxed);
 }
 
 std::size_t TlsKeyLog::sessions() const {

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <array>
-#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -28,12 +27,6 @@ struct TlsSecrets {
 
 class TlsKeyLog {
  public:
-  TlsKeyLog() = default;
-  TlsKeyLog(const TlsKeyLog& other);
-  TlsKeyLog& operator=(const TlsKeyLog& other);
-  TlsKeyLog(TlsKeyLog&& other) noexcept;
-  TlsKeyLog& operator=(TlsKeyLog&& other) noexcept;
-
   // One line of a key log. Comments, blank lines and labels closewire does not use
   // (EXPORTER_SECRET, EARLY_...) are fine; nullopt then. Otherwise what is wrong with the line.
   std::optional<std::string> add_line(std::string_view line);
@@ -46,7 +39,6 @@ class TlsKeyLog {
   // hundreds of thousands of sessions. `base` must outlive this log and not change under it.
   void set_base(const TlsKeyLog* base) { base_ = base; }
 
-  // Safe to call from several threads at once (the walk below keeps an atomic hint).
   const TlsSecrets* find(std::span<const std::uint8_t> client_random) const;
   std::size_t sessions() const;
   bool empty() const { return sessions() == 0; }
@@ -55,21 +47,7 @@ class TlsKeyLog {
   struct RandomHash {
     std::size_t operator()(const ClientRandom& r) const;
   };
-  struct Entry {
-    TlsSecrets secrets;
-    std::size_t order = 0;  // index in order_
-  };
-  using Map = std::unordered_map<ClientRandom, Entry, RandomHash>;
-  void found(std::size_t order) const;
-  void rebuild_order();
-
-  Map by_random_;
-  // The sessions in the order of their first line. A capture meets its sessions in about the
-  // order its key log lists them (both follow the handshakes), so find() tries the session after
-  // the last one found before it hashes, and prefetches the ones after: a large key log is then
-  // walked instead of probed at random, which cost a cache miss or more per session.
-  std::vector<const Map::value_type*> order_;
-  mutable std::atomic<std::size_t> next_{0};  // where find() looks first; any value is correct
+  std::unordered_map<ClientRandom, TlsSecrets, RandomHash> by_random_;
   const TlsKeyLog* base_ = nullptr;
   std::size_t overridden_ = 0;  // sessions of by_random_ that base_ has too
 };
