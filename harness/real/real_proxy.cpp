@@ -33,8 +33,24 @@ void write_file(const fs::path& p, const std::string& text) {
   if (!out) throw EnvironmentError("cannot write " + p.string());
 }
 
+// The run's leaf for a TLS listening side, in the proxy's folder: the paths its config names.
+struct TlsFiles {
+  std::string cert, key, pem;
+};
+TlsFiles write_tls_files(const RealProxyConfig& c) {
+  if (c.tls_version.empty()) return {};
+  const fs::path dir = fs::absolute(c.work_dir);
+  const TlsFiles files{(dir / "tls-cert.pem").string(), (dir / "tls-key.pem").string(),
+                       (dir / "tls.pem").string()};
+  write_file(files.cert, c.tls_chain_pem);
+  write_file(files.key, c.tls_key_pem);
+  write_file(files.pem, c.tls_chain_pem + c.tls_key_pem);
+  return files;
+}
+
 // Values every template may use, plus the kind's knobs (set or default).
-std::map<std::string, std::string> template_values(const RealProxyConfig& c, std::uint16_t port) {
+std::map<std::string, std::string> template_values(const RealProxyConfig& c, std::uint16_t port,
+                                                   const TlsFiles& tls_files) {
   std::map<std::string, std::string> v = {
       {"name", c.name},
       {"prefix", fs::absolute(c.work_dir).string()},
@@ -49,15 +65,15 @@ std::map<std::string, std::string> template_values(const RealProxyConfig& c, std
   // the programs' own recipes: nginx `listen ... ssl`, HAProxy `bind ... ssl crt`.
   const bool tls = !c.tls_version.empty();
   const std::string protocol = c.tls_version == "1.2" ? "TLSv1.2" : "TLSv1.3";
-  v["tls_cert"] = c.tls_cert_file;
-  v["tls_key"] = c.tls_key_file;
-  v["tls_pem"] = c.tls_pem_file;
+  v["tls_cert"] = tls_files.cert;
+  v["tls_key"] = tls_files.key;
+  v["tls_pem"] = tls_files.pem;
   v["upstream_tls"] = c.upstream_tls ? "true" : "false";
   if (c.kind == "nginx") {
     v["listen_ssl"] = tls ? " ssl" : "";
     v["ssl_settings"] = tls ? fmt::format("ssl_certificate {};\n    ssl_certificate_key {};\n"
                                           "    ssl_protocols {};",
-                                          c.tls_cert_file, c.tls_key_file, protocol)
+                                          tls_files.cert, tls_files.key, protocol)
                             : "# plain: no TLS on the listening side";
     v["upstream_scheme"] = c.upstream_tls ? "https" : "http";
     // nginx 1.22 offers TLS 1.3 upstream only when asked; the run's leaf is not checked.
@@ -65,7 +81,7 @@ std::map<std::string, std::string> template_values(const RealProxyConfig& c, std
                                   ? "proxy_ssl_protocols TLSv1.2 TLSv1.3;\n      proxy_ssl_verify off;"
                                   : "# plain upstream";
   } else if (c.kind == "haproxy") {
-    v["bind_ssl"] = tls ? fmt::format(" ssl crt {} ssl-min-ver {} ssl-max-ver {}", c.tls_pem_file,
+    v["bind_ssl"] = tls ? fmt::format(" ssl crt {} ssl-min-ver {} ssl-max-ver {}", tls_files.pem,
                                       protocol, protocol)
                         : "";
     v["server_ssl"] = c.upstream_tls ? " ssl verify none" : "";
@@ -103,7 +119,7 @@ RealProxy::RealProxy(const RealProxyConfig& c) {
   fs::create_directories(c.work_dir, ec);
   if (ec) throw EnvironmentError(fmt::format("cannot create {}: {}", c.work_dir, ec.message()));
   port_ = pick_free_port(c.host);
-  const auto values = template_values(c, port_);
+  const auto values = template_values(c, port_, write_tls_files(c));
   const std::string log = (fs::path(c.work_dir) / "output.log").string();
   std::vector<std::string> argv;
   if (c.kind == "nginx" || c.kind == "haproxy") {

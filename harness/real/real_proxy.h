@@ -23,10 +23,11 @@ struct RealProxyConfig {
   std::string config_template;  // exec: rendered into work_dir; its path is {config}
   std::string work_dir;         // config, pid, temp files and logs go here
   std::string tools_dir;        // tools/real
-  // TLS on its listening side ("1.3" or "1.2"; empty: plain), with the run's leaf in PEM files
-  // (leaf + CA chain, its key, and both in one file for HAProxy's `crt`).
+  // TLS on its listening side ("1.3" or "1.2"; empty: plain) with the run's leaf: the chain (leaf,
+  // then CA) and its key, PEM. They are written into work_dir as tls-cert.pem, tls-key.pem and
+  // tls.pem (both in one file, for HAProxy's `crt`).
   std::string tls_version;
-  std::string tls_cert_file, tls_key_file, tls_pem_file;
+  std::string tls_chain_pem, tls_key_pem;
   bool upstream_tls = false;  // its upstream hop listens with TLS (the certificate is not checked)
 };
 

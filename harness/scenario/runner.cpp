@@ -215,20 +215,9 @@ void Run::build_real_proxy(std::size_t i, asio::ip::tcp::endpoint upstream,
   }
   c.upstream_tls = s_.hop_tls(i + 1);
   if (spec.tls) {
-    // The run's leaf for its config, in its own folder (the program reads them at start).
     c.tls_version = std::string(endpoints::to_string(spec.tls->version));
-    fs::create_directories(c.work_dir);
-    const auto write = [&](const std::string& file, const std::string& text) {
-      const std::string path = fs::absolute(fs::path(c.work_dir) / file).string();
-      std::ofstream out(path, std::ios::trunc);
-      out << text;
-      if (!out) throw real::EnvironmentError("cannot write " + path);
-      return path;
-    };
-    const std::string chain = tls_identity_->leaf_pem() + tls_identity_->ca_pem();
-    c.tls_cert_file = write("tls-cert.pem", chain);
-    c.tls_key_file = write("tls-key.pem", tls_identity_->leaf_key_pem());
-    c.tls_pem_file = write("tls.pem", chain + tls_identity_->leaf_key_pem());
+    c.tls_chain_pem = tls_identity_->leaf_pem() + tls_identity_->ca_pem();
+    c.tls_key_pem = tls_identity_->leaf_key_pem();
   }
   real_proxies_.push_back(std::make_unique<real::RealProxy>(c));
 }
