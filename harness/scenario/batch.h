@@ -21,7 +21,9 @@ std::vector<Scenario> load_scenarios(const std::vector<std::string>& paths,
 
 // Launches, into `options`, the browsers the scenarios' real clients need, one each for all of
 // them (ones `options` holds already are kept): Chromium of the build the first real-Chromium
-// scenario asks for (a scenario of another build starts its own), and Firefox. Call it on the
+// scenario asks for (a scenario of another build starts its own), and Firefox. When a scenario has
+// a TLS leg it first makes the run's TLS identity (options.tls_identity), since Chromium is told
+// at launch which leaf to trust. Call it on the
 // thread that outlives the runs: a browser's parent-death signal follows the thread that started
 // it. Throws real::EnvironmentError.
 void launch_browsers(const std::vector<Scenario>& scenarios, RunOptions& options);
