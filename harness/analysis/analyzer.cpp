@@ -7,7 +7,7 @@
 #include <optional>
 #include <vector>
 
-#include "harness/analysis/leg_builder.h"
+#include "harness/analysis/leg_pipeline.h"
 #include "harness/analysis/packet_source.h"
 #include "harness/analysis/tcp_tracker.h"
 
@@ -54,10 +54,11 @@ struct FlowKeyHash {
   }
 };
 
-// One open leg: its tracker feeds its builder (declared first: the tracker holds a reference).
+// One open leg: its tracker feeds the pipeline's builder of the leg (the feed is declared first:
+// the tracker holds a reference).
 struct Leg {
-  Leg(const FlowKey& k, const TcpSegment& first, std::uint64_t index, const wire::TlsKeyLog* keys)
-      : key(k), builder(identity(first, index), keys), tracker(first, builder) {}
+  Leg(const FlowKey& k, const TcpSegment& first, std::uint64_t i, LegPipeline& pipeline)
+      : key(k), index(i), feed(pipeline, i), tracker(first, feed) {}
 
   static Connection identity(const TcpSegment& first, std::uint64_t index) {
     const TcpTracker::Sides sides = TcpTracker::sides_of(first);
@@ -71,8 +72,9 @@ struct Leg {
   }
 
   FlowKey key;
+  std::uint64_t index;
   bool lingering = false;
-  LegBuilder builder;
+  LegPipeline::Feed feed;
   TcpTracker tracker;
 };
 
@@ -160,13 +162,12 @@ class LegMap {
   std::size_t size_ = 0;
 };
 
-// Legs by 4-tuple, handed out in the order they started once done: a leg done early waits for
-// the earlier ones still open.
+// Legs by 4-tuple, each tracked here and decoded by the pipeline, which hands them out in the
+// order they started.
 class LegTable {
  public:
-  LegTable(const ConnectionSink& sink, const AnalyzerOptions& options, CaptureSummary& summary,
-           const wire::TlsKeyLog& keys)
-      : sink_(sink), options_(options), summary_(summary), keys_(keys) {}
+  LegTable(const AnalyzerOptions& options, LegPipeline& pipeline)
+      : options_(options), pipeline_(pipeline) {}
 
   void add(const TcpSegment& segment) {
     expire(segment.t);
@@ -178,22 +179,21 @@ class LegTable {
       leg = nullptr;
     }
     if (leg == nullptr) {
-      leg = &open_.insert(hash, std::make_unique<Leg>(key, segment, next_index_++, &keys_));
-      order_.emplace_back();
+      pipeline_.open(Leg::identity(segment, next_index_));
+      leg = &open_.insert(hash, std::make_unique<Leg>(key, segment, next_index_++, pipeline_));
     }
     leg->tracker.add(segment);
     if (leg->tracker.closed() && !leg->lingering) {
       leg->lingering = true;
-      lingering_.push_back({leg->tracker.closed_at(), key, leg->builder.connection().index});
+      lingering_.push_back({leg->tracker.closed_at(), key, leg->index});
     }
   }
 
   void finish(Nanos end) {
     // Hand out in index order so the sink sees SYN order without waiting on the map's order.
     std::vector<std::unique_ptr<Leg>> legs = open_.take_all();
-    std::sort(legs.begin(), legs.end(), [](const auto& a, const auto& b) {
-      return a->builder.connection().index < b->builder.connection().index;
-    });
+    std::sort(legs.begin(), legs.end(),
+              [](const auto& a, const auto& b) { return a->index < b->index; });
     for (auto& leg : legs) done(std::move(leg), end);
   }
 
@@ -210,33 +210,19 @@ class LegTable {
       lingering_.pop_front();
       const std::uint64_t hash = FlowKeyHash{}(c.key);
       const Leg* leg = open_.find(c.key, hash);
-      if (leg == nullptr || leg->builder.connection().index != c.index) continue;
+      if (leg == nullptr || leg->index != c.index) continue;
       done(open_.take(c.key, hash), now);
     }
   }
 
   void done(std::unique_ptr<Leg> leg, Nanos observed_until) {
     leg->tracker.finish();
-    Connection c = leg->builder.finish(observed_until);
-    leg.reset();  // frees decoders and buffers before the leg waits in order_
-    order_[c.index - first_waiting_] = std::move(c);
-    while (!order_.empty() && order_.front().has_value()) {
-      Connection out = std::move(*order_.front());
-      order_.pop_front();
-      ++first_waiting_;
-      ++summary_.connections;
-      if (out.websocket) ++summary_.websockets;
-      sink_(std::move(out));
-    }
+    pipeline_.finish(leg->index, observed_until);
   }
 
-  const ConnectionSink& sink_;
   const AnalyzerOptions& options_;
-  CaptureSummary& summary_;
-  const wire::TlsKeyLog& keys_;
+  LegPipeline& pipeline_;
   LegMap open_;
-  std::deque<std::optional<Connection>> order_;  // legs from index first_waiting_ on
-  std::uint64_t first_waiting_ = 0;
   std::uint64_t next_index_ = 0;
   std::deque<Closed> lingering_;  // in the order they closed
 };
@@ -250,20 +236,21 @@ CaptureSummary analyze_capture(const std::string& path, const ConnectionSink& si
   PacketSource source(path);
   summary.link_type = source.link_type();
   summary.nanosecond_timestamps = source.nanosecond_timestamps();
-  // This capture's Decryption Secrets Blocks, over the options' secrets (not copied: a key log
-  // can hold hundreds of thousands of sessions).
-  wire::TlsKeyLog keys;
-  keys.set_base(&options.key_log);
-  LegTable table(sink, options, summary, keys);
+  // The pipeline adds this capture's Decryption Secrets Blocks over the options' secrets (not
+  // copied: a key log can hold hundreds of thousands of sessions).
+  LegPipeline pipeline(sink, &options.key_log);
+  LegTable table(options, pipeline);
   TcpSegment segment;
-  std::vector<std::string> ignored;  // a malformed line in a capture's secrets is passed over
   while (source.next(segment)) {
     if (source.has_tls_secrets()) {
-      for (const std::string& text : source.take_tls_secrets()) keys.add_text(text, ignored);
+      for (const std::string& text : source.take_tls_secrets()) pipeline.add_secrets(text);
     }
     table.add(segment);
   }
   table.finish(source.last_time());
+  pipeline.close();
+  summary.connections = pipeline.legs_handed_out();
+  summary.websockets = pipeline.websockets_handed_out();
   summary.packets = source.packets();
   summary.tcp_packets = source.tcp_packets();
   return summary;
