@@ -203,8 +203,7 @@ class LegPipeline::Decoder {
           slot(m.leg)->on_tcp_event(std::move(batch.events[m.at]));
           break;
         case Kind::data:
-          slot(m.leg)->on_data(m.from, std::span(batch.bytes.data() + m.at, m.size), m.t,
-                               m.packet);
+          slot(m.leg)->on_data(m.from, std::span(batch.bytes.data() + m.at, m.size), m.t, m.packet);
           break;
         case Kind::finish:
           finish(m.leg, m.t);

@@ -30,7 +30,7 @@ class LegPipeline {
   using Sink = std::function<void(Connection&&)>;
   static constexpr std::size_t kBatchMessages = 4096;  // a batch is handed over at this many
   static constexpr std::size_t kBatchBytes = 1 << 20;  // ... or this many payload bytes
-  static constexpr std::size_t kMaxBatches = 4;        // waiting per decoder before the reader waits
+  static constexpr std::size_t kMaxBatches = 4;  // waiting per decoder before the reader waits
 
   // `sink` runs on a decoding thread (or the caller's, for a small capture), one leg at a time.
   // `base_keys`: secrets for TLS legs (may be null; must outlive the pipeline). `decoders`: legs
