@@ -275,8 +275,18 @@ void LegBuilder::decode(Side from, std::span<const std::uint8_t> bytes, Nanos t,
   // free when a cold leg is handed out.
   thread_local std::vector<wire::Frame> frames;
   frames.clear();
-  dir(from).frames.feed(bytes, frames);
+  Direction& d = dir(from);
+  d.frames.feed(bytes, frames);
   for (const wire::Frame& frame : frames) emit_frame(from, frame, t, packet);
+  // A header that breaks RFC 6455 is reported when it arrives, as a browser's parser fails on it
+  // then, not when (or if) its payload completes; frame sync is lost after it.
+  if (const wire::Frame* pending = d.frames.pending_frame();
+      pending && !pending->problems.empty()) {
+    for (std::string_view p : pending->problems)
+      add_frame_problem(from, *pending, std::string(p), t, packet);
+    d.decoding = false;
+    d.ignoring = true;
+  }
 }
 
 void LegBuilder::emit_frame(Side from, const wire::Frame& frame, Nanos t, std::uint64_t packet) {

@@ -13,6 +13,14 @@ bool is_frame(std::string_view k) {
   return k.starts_with("ws.") && k != kind::protocol_error;
 }
 
+// Bytes after the server's Close that are no frame at all (a server writing an HTTP response on
+// the upgraded socket): Chromium, still reading in CLOSE_WAIT, fails with "Invalid frame header"
+// as it does for a frame after the Close (simple-websocket#42). A frame cut off by the end of the
+// stream is no such thing: the stream ended first.
+bool is_bad_bytes_after_close(const Event& e) {
+  return e.kind == kind::protocol_error && e.note.find("cut off by") == std::string::npos;
+}
+
 }  // namespace
 
 CloseFacts close_facts(const Connection& leg) {
@@ -22,7 +30,8 @@ CloseFacts close_facts(const Connection& leg) {
     if (e.from == Side::server) {
       if (e.kind == kind::close && !f.server_close) {
         f.server_close = &e;
-      } else if (f.server_close && !f.frame_after_close && is_frame(e.kind)) {
+      } else if (f.server_close && !f.frame_after_close &&
+                 (is_frame(e.kind) || is_bad_bytes_after_close(e))) {
         f.frame_after_close = &e;
       } else if (e.kind == kind::protocol_error && !f.server_close && !f.server_error) {
         f.server_error = &e;
@@ -98,9 +107,8 @@ Verdict judge_chrome(const CloseFacts& f, bool legacy) {
   if (end && end->t < timeout_at) {
     if (reads_as_eof(*end)) {
       if (end->t < handshake_done)
-        return received(s, true,
-                        fmt::format("server {} before the Close reply: read as EOF",
-                                    end_name(*end)));
+        return received(
+            s, true, fmt::format("server {} before the Close reply: read as EOF", end_name(*end)));
       return received(s, true,
                       fmt::format("server {} {} after the closing handshake", end_name(*end),
                                   ms_after(end->t, handshake_done)));

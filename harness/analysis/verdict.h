@@ -40,7 +40,7 @@ struct CloseFacts {
   const Event* server_rst = nullptr;         // only RSTs inside the window
   const Event* client_end = nullptr;         // the client's first FIN or RST
   const Event* server_error = nullptr;       // protocol error by the server before its Close
-  const Event* frame_after_close = nullptr;  // a server frame after its Close
+  const Event* frame_after_close = nullptr;  // a server frame (or bytes no frame) after its Close
   Nanos last_seen = 0;
 
   // The server side's first FIN or RST: what ends the browser's wait after the closing handshake.

@@ -48,7 +48,7 @@ void perform(Peer& peer, const Action& a) {
       peer.send_pong(a.payload);
       break;
     case Action::Kind::close:
-      peer.send_close(a.code, a.reason);
+      peer.send_close(a.code, a.reason, a.again);
       break;
     case Action::Kind::close_socket:
       if (a.close_notify) peer.stream().set_close_notify(*a.close_notify);
@@ -56,6 +56,9 @@ void perform(Peer& peer, const Action& a) {
       break;
     case Action::Kind::stop_reading:
       peer.stop_reading();
+      break;
+    case Action::Kind::raw:
+      peer.send_raw(a.payload);
       break;
     case Action::Kind::wait:
       break;

@@ -16,14 +16,25 @@ namespace closewire::endpoints {
 class Peer;
 
 struct Action {
-  enum class Kind : std::uint8_t { text, binary, ping, pong, close, close_socket, stop_reading, wait };
+  enum class Kind : std::uint8_t {
+    text,
+    binary,
+    ping,
+    pong,
+    close,
+    close_socket,
+    stop_reading,
+    wait,
+    raw,  // bytes as they are, not a frame (a broken server writing HTTP on the upgraded socket)
+  };
   Kind kind = Kind::close;
-  std::string payload;                // text, binary, ping, pong
-  std::optional<std::uint16_t> code;  // close: absent = no payload (the peer sees 1005)
-  std::string reason;                 // close
-  CloseMode mode = CloseMode::fin;    // close_socket
+  std::string payload;                    // text, binary, ping, pong, raw
+  std::optional<std::uint16_t> code;      // close: absent = no payload (the peer sees 1005)
+  std::string reason;                     // close
+  CloseMode mode = CloseMode::fin;        // close_socket
   std::chrono::milliseconds duration{0};  // wait; close_socket: delay for delayed / close-unread
   std::optional<bool> close_notify;  // close_socket on a TLS stream; absent: the stream's setting
+  bool again = false;  // close: send it even after a Close went out (a second Close frame)
 
   static Action text(std::string payload) { return frame(Kind::text, std::move(payload)); }
   static Action binary(std::string payload) { return frame(Kind::binary, std::move(payload)); }

@@ -56,10 +56,19 @@ void Peer::note_timeout(std::string what) {
 }
 
 void Peer::on_data(std::span<const std::uint8_t> bytes) {
+  if (frame_sync_lost_) return;
   std::vector<wire::Frame> frames;
   decoder_.feed(bytes, frames);
   auto keep = shared_from_this();
   for (const auto& f : frames) on_frame(f);
+  // A header that breaks RFC 6455 fails the connection when it is read, as Chromium's frame
+  // parser does, not once a payload that may never come is complete: the frame is reported as
+  // it stands and nothing after it is decoded.
+  if (const wire::Frame* pending = decoder_.pending_frame();
+      pending && !pending->problems.empty()) {
+    frame_sync_lost_ = true;
+    on_frame(*pending);
+  }
 }
 
 void Peer::on_frame(const wire::Frame& frame) {
@@ -91,8 +100,8 @@ std::string Peer::peer_gone_state() {
   return {};
 }
 
-void Peer::send_close(std::optional<std::uint16_t> code, std::string reason) {
-  if (close_queued_) return;
+void Peer::send_close(std::optional<std::uint16_t> code, std::string reason, bool again) {
+  if (close_queued_ && !again) return;
   close_queued_ = true;
   if (close_received_) {
     // Firefox judges "clean" by whether the peer's FIN/RST came before its reply went out.

@@ -44,7 +44,8 @@ class Peer : public std::enable_shared_from_this<Peer> {
   // Close frame with `code` and `reason`, or an empty payload without a code (the peer sees 1005).
   // When the peer's Close came first this is the reply: whether its FIN/RST had already arrived is
   // logged (peer_gone_before_reply).
-  void send_close(std::optional<std::uint16_t> code, std::string reason = {});
+  // `again`: even when a Close was sent already (a broken server's second Close frame).
+  void send_close(std::optional<std::uint16_t> code, std::string reason = {}, bool again = false);
   // Raw bytes, e.g. the HTTP head, queued in order with the frames.
   void send_raw(std::string bytes) { stream_->write(std::move(bytes)); }
 
@@ -83,6 +84,7 @@ class Peer : public std::enable_shared_from_this<Peer> {
   ObservationLog log_;
   std::optional<ReceivedClose> close_received_;
   bool close_queued_ = false;
+  bool frame_sync_lost_ = false;  // a broken frame header was read: later bytes are not frames
   bool close_sent_ = false;
 };
 

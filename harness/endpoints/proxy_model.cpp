@@ -19,6 +19,7 @@ RelayConfig envoy_relay(const EnvoyModel& m) {
   r.upstream_on_downstream_close = SideClose::plain();
   r.to_upstream.latency = m.latency;
   r.to_downstream.latency = m.latency;
+  r.reset_downstream_on_upstream_reset = m.reset_on_upstream_reset;
   return r;
 }
 
@@ -31,6 +32,8 @@ RelayConfig tcp_relay(const TcpModel& m) {
   r.upstream_on_downstream_close.close_notify = m.close_notify;
   r.to_downstream = m.to_client;
   r.to_upstream = m.to_server;
+  r.idle_timeout = m.idle_timeout;
+  r.on_idle = m.on_idle;
   return r;
 }
 

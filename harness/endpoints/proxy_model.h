@@ -30,6 +30,10 @@ struct EnvoyModel {
   // Runtime guard envoy.reloadable_features.no_delay_close_for_upgrades: true in Envoy >= 1.23
   // (FlushWrite, no delay); false = Envoy <= 1.22 (FlushWriteAndDelay).
   bool no_delay_close_for_upgrades = true;
+  // Runtime guard envoy.reloadable_features.detect_and_raise_rst_tcp_connection (PR #28817): an
+  // RST from the upstream is raised as a reset and the downstream is reset too (RST, queued bytes
+  // dropped) instead of closed with FlushWrite(AndDelay).
+  bool reset_on_upstream_reset = false;
   // Added to each direction of this hop, and to the close behind the bytes, so that races are
   // decided by design (a real mesh has milliseconds per hop).
   std::chrono::milliseconds latency{0};
@@ -47,6 +51,10 @@ struct TcpModel {
   DirectionFaults to_server;  // client -> server bytes
   // On a TLS side: whether its close sends close_notify first (false: FIN or RST without it).
   bool close_notify = kDefaultCloseNotify;
+  // No byte either way for this long (0: never) closes both sides in `on_idle`: a load
+  // balancer's idle timeout (a cloud LB's 60 s, nginx proxy_read_timeout, HAProxy timeout tunnel).
+  std::chrono::milliseconds idle_timeout{0};
+  CloseMode on_idle = CloseMode::fin;
 };
 
 using ProxyModel = std::variant<EnvoyModel, TcpModel>;

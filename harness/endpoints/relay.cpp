@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "harness/wire/close_payload.h"
 
 namespace closewire::endpoints {
@@ -26,6 +28,7 @@ Relay::Relay(tcp::socket downstream, RelayConfig config, std::size_t connection,
       log_(std::move(log)),
       pending_down_(std::move(downstream)),
       up_socket_(pending_down_.get_executor()),
+      idle_timer_(pending_down_.get_executor()),
       to_up_(pending_down_.get_executor(), Side::upstream, wire::HttpHeadParser::Kind::request),
       to_down_(pending_down_.get_executor(), Side::downstream,
                wire::HttpHeadParser::Kind::response) {
@@ -65,6 +68,12 @@ std::shared_ptr<TcpStream> Relay::make_stream(tcp::socket socket, Side side) {
   cb.on_eof = [weak, side] {
     if (auto self = weak.lock()) self->side_gone(side, true);
   };
+  auto on_error = [weak, side](const error_code& ec) {
+    auto self = weak.lock();
+    if (self && ec == asio::error::connection_reset) self->reset_[side == Side::upstream] = true;
+  };
+  cb.on_read_error = on_error;
+  cb.on_write_error = on_error;
   cb.on_closed = [weak, side] {
     if (auto self = weak.lock()) self->side_gone(side, false);
   };
@@ -76,7 +85,27 @@ void Relay::start() {
   down_ = make_stream(std::move(pending_down_), Side::downstream);
   record(Side::downstream, K::connected);
   down_->start_reading();
+  arm_idle_timer();
   if (!config_.connect_after_request_head) connect();
+}
+
+void Relay::arm_idle_timer() {
+  if (config_.idle_timeout.count() <= 0 || stopped_) return;
+  idle_timer_.expires_after(config_.idle_timeout);
+  idle_timer_.async_wait([weak = weak_from_this()](const error_code& ec) {
+    if (auto self = weak.lock(); self && !ec) self->idle_timed_out();
+  });
+}
+
+void Relay::idle_timed_out() {
+  if (stopped_) return;
+  const std::string why = fmt::format("idle timeout: no byte for {} ms, closing both sides ({})",
+                                      config_.idle_timeout.count(), to_string(config_.on_idle));
+  for (Side side : {Side::downstream, Side::upstream}) {
+    if (!stream(side) || !stream(side)->is_open()) continue;
+    record(side, K::fault, why);
+    close_side(side, SideClose::with_mode(config_.on_idle));
+  }
 }
 
 void Relay::connect() {
@@ -108,6 +137,7 @@ void Relay::connect() {
 
 void Relay::ingest(Direction& d, std::span<const std::uint8_t> bytes) {
   if (d.cut || stopped_) return;
+  arm_idle_timer();  // (re-armed: cancels the pending wait)
   Side from = d.to == Side::upstream ? Side::downstream : Side::upstream;
   std::size_t head_used = 0;
   if (!d.head_done) {
@@ -231,6 +261,15 @@ void Relay::side_gone(Side side, bool eof) {
       });
       return;
     }
+    if (reset_[1] && config_.reset_downstream_on_upstream_reset) {
+      // Envoy raises the upstream's RST as a reset and aborts the downstream (RST), right behind
+      // the bytes it had already written there.
+      push(to_down_, {}, [self] {
+        self->record(Side::downstream, K::fault, "upstream reset: downstream reset");
+        self->close_side(Side::downstream, SideClose::with_mode(CloseMode::rst));
+      });
+      return;
+    }
     push(to_down_, {}, [self] {
       self->close_side(Side::downstream, self->config_.downstream_on_upstream_close);
     });
@@ -270,6 +309,7 @@ void Relay::stop() {
   error_code ec;
   to_up_.timer.cancel();
   to_down_.timer.cancel();
+  idle_timer_.cancel();
   to_up_.items.clear();
   to_down_.items.clear();
   up_socket_.close(ec);

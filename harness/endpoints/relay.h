@@ -61,6 +61,13 @@ struct RelayConfig {
   // it); null: plain TCP on that side.
   std::shared_ptr<TlsContext> downstream_tls;
   std::shared_ptr<TlsContext> upstream_tls;
+  // No byte either way for this long (0: never) closes both sides in `on_idle`, as a load
+  // balancer's idle timeout does (nginx proxy_read_timeout, HAProxy timeout tunnel, a cloud LB).
+  std::chrono::milliseconds idle_timeout{0};
+  CloseMode on_idle = CloseMode::fin;
+  // An RST from the upstream resets the downstream (queued bytes dropped) instead of the usual
+  // close: Envoy with envoy.reloadable_features.detect_and_raise_rst_tcp_connection (PR #28817).
+  bool reset_downstream_on_upstream_reset = false;
 };
 
 class Relay : public std::enable_shared_from_this<Relay> {
@@ -108,6 +115,8 @@ class Relay : public std::enable_shared_from_this<Relay> {
   void pump(Direction& d);
   void side_gone(Side side, bool eof);
   void close_side(Side side, const SideClose& how);
+  void arm_idle_timer();
+  void idle_timed_out();
   std::shared_ptr<TcpStream>& stream(Side side) { return side == Side::upstream ? up_ : down_; }
   static std::string_view name(Side side) {
     return side == Side::upstream ? "upstream" : "downstream";
@@ -122,6 +131,8 @@ class Relay : public std::enable_shared_from_this<Relay> {
   std::shared_ptr<TcpStream> up_;
   bool connecting_ = false;
   bool gone_[2] = {false, false};
+  bool reset_[2] = {false, false};  // that side's socket failed with ECONNRESET
+  asio::steady_timer idle_timer_;
   bool stopped_ = false;
   Direction to_up_;
   Direction to_down_;

@@ -11,10 +11,10 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
-#include "harness/wire/handshake.h"
-#include "harness/wire/http_head.h"
 #include "harness/endpoints/listener.h"
 #include "harness/wire/close_payload.h"
+#include "harness/wire/handshake.h"
+#include "harness/wire/http_head.h"
 
 namespace closewire::endpoints {
 
@@ -136,12 +136,12 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
       // what follows the head waits in the kernel or in OpenSSL until it reads.
       s->stop_reading();
       std::string leftover(reinterpret_cast<const char*>(bytes.data()) + used, bytes.size() - used);
-      asio::post(self->io, [self, s, index, key = head->fields().key,
-                            leftover = std::move(leftover)] {
-        if (self->stopped || !s->is_open()) return;
-        std::erase_if(self->upgrading_tls, [&](const auto& w) { return w.lock() == s; });
-        self->start_session(index, Peer::create(s, Peer::Role::server, index), key, leftover);
-      });
+      asio::post(
+          self->io, [self, s, index, key = head->fields().key, leftover = std::move(leftover)] {
+            if (self->stopped || !s->is_open()) return;
+            std::erase_if(self->upgrading_tls, [&](const auto& w) { return w.lock() == s; });
+            self->start_session(index, Peer::create(s, Peer::Role::server, index), key, leftover);
+          });
     };
     stream->set_callbacks(std::move(cb));
     stream->start_reading();
@@ -191,19 +191,22 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     switch (o.kind) {
       case K::frame_received:
         if (o.opcode != static_cast<std::uint8_t>(wire::Opcode::close)) break;
-        if (!peer.close_queued()) {
+        if (!peer.close_queued() && !config.answer_close) {
+          peer.close_socket(config.after_closing_handshake.value_or(CloseMode::fin));
+        } else if (!peer.close_queued()) {
           // ws: code 1005 -> close() without a code, otherwise close(code, reason).
           std::optional<std::uint16_t> code;
           if (o.code && *o.code != wire::kNoStatus) code = o.code;
           peer.send_close(code, code ? o.reason : std::string());
-        } else if (peer.close_sent()) {
-          peer.close_socket(config.after_closing_handshake);
+        } else if (peer.close_sent() && config.after_closing_handshake) {
+          peer.close_socket(*config.after_closing_handshake);
         }
         break;
       case K::frame_sent:
         if (o.opcode != static_cast<std::uint8_t>(wire::Opcode::close)) break;
         arm_close_timer(s);
-        if (peer.close_received()) peer.close_socket(config.after_closing_handshake);
+        if (peer.close_received() && config.after_closing_handshake)
+          peer.close_socket(*config.after_closing_handshake);
         break;
       case K::eof:
         // ws socketOnEnd: socket.end(), and Node destroys the socket once both sides ended.

@@ -12,10 +12,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "harness/endpoints/action.h"
 #include "harness/endpoints/close_mode.h"
 #include "harness/endpoints/observation.h"
 #include "harness/endpoints/peer.h"
-#include "harness/endpoints/action.h"
 #include "harness/endpoints/tls_context.h"
 
 namespace closewire::endpoints {
@@ -32,9 +32,13 @@ struct ServerConfig {
   std::uint16_t port = 0;  // 0: the kernel picks one; see Server::port()
   std::vector<Action> on_open = {Action::close(kSeedCloseCode, std::string(kSeedCloseReason))};
   // ws 8 ends the socket (socket.end(): FIN, keep reading, close at the client's FIN) once its
-  // Close was sent and the client's Close received.
-  CloseMode after_closing_handshake = CloseMode::half_close;
+  // Close was sent and the client's Close received. None: the server leaves the socket open (a
+  // server that never closes TCP; its close timeout, or a later action, still ends it).
+  std::optional<CloseMode> after_closing_handshake = CloseMode::half_close;
   std::chrono::milliseconds close_timeout = kWsCloseTimeout;
+  // ws answers a client's Close with its own. false: the server ends TCP without answering (in
+  // after_closing_handshake's mode, or FIN), as servers that skip the reply do (mongoose#1502).
+  bool answer_close = true;
   // wss: a server-role context; the upgrade and every frame then go through TLS.
   std::shared_ptr<TlsContext> tls;
 };

@@ -131,6 +131,7 @@ void Run::build() {
     sc.on_open = s_.server.on_open;
     sc.after_closing_handshake = s_.server.after_closing_handshake;
     sc.close_timeout = s_.server.close_timeout;
+    sc.answer_close = s_.server.answer_close;
     sc.tls = listening_tls(s_.server.tls);
     server_ = std::make_unique<endpoints::Server>(io_, sc);
     upstream = server_->endpoint();
@@ -224,7 +225,7 @@ void Run::build_real_proxy(std::size_t i, asio::ip::tcp::endpoint upstream,
 
 void Run::copy_browser_secrets() {
   if (!key_log_ || !real_client_) return;
-  const std::string path = chromium_ ? chromium_->key_log_path()
+  const std::string path = chromium_  ? chromium_->key_log_path()
                            : firefox_ ? firefox_->key_log_path()
                                       : std::string();
   if (path.empty()) return;
@@ -487,8 +488,7 @@ std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions
   std::filesystem::create_directories(options.out_dir);
   r.pcap_path = (std::filesystem::path(options.out_dir) / (s.name + ".pcap")).string();
   r.json_path = (std::filesystem::path(options.out_dir) / (s.name + ".json")).string();
-  if (s.uses_tls())
-    r.key_log_path = key_log_path_for(r.pcap_path);
+  if (s.uses_tls()) r.key_log_path = key_log_path_for(r.pcap_path);
 
   if (std::string why = skip_reason(s); !why.empty()) {
     r.status = ScenarioResult::Status::skipped;

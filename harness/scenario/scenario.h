@@ -1,6 +1,7 @@
 // A scenario: a client, a chain of proxies and a server on loopback, timed steps, expectations.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -71,8 +72,11 @@ struct ServerSpec {
   std::string real;
   std::vector<Action> on_open = {
       Action::close(endpoints::kSeedCloseCode, std::string(endpoints::kSeedCloseReason))};
-  endpoints::CloseMode after_closing_handshake = endpoints::CloseMode::half_close;
+  // Absent (`none`): the server never ends TCP after the closing handshake itself.
+  std::optional<endpoints::CloseMode> after_closing_handshake = endpoints::CloseMode::half_close;
   Millis close_timeout = endpoints::kWsCloseTimeout;
+  // false: a client's Close gets no Close back; the server ends TCP instead (endpoints::Server).
+  bool answer_close = true;
   std::optional<TlsSpec> tls;  // the model only
 };
 
@@ -113,6 +117,17 @@ struct Step {
   std::string where;  // FILE:LINE
 };
 
+// A public report this scenario reproduces (scenarios/zoo/: docs/zoo.md).
+struct ZooReport {
+  std::string ref;                    // owner/repo#N, as the report is cited
+  std::vector<std::string> see_also;  // related issues and pull requests, same form
+  std::string symptom;                // what the reporters saw, in our words
+  std::string cause;                  // the cause the report gave
+  std::string fix;                    // what fixed it there (or "none")
+  std::string status;                 // reproduced | needs-http2 | not-reproducible
+};
+inline constexpr std::array kZooStatuses = {"reproduced", "needs-http2", "not-reproducible"};
+
 struct Scenario {
   std::string file;
   std::string name;
@@ -129,6 +144,9 @@ struct Scenario {
   // scenario cannot have.
   std::map<std::string, std::string> variant_skips;
   std::string variant;  // applied variant, e.g. "chromium" or "chromium+node-ws"
+  std::optional<ZooReport> report;
+  // What the packets show where they differ from the report's stated cause.
+  std::string finding;
 
   // Whether any leg is TLS: the run then writes NAME.keys beside NAME.pcap.
   bool uses_tls() const;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <regex>
 #include <set>
 
 #include "harness/real/real_proxy.h"
@@ -60,7 +61,8 @@ std::optional<TlsSpec> parse_tls(const YAML::Node& n, const std::string& file) {
 Action parse_close(const YAML::Node& arg, const std::string& file) {
   Action a = Action::close();
   if (arg && arg.IsMap()) {
-    yaml::check_keys(arg, {"code", "reason"}, file, "close");
+    yaml::check_keys(arg, {"code", "reason", "again"}, file, "close");
+    if (arg["again"]) a.again = yaml::boolean(arg["again"], file, "again");
     if (arg["code"] && !arg["code"].IsNull()) a.code = yaml::code(arg["code"], file);
     if (arg["reason"]) {
       if (!a.code) throw_spec_error(file, arg["reason"], "a close reason needs a code");
@@ -85,9 +87,9 @@ Action parse_action(const YAML::Node& n, const std::string& file) {
     verb = yaml::key(n.begin()->first, file);
     arg = n.begin()->second;
   } else {
-    throw_spec_error(
-        file, n,
-        "an action is one of close, text, binary, ping, pong, close_socket, stop_reading, wait");
+    throw_spec_error(file, n,
+                     "an action is one of close, text, binary, ping, pong, close_socket, "
+                     "stop_reading, wait, raw");
   }
   auto payload = [&] {
     return arg && !arg.IsNull() ? yaml::scalar(arg, file, verb) : std::string();
@@ -118,6 +120,9 @@ Action parse_action(const YAML::Node& n, const std::string& file) {
     } else {
       a = Action::close_socket(close_mode(arg, file));
     }
+  } else if (verb == "raw") {
+    a = Action::frame(Action::Kind::raw, payload());
+    if (a.payload.empty()) throw_spec_error(file, n, "raw needs the bytes to send");
   } else if (verb == "stop_reading") {
     a.kind = Action::Kind::stop_reading;
   } else if (verb == "wait") {
@@ -127,7 +132,7 @@ Action parse_action(const YAML::Node& n, const std::string& file) {
     throw_spec_error(
         file, n,
         fmt::format("unknown action '{}' (close, text, binary, ping, pong, close_socket, "
-                    "stop_reading, wait)",
+                    "stop_reading, wait, raw)",
                     verb));
   }
   return a;
@@ -136,10 +141,10 @@ Action parse_action(const YAML::Node& n, const std::string& file) {
 ClientSpec parse_client(const YAML::Node& n, const std::string& file) {
   ClientSpec c;
   if (!n.IsMap())
-    throw_spec_error(
-        file, n,
-        "client must be a map {profile, close_timeout, target, auto_reply}, {real: chromium, build: "
-        "105} or {real: firefox}");
+    throw_spec_error(file, n,
+                     "client must be a map {profile, close_timeout, target, auto_reply}, {real: "
+                     "chromium, build: "
+                     "105} or {real: firefox}");
   yaml::check_keys(n, {"real", "build", "profile", "close_timeout", "target", "auto_reply"}, file,
                    "client");
   if (n["real"]) {
@@ -269,7 +274,7 @@ ProxySpec parse_proxy(const YAML::Node& n, const std::string& file) {
     auto& m = p.kind.emplace<endpoints::EnvoyModel>();
     yaml::check_keys(n,
                      {"name", "model", "delayed_close_timeout", "no_delay_close_for_upgrades",
-                      "latency", "tls"},
+                      "reset_on_upstream_reset", "latency", "tls"},
                      file, "an envoy proxy");
     if (n["delayed_close_timeout"])
       m.delayed_close_timeout = millis(n["delayed_close_timeout"], file, "delayed_close_timeout");
@@ -277,21 +282,28 @@ ProxySpec parse_proxy(const YAML::Node& n, const std::string& file) {
       m.no_delay_close_for_upgrades =
           yaml::boolean(n["no_delay_close_for_upgrades"], file, "no_delay_close_for_upgrades");
     }
+    if (n["reset_on_upstream_reset"]) {
+      m.reset_on_upstream_reset =
+          yaml::boolean(n["reset_on_upstream_reset"], file, "reset_on_upstream_reset");
+    }
     if (n["latency"]) m.latency = millis(n["latency"], file, "latency");
   } else if (model == "tcp") {
     auto& m = p.kind.emplace<endpoints::TcpModel>();
     yaml::check_keys(n,
                      {"name", "model", "on_upstream_close", "on_downstream_close", "close_delay",
-                      "to_client", "to_server", "tls", "close_notify"},
+                      "to_client", "to_server", "tls", "close_notify", "idle_timeout", "on_idle"},
                      file, "a tcp proxy");
-    if (n["close_notify"])
-      m.close_notify = yaml::boolean(n["close_notify"], file, "close_notify");
+    if (n["close_notify"]) m.close_notify = yaml::boolean(n["close_notify"], file, "close_notify");
     if (n["on_upstream_close"]) m.on_upstream_close = close_mode(n["on_upstream_close"], file);
     if (n["on_downstream_close"])
       m.on_downstream_close = close_mode(n["on_downstream_close"], file);
     if (n["close_delay"]) m.close_delay = millis(n["close_delay"], file, "close_delay");
     if (n["to_client"]) m.to_client = parse_faults(n["to_client"], file, "to_client");
     if (n["to_server"]) m.to_server = parse_faults(n["to_server"], file, "to_server");
+    if (n["idle_timeout"]) m.idle_timeout = millis(n["idle_timeout"], file, "idle_timeout");
+    if (n["on_idle"]) m.on_idle = close_mode(n["on_idle"], file);
+    if (n["on_idle"] && m.idle_timeout.count() <= 0)
+      throw_spec_error(file, n["on_idle"], "on_idle needs an idle_timeout above 0");
   } else {
     throw_spec_error(file, n["model"], fmt::format("unknown proxy model '{}' (envoy, tcp)", model));
   }
@@ -305,9 +317,10 @@ ServerSpec parse_server(const YAML::Node& n, const std::string& file) {
   if (!n.IsMap())
     throw_spec_error(file, n,
                      "server must be a map {on_open, after_closing_handshake, close_timeout}");
-  yaml::check_keys(
-      n, {"real", "close", "on_open", "after_closing_handshake", "close_timeout", "tls"}, file,
-      "server");
+  yaml::check_keys(n,
+                   {"real", "close", "on_open", "after_closing_handshake", "close_timeout",
+                    "answer_close", "tls"},
+                   file, "server");
   if (n["tls"]) {
     s.tls = parse_tls(n["tls"], file);
     if (s.tls && n["real"])
@@ -340,9 +353,16 @@ ServerSpec parse_server(const YAML::Node& n, const std::string& file) {
     if (!list.IsSequence()) throw_spec_error(file, list, "on_open is a list of actions");
     for (const auto& a : list) s.on_open.push_back(parse_action(a, file));
   }
-  if (n["after_closing_handshake"])
-    s.after_closing_handshake = close_mode(n["after_closing_handshake"], file);
+  if (n["after_closing_handshake"]) {
+    const YAML::Node& m = n["after_closing_handshake"];
+    if (m.IsScalar() && m.Scalar() == "none") {
+      s.after_closing_handshake.reset();
+    } else {
+      s.after_closing_handshake = close_mode(m, file);
+    }
+  }
   if (n["close_timeout"]) s.close_timeout = millis(n["close_timeout"], file, "close_timeout");
+  if (n["answer_close"]) s.answer_close = yaml::boolean(n["answer_close"], file, "answer_close");
   if (!s.real.empty()) {
     if (auto why = node_ws_unsupported(s); !why.empty()) throw_spec_error(file, n, why);
   }
@@ -382,6 +402,43 @@ StepTrigger parse_trigger(const YAML::Node& step, const std::string& file) {
   return t;
 }
 
+// owner/repo#N: a GitHub issue or pull request as the zoo cites it.
+std::string report_ref(const YAML::Node& n, const std::string& file, std::string_view what) {
+  const std::string ref = yaml::scalar(n, file, what);
+  static const std::regex kRef(R"([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+#[0-9]+)");
+  if (!std::regex_match(ref, kRef))
+    throw_spec_error(file, n, fmt::format("{} '{}' is not owner/repo#NUMBER", what, ref));
+  return ref;
+}
+
+// report: {ref, see_also, symptom, cause, fix, status}: the public report a zoo scenario
+// reproduces.
+ZooReport parse_report(const YAML::Node& n, const std::string& file) {
+  if (!n.IsMap())
+    throw_spec_error(file, n, "report is a map {ref, see_also, symptom, cause, fix, status}");
+  yaml::check_keys(n, {"ref", "see_also", "symptom", "cause", "fix", "status"}, file, "report");
+  ZooReport r;
+  for (const char* key : {"ref", "symptom", "cause", "fix", "status"}) {
+    if (!n[key]) throw_spec_error(file, n, fmt::format("a report needs '{}'", key));
+  }
+  r.ref = report_ref(n["ref"], file, "ref");
+  if (n["see_also"]) {
+    if (!n["see_also"].IsSequence())
+      throw_spec_error(file, n["see_also"], "see_also is a list of owner/repo#NUMBER");
+    for (const auto& ref : n["see_also"]) r.see_also.push_back(report_ref(ref, file, "see_also"));
+  }
+  r.symptom = yaml::scalar(n["symptom"], file, "symptom");
+  r.cause = yaml::scalar(n["cause"], file, "cause");
+  r.fix = yaml::scalar(n["fix"], file, "fix");
+  r.status = yaml::scalar(n["status"], file, "status");
+  if (std::find(kZooStatuses.begin(), kZooStatuses.end(), r.status) == kZooStatuses.end()) {
+    throw_spec_error(
+        file, n["status"],
+        fmt::format("status '{}' is not one of {}", r.status, fmt::join(kZooStatuses, ", ")));
+  }
+  return r;
+}
+
 Step parse_step(const YAML::Node& n, const std::string& file) {
   if (!n.IsMap())
     throw_spec_error(file, n, "a step is a map {at|after, delay, client|server: ACTION}");
@@ -413,7 +470,7 @@ Scenario parse_scenario(const YAML::Node& root, const std::string& path, bool sw
   }
   yaml::check_keys(root,
                    {"name", "about", "ipv6", "client", "proxies", "server", "steps", "run_for",
-                    "timeout", "expect", "variants", "sweep"},
+                    "timeout", "expect", "variants", "sweep", "report", "finding"},
                    path, "a scenario");
   Scenario s;
   s.file = path;
@@ -426,6 +483,8 @@ Scenario parse_scenario(const YAML::Node& root, const std::string& path, bool sw
     throw_spec_error(path, root, "a scenario needs 'about': one sentence saying what it shows");
   s.about = yaml::scalar(root["about"], path, "about");
   if (root["ipv6"]) s.ipv6 = yaml::boolean(root["ipv6"], path, "ipv6");
+  if (root["report"]) s.report = parse_report(root["report"], path);
+  if (root["finding"]) s.finding = yaml::scalar(root["finding"], path, "finding");
   if (!root["client"]) throw_spec_error(path, root, "a scenario needs a 'client'");
   s.client = parse_client(root["client"], path);
   if (root["proxies"]) {

@@ -25,6 +25,8 @@ std::string action_name(const Action& a) {
       return "stop reading its socket";
     case Action::Kind::wait:
       return "wait";
+    case Action::Kind::raw:
+      return "send raw bytes";
   }
   return "act";
 }
@@ -67,9 +69,11 @@ std::string node_ws_unsupported(const ServerSpec& server) {
            "code)";
   }
   if (server.after_closing_handshake != endpoints::CloseMode::half_close ||
-      server.close_timeout != endpoints::kWsCloseTimeout) {
-    return "the node-ws server ends its socket as ws 8 does (half-close, 30 s close timeout): "
-           "after_closing_handshake and close_timeout cannot be changed";
+      server.close_timeout != endpoints::kWsCloseTimeout || !server.answer_close ||
+      server.on_open[0].again) {
+    return "the node-ws server ends its socket as ws 8 does (half-close, 30 s close timeout, a "
+           "Close answered once): after_closing_handshake, close_timeout and answer_close cannot "
+           "be changed";
   }
   return "";
 }

@@ -99,7 +99,7 @@ TEST(ScenarioLoader, ErrorsNameFileLineAndColumn) {
             "bad.yaml:2:20: unknown profile 'opera' (chrome, chrome-legacy, firefox, safari, rfc)");
   EXPECT_EQ(error_of("about: x\nclient: {}\nserver: {}\nexpect: [ { never: tcp.rst } ]\nbogus: 1\n"),
             "bad.yaml:5:1: unknown key 'bogus' in a scenario (allowed: name, about, ipv6, client, proxies, server, "
-            "steps, run_for, timeout, expect, variants, sweep)");
+            "steps, run_for, timeout, expect, variants, sweep, report, finding)");
   EXPECT_EQ(error_of("about: x\nclient: {}\nproxies: [ { name: g, model: envoy, delayed_close_timeout: soon } ]\n"
                      "server: {}\nexpect: [ { never: tcp.rst } ]\n"),
             "bad.yaml:3:60: delayed_close_timeout 'soon' is not a duration like 2s or 250ms");
@@ -149,7 +149,7 @@ TEST(ScenarioLoader, KeysThatAreListsOrMapsAreLocatedErrors) {
 TEST(ScenarioLoader, ServerCloseErrorsKeepTheirLine) {
   EXPECT_EQ(error_of("about: x\nclient: {}\nserver:\n  real: node-ws\n  close: { code: 4321, bogus: 1 }\n"
                      "expect: [ { never: tcp.rst } ]\n"),
-            "bad.yaml:5:24: unknown key 'bogus' in close (allowed: code, reason)");
+            "bad.yaml:5:24: unknown key 'bogus' in close (allowed: code, reason, again)");
   EXPECT_EQ(error_of("about: x\nclient: {}\nserver:\n  real: node-ws\n  close: { code: big }\n"
                      "expect: [ { never: tcp.rst } ]\n"),
             "bad.yaml:5:18: code 'big' is not a number from 0 to 65535");

@@ -39,12 +39,15 @@ std::string parse(const ProxyOptions& o, Parsed& p) {
   const auto latency = parse_millis(o.latency);
   if (!latency) return fmt::format("--latency '{}': expected a duration such as 10ms", o.latency);
   const bool envoy = o.model == "envoy";
-  if (envoy && (o.close_mode || o.close_delay || o.reset_behind_close || o.reset_after_bytes)) {
-    return "--close-mode, --close-delay, --reset-behind-close and --reset-after-bytes need --model "
-           "tcp";
+  if (envoy && (o.close_mode || o.close_delay || o.reset_behind_close || o.reset_after_bytes ||
+                o.idle_timeout || o.on_idle)) {
+    return "--close-mode, --close-delay, --reset-behind-close, --reset-after-bytes, --idle-timeout "
+           "and --on-idle need --model tcp";
   }
-  if (!envoy && (o.delayed_close_timeout || o.no_delay_close_for_upgrades)) {
-    return "--delayed-close-timeout and --no-delay-close-for-upgrades need --model envoy";
+  if (!envoy &&
+      (o.delayed_close_timeout || o.no_delay_close_for_upgrades || o.reset_on_upstream_reset)) {
+    return "--delayed-close-timeout, --no-delay-close-for-upgrades and --reset-on-upstream-reset "
+           "need --model envoy";
   }
   if (envoy) {
     auto& m = p.model.emplace<ep::EnvoyModel>();
@@ -63,6 +66,7 @@ std::string parse(const ProxyOptions& o, Parsed& p) {
       }
       m.no_delay_close_for_upgrades = v == "true";
     }
+    m.reset_on_upstream_reset = o.reset_on_upstream_reset;
     return {};
   }
   auto& m = p.model.emplace<ep::TcpModel>();
@@ -82,6 +86,21 @@ std::string parse(const ProxyOptions& o, Parsed& p) {
     if (!d)
       return fmt::format("--close-delay '{}': expected a duration such as 1s", *o.close_delay);
     m.close_delay = *d;
+  }
+  if (o.idle_timeout) {
+    const auto d = parse_millis(*o.idle_timeout);
+    if (!d || d->count() <= 0)
+      return fmt::format("--idle-timeout '{}': expected a duration above 0 such as 60s",
+                         *o.idle_timeout);
+    m.idle_timeout = *d;
+  }
+  if (o.on_idle) {
+    const auto mode = ep::close_mode_from_string(*o.on_idle);
+    if (!mode)
+      return fmt::format("--on-idle '{}': expected fin, half-close, rst, close-unread or delayed",
+                         *o.on_idle);
+    if (!o.idle_timeout) return "--on-idle needs --idle-timeout";
+    m.on_idle = *mode;
   }
   m.to_client.reset_behind_close = o.reset_behind_close;
   m.to_client.reset_after_bytes = o.reset_after_bytes;
@@ -113,6 +132,9 @@ CLI::App* add_proxy_command(CLI::App& app, ProxyOptions& opt) {
                   "envoy: http_connection_manager.delayed_close_timeout (default 1s)");
   cmd->add_option("--no-delay-close-for-upgrades", opt.no_delay_close_for_upgrades,
                   "envoy: the runtime guard; true = Envoy >= 1.23 (default), false = <= 1.22");
+  cmd->add_flag("--reset-on-upstream-reset", opt.reset_on_upstream_reset,
+                "envoy: an upstream RST resets the client too (Envoy's runtime guard\n"
+                "detect_and_raise_rst_tcp_connection, PR #28817)");
   cmd->add_option("--close-mode", opt.close_mode,
                   "tcp: fin, half-close, rst, close-unread or delayed (default fin)");
   cmd->add_option("--close-delay", opt.close_delay,
@@ -121,6 +143,11 @@ CLI::App* add_proxy_command(CLI::App& app, ProxyOptions& opt) {
                 "tcp: relay up to the server's first Close frame, then RST the client");
   cmd->add_option("--reset-after-bytes", opt.reset_after_bytes,
                   "tcp: relay this many server bytes (HTTP head included), then RST the client");
+  cmd->add_option("--idle-timeout", opt.idle_timeout,
+                  "tcp: close both sides after this long with no byte either way (a load\n"
+                  "balancer's idle timeout, e.g. 60s)");
+  cmd->add_option("--on-idle", opt.on_idle,
+                  "tcp: how the idle timeout closes each side: fin (default), rst, ...");
   add_listen_tls_options(*cmd, opt.tls);
   cmd->add_flag("--upstream-tls", opt.tls.upstream,
                 "Speak TLS to the upstream (its certificate is not checked)");
@@ -152,8 +179,7 @@ int run_proxy(const ProxyOptions& opt) {
     ep::RelayConfig rc = ep::relay_config(p.model, up);
     rc.downstream_tls = tls.listening();
     if (opt.tls.upstream) rc.upstream_tls = tls.connecting(p.upstream.host);
-    proxy =
-        std::make_unique<ep::ProxyListener>(session.io(), p.listen.host, p.listen.port, rc);
+    proxy = std::make_unique<ep::ProxyListener>(session.io(), p.listen.host, p.listen.port, rc);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "closewire proxy: cannot listen on %s: %s\n", p.listen.str().c_str(),
                  e.what());
@@ -166,12 +192,11 @@ int run_proxy(const ProxyOptions& opt) {
   }
 
   standalone::RelayAccounts accounts(session, *proxy, Endpoint{bound.host, bound.port},
-                                    Endpoint{p.upstream.host, p.upstream.port});
+                                     Endpoint{p.upstream.host, p.upstream.port});
   StopSignals signals(session.io(), [&](const std::string& by) { session.stop(by); });
   if (const std::string t = tls.describe(); !t.empty()) session.say(t + "\n");
   session.say(fmt::format("listening on {}\n", bound.str()));
-  return exit_status(
-      session.run([&] { accounts.stop(); }, [&] { return accounts.summary(); }));
+  return exit_status(session.run([&] { accounts.stop(); }, [&] { return accounts.summary(); }));
 }
 
 }  // namespace closewire::cli

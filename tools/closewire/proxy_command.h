@@ -25,6 +25,9 @@ struct ProxyOptions {
   std::optional<std::string> close_mode;
   std::optional<std::string> close_delay;
   bool reset_behind_close = false;
+  bool reset_on_upstream_reset = false;
+  std::optional<std::string> idle_timeout;
+  std::optional<std::string> on_idle;
   std::optional<std::uint64_t> reset_after_bytes;
   StandaloneOptions common;
   TlsOptions tls;
