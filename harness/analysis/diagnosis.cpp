@@ -7,6 +7,7 @@
 #include <cctype>
 #include <optional>
 
+#include "harness/analysis/known_reports.h"
 #include "harness/wire/close_payload.h"
 
 namespace closewire {
@@ -604,6 +605,7 @@ std::vector<Diagnosis> diagnose(const std::vector<Connection>& legs, const Chain
     }
     d.mechanism = std::move(m.mechanism);
     d.origin = std::move(m.origin);
+    d.known_reports = known_reports_for(d.mechanism, d.origin);
     out.push_back(std::move(d));
   }
   return out;

@@ -26,6 +26,8 @@ struct Diagnosis {
   std::vector<std::pair<Profile, Verdict>> affects;
   std::string summary;       // one or two sentences in plain words, with the times that show it
   std::vector<std::string> fix;  // what to change, per product where known
+  // Public reports with the same mechanism and origin (known_reports.h): "istio/istio#29172".
+  std::vector<std::string> known_reports;
 };
 
 // The mechanisms of `chain` (legs are indices into `legs`), judged on its client-facing leg and

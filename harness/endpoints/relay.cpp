@@ -101,11 +101,12 @@ void Relay::idle_timed_out() {
   if (stopped_) return;
   const std::string why = fmt::format("idle timeout: no byte for {} ms, closing both sides ({})",
                                       config_.idle_timeout.count(), to_string(config_.on_idle));
-  for (Side side : {Side::downstream, Side::upstream}) {
-    if (!stream(side) || !stream(side)->is_open()) continue;
-    record(side, K::fault, why);
-    close_side(side, SideClose::with_mode(config_.on_idle));
+  // Both noted first: closing one side can close the other at once (side_gone).
+  const Side sides[] = {Side::downstream, Side::upstream};
+  for (Side side : sides) {
+    if (stream(side) && stream(side)->is_open()) record(side, K::fault, why);
   }
+  for (Side side : sides) close_side(side, SideClose::with_mode(config_.on_idle));
 }
 
 void Relay::connect() {

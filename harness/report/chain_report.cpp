@@ -1,6 +1,7 @@
 #include "harness/report/chain_report.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "harness/expect/evaluate.h"
 #include "harness/report/json_writer.h"
@@ -86,6 +87,12 @@ std::string chain_block(std::size_t number, const std::vector<Connection>& legs,
                  paint(style, d.mechanism == "clean" ? "32" : "1;31", d.mechanism));
     out += "  " + text + "\n";
     for (const auto& f : d.fix) out += "    fix: " + wrap(f, 9, width, 9) + "\n";
+    if (!d.known_reports.empty()) {
+      out += "    seen in: " +
+             wrap(fmt::format("{} (closewire list --zoo)", fmt::join(d.known_reports, ", ")), 13,
+                  width, 13) +
+             "\n";
+    }
   }
   for (const auto& n : chain.notes) out += "  note: " + wrap(n, 8, width, 8) + "\n";
   return out;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "harness/analysis/known_reports.h"
 #include "harness/analysis/verdict.h"
 #include "harness/report/scenario_report.h"
 
@@ -420,6 +421,13 @@ HtmlSection html_section(const HtmlSource& s) {
                               d.mechanism == "clean" ? "clean" : "bad", html_escape(d.mechanism),
                               html_escape(origin), html_escape(summary_of(d)));
       for (const auto& f : d.fix) out.body += "<div class=\"fix\">fix: " + html_escape(f) + "</div>";
+      if (!d.known_reports.empty()) {
+        out.body += "<div class=\"fix\">seen in:";
+        for (const auto& ref : d.known_reports)
+          out.body += fmt::format(" <a href=\"{}\">{}</a>", html_escape(report_url(ref)),
+                                  html_escape(ref));
+        out.body += "</div>";
+      }
       out.body += "</li>\n";
     }
     for (const auto& note : c.notes)

@@ -411,6 +411,8 @@ void append_chain_json(std::string& out, const std::vector<Connection>& legs, co
     w.string(d.summary);
     w.lit(",\"fix\":");
     strings(w, d.fix);
+    w.lit(",\"known_reports\":");
+    strings(w, d.known_reports);
     w.put('}');
   }
   w.lit("],\"notes\":");

@@ -185,6 +185,27 @@ TEST(Verdict, ReasonComesFromTheServersClose) {
   EXPECT_EQ(v.reason, "test");
 }
 
+// simple-websocket#42: bytes that are no frame behind the server's Close fail Chrome (it still
+// reads in CLOSE_WAIT), as a frame there does; a frame cut off by the FIN does not.
+TEST(Verdict, BytesThatAreNoFrameAfterTheCloseFailChrome) {
+  Event bad = ev(10.1, S, kind::protocol_error);
+  bad.note = "RSV bits set without extension";
+  const Connection broken =
+      leg({ev(10, S, kind::close, 4321), bad, ev(10.2, C, kind::close, 4321), ev(1010, S, kind::fin)});
+  const Verdict chrome = judge(broken, Profile::chrome);
+  EXPECT_EQ(chrome.code, 1006);
+  EXPECT_FALSE(chrome.was_clean);
+  EXPECT_EQ(chrome.error_event, true);
+  EXPECT_EQ(judge(broken, Profile::firefox).code, 4321);
+  EXPECT_TRUE(judge(broken, Profile::firefox).was_clean);
+
+  Event cut = ev(1010, S, kind::protocol_error);
+  cut.note = "frame cut off by the FIN";
+  const Connection ended =
+      leg({ev(10, S, kind::close, 4321), ev(10.2, C, kind::close, 4321), ev(1010, S, kind::fin), cut});
+  EXPECT_EQ(judge(ended, Profile::chrome).code, 4321);
+}
+
 TEST(Verdict, NoStatusCloseReports1005Clean) {
   Event close = ev(10, S, kind::close, 1005, std::string(close_note::no_status));
   close.reason.clear();

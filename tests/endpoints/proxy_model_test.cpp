@@ -207,6 +207,30 @@ TEST_F(EnvoyProxyTest, DownstreamFinClosesTheUpstream) {
   EXPECT_NE(find(envoy->log(), K::closed, "upstream"), nullptr);
 }
 
+// PR #28817's guard: a server that resets right behind its Close. With the guard Envoy resets the
+// client too (every Chrome: 1006); without it, FlushWrite ends with a FIN (Chrome: the code).
+TEST_F(EnvoyProxyTest, UpstreamResetResetsTheClientOnlyWithTheGuard) {
+  ServerConfig resetting;
+  resetting.on_open = {Action::close(4321, "test"), Action::close_socket(CloseMode::rst)};
+  server = std::make_unique<Server>(io, resetting);
+  for (const bool guard : {true, false}) {
+    SCOPED_TRACE(guard);
+    EnvoyModel cfg;
+    cfg.reset_on_upstream_reset = guard;
+    auto& envoy = proxies.emplace_back(start_proxy(io, cfg, server->endpoint()));
+    auto& client = clients.emplace_back(start_client(io, envoy->port()));
+    ASSERT_TRUE(run_until(
+        io, [&] { return client->finished(); }, 3000ms))
+        << dump();
+    const Observation* fault = find(envoy->log(), K::fault, "downstream", "upstream reset");
+    EXPECT_EQ(fault != nullptr, guard) << dump();
+    auto out = client->outcome();
+    ASSERT_TRUE(out);
+    EXPECT_EQ(out->code, guard ? 1006 : 4321) << out->why << "\n" << dump();
+    EXPECT_NE(find_close_frame(client->log(), K::frame_received), nullptr) << dump();
+  }
+}
+
 TEST_F(EnvoyProxyTest, AddedLatencyDelaysEachDirection) {
   auto cfg = old_envoy(0ms);
   cfg.latency = 15ms;
@@ -380,6 +404,31 @@ TEST_F(TcpProxyTest, ResetAfterBytesCutsTheUpgrade) {
   ASSERT_TRUE(out);
   EXPECT_EQ(out->code, 1006);
   EXPECT_NE(find(proxy->log(), K::fault, "downstream", "rst after 12 bytes"), nullptr) << dump();
+}
+
+// A load balancer's idle timeout: silence for idle_timeout closes both sides, with no Close frame.
+TEST_F(TcpProxyTest, IdleTimeoutClosesBothSidesWithoutACloseFrame) {
+  ServerConfig quiet;
+  quiet.on_open = {Action::text("hi")};
+  server = std::make_unique<Server>(io, quiet);
+  TcpModel cfg;
+  cfg.idle_timeout = 200ms;
+  make_proxy(cfg);
+  auto& c = run_client(Profile::chrome);
+  auto out = c.outcome();
+  ASSERT_TRUE(out) << dump();
+  EXPECT_EQ(out->code, 1006) << out->why;
+  EXPECT_FALSE(out->was_clean);
+  EXPECT_EQ(find_close_frame(c.log(), K::frame_received), nullptr) << dump();
+  const Observation* down = find(proxy->log(), K::fault, "downstream", "idle timeout");
+  const Observation* up = find(proxy->log(), K::fault, "upstream", "idle timeout");
+  ASSERT_TRUE(down && up) << dump();
+  const Observation* hi = c.log().first(K::frame_received);
+  ASSERT_NE(hi, nullptr);
+  EXPECT_NEAR(ms_between(hi->at, down->at), 200.0, closewire::testing::late(30)) << dump();
+  ASSERT_TRUE(run_until(
+      io, [&] { return server->log().first(K::eof) != nullptr; }, 1000ms))
+      << dump();
 }
 
 TEST_F(TcpProxyTest, LatencyIsPerDirection) {

@@ -1,6 +1,7 @@
 #include "tools/closewire/run_command.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
@@ -11,6 +12,7 @@
 
 #include "harness/report/html_report.h"
 #include "harness/report/scenario_report.h"
+#include "harness/report/zoo_table.h"
 #include "harness/scenario/batch.h"
 #include "harness/scenario/scenario_files.h"
 #include "harness/scenario/sweep.h"
@@ -162,13 +164,48 @@ CLI::App* add_list_command(CLI::App& app, ListOptions& opt) {
   cmd->add_flag("--variants", opt.variants,
                 "Also each scenario's variants with real peers (run --client/--server): whether "
                 "it runs, or why it does not apply");
+  cmd->add_flag("--zoo", opt.zoo,
+                "The public reports the scenarios reproduce (default path scenarios/zoo): report, "
+                "symptom, mechanism, origin, fix, status");
+  cmd->add_flag("--markdown", opt.markdown, "With --zoo: a Markdown table (docs/zoo.md)")
+      ->needs("--zoo");
   return cmd;
 }
 
+namespace {
+
+int list_zoo(const ListOptions& opt, const std::vector<std::string>& files) {
+  std::vector<report::ZooRow> rows;
+  int status = kOk;
+  for (const auto& f : files) {
+    if (is_sweep_file(f)) continue;
+    try {
+      const Scenario s = load_scenario(f);
+      if (s.report) rows.push_back(report::zoo_row(s));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "closewire: %s\n", e.what());
+      status = kBadInput;
+    }
+  }
+  if (rows.empty() && status == kOk) {
+    std::fprintf(stderr, "closewire: no scenario with a report (report: {ref, ...}) in %s\n",
+                 fmt::format("{}", fmt::join(opt.paths, " ")).c_str());
+    return kBadInput;
+  }
+  const std::string out = opt.markdown ? report::zoo_markdown(rows) : report::zoo_text(rows);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return status;
+}
+
+}  // namespace
+
 int run_list(const ListOptions& opt) {
   std::vector<std::string> files;
+  ListOptions o = opt;
+  if (o.zoo && o.paths == ListOptions{}.paths) o.paths = {"scenarios/zoo"};
   try {
-    files = find_scenario_files(opt.paths);
+    files = find_scenario_files(o.paths);
+    if (o.zoo) return list_zoo(o, files);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "closewire: %s\n", e.what());
     return kBadInput;

@@ -31,6 +31,8 @@ int run_run(const RunCommandOptions& options);
 struct ListOptions {
   std::vector<std::string> paths = {"scenarios"};
   bool variants = false;  // each scenario's variants with real peers: runs, or why not
+  bool zoo = false;       // the public reports the scenarios reproduce (default scenarios/zoo)
+  bool markdown = false;  // with zoo: the table docs/zoo.md holds
 };
 
 CLI::App* add_list_command(CLI::App& app, ListOptions& options);
