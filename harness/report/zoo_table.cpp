@@ -83,9 +83,9 @@ std::string zoo_markdown(const std::vector<ZooRow>& rows) {
       "|---|---|---|---|---|---|\n";
   for (const ZooRow& r : rows) {
     const std::string file = r.file.substr(r.file.rfind('/') + 1);
-    out += fmt::format("| [{}]({}) ([scenario](../scenarios/zoo/{})) | {} | `{}` | {} | {} | {} |\n",
-                       r.ref, report_url(r.ref), file, cell(r.symptom), r.mechanism, r.origin,
-                       cell(r.fix), r.status);
+    out += fmt::format(
+        "| [{}]({}) ([scenario](../scenarios/zoo/{})) | {} | `{}` | {} | {} | {} |\n", r.ref,
+        report_url(r.ref), file, cell(r.symptom), r.mechanism, r.origin, cell(r.fix), r.status);
   }
   return out;
 }

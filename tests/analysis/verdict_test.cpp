@@ -190,8 +190,8 @@ TEST(Verdict, ReasonComesFromTheServersClose) {
 TEST(Verdict, BytesThatAreNoFrameAfterTheCloseFailChrome) {
   Event bad = ev(10.1, S, kind::protocol_error);
   bad.note = "RSV bits set without extension";
-  const Connection broken =
-      leg({ev(10, S, kind::close, 4321), bad, ev(10.2, C, kind::close, 4321), ev(1010, S, kind::fin)});
+  const Connection broken = leg(
+      {ev(10, S, kind::close, 4321), bad, ev(10.2, C, kind::close, 4321), ev(1010, S, kind::fin)});
   const Verdict chrome = judge(broken, Profile::chrome);
   EXPECT_EQ(chrome.code, 1006);
   EXPECT_FALSE(chrome.was_clean);
@@ -201,8 +201,8 @@ TEST(Verdict, BytesThatAreNoFrameAfterTheCloseFailChrome) {
 
   Event cut = ev(1010, S, kind::protocol_error);
   cut.note = "frame cut off by the FIN";
-  const Connection ended =
-      leg({ev(10, S, kind::close, 4321), ev(10.2, C, kind::close, 4321), ev(1010, S, kind::fin), cut});
+  const Connection ended = leg(
+      {ev(10, S, kind::close, 4321), ev(10.2, C, kind::close, 4321), ev(1010, S, kind::fin), cut});
   EXPECT_EQ(judge(ended, Profile::chrome).code, 4321);
 }
 

@@ -19,7 +19,8 @@ const std::string kSource = CLOSEWIRE_SOURCE_DIR;
 
 std::vector<Scenario> zoo() {
   std::vector<Scenario> out;
-  for (const auto& f : find_scenario_files({kSource + "/scenarios/zoo"})) out.push_back(load_scenario(f));
+  for (const auto& f : find_scenario_files({kSource + "/scenarios/zoo"}))
+    out.push_back(load_scenario(f));
   return out;
 }
 
@@ -49,9 +50,10 @@ TEST(ZooTable, RowTakesTheScenariosMechanismAndOrigin) {
   EXPECT_EQ(row.mechanism, "close-timeout");
   EXPECT_EQ(row.origin, "gateway");
   const std::string md = zoo_markdown({row});
-  EXPECT_NE(md.find("| [a/b#1](https://github.com/a/b/issues/1) ([scenario](../scenarios/zoo/x.yaml)) "
-                    "| it broke | `close-timeout` | gateway | a knob | reproduced |"),
-            std::string::npos)
+  EXPECT_NE(
+      md.find("| [a/b#1](https://github.com/a/b/issues/1) ([scenario](../scenarios/zoo/x.yaml)) "
+              "| it broke | `close-timeout` | gateway | a knob | reproduced |"),
+      std::string::npos)
       << md;
   const std::string text = zoo_text({row});
   EXPECT_NE(text.find("mechanism: close-timeout (from gateway)"), std::string::npos) << text;
@@ -80,7 +82,8 @@ TEST(ZooTable, KnownReportsAreTheZoosFiles) {
   for (const Scenario& s : zoo()) {
     const ZooRow row = zoo_row(s);
     if (row.status != "reproduced" || row.mechanism == "clean") continue;
-    const std::string origin = row.origin == "server" || row.origin == "client" ? row.origin : "hop";
+    const std::string origin =
+        row.origin == "server" || row.origin == "client" ? row.origin : "hop";
     from_files.insert({row.ref, row.mechanism, origin});
   }
   std::set<Row> from_table;
