@@ -206,6 +206,26 @@ TEST(LegBuilder, FrameAfterACloseIsAProtocolError) {
   EXPECT_EQ(leg.last().note, "frame after a Close frame");
 }
 
+// Bytes that are no frame (an HTTP response behind the Close, simple-websocket#42): the broken
+// header is reported by the packet that carried it, as a browser's parser fails then, not when a
+// payload length read from garbage is reached or the FIN cuts it; nothing after it is decoded.
+TEST(LegBuilder, ABrokenHeaderIsReportedWhenItArrives) {
+  Leg leg;
+  leg.upgrade();
+  leg.data(Side::server, server_frame(kClose, close_payload(3000, "x")));
+  leg.data(Side::server, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nnull\n");
+  const std::size_t before_fin = leg.events().size();
+  ASSERT_GT(before_fin, 4u);
+  for (std::size_t i = 4; i < before_fin; ++i) {
+    EXPECT_EQ(leg.events()[i].kind, kind::protocol_error);
+    EXPECT_EQ(leg.events()[i].packet, 4u);
+  }
+  EXPECT_EQ(leg.events()[4].note, "fragmented control frame");  // 'H': opcode 8 without FIN
+  leg.tcp(Side::server, kind::fin);
+  ASSERT_EQ(leg.events().size(), before_fin + 1);  // the FIN only: no "cut off" after the loss
+  EXPECT_EQ(leg.last().kind, kind::fin);
+}
+
 TEST(LegBuilder, FrameCutOffByTheFin) {
   Leg leg;
   leg.upgrade();

@@ -302,6 +302,77 @@ INSTANTIATE_TEST_SUITE_P(Server, ServerAfterHandshakeTest,
                            return n;
                          });
 
+// after_closing_handshake: none (gorilla/websocket#539): the handshake completes and the server
+// keeps TCP open; only a later action (or its close timeout) ends it.
+TEST_F(ServerTest, NoneKeepsTcpOpenAfterTheClosingHandshake) {
+  ServerConfig cfg;  // the seed's on_open: close 4321 "test"
+  cfg.after_closing_handshake.reset();
+  make(cfg);
+  RawEnd& c = raw();
+  ASSERT_TRUE(upgrade(c)) << dump();
+  ASSERT_TRUE(wait([&] { return !c.data.empty(); }, "server's Close")) << dump();
+  c.stream->write(from_client(wire::Opcode::close, close_payload(4321, "test")));
+  ASSERT_TRUE(wait([&] { return testing::find_close_frame(server->log(), K::frame_received); },
+                   "server reads the reply"))
+      << dump();
+  EXPECT_FALSE(wait([&] { return c.ended(); }, "the server ends TCP", 300ms)) << dump();
+  EXPECT_EQ(server->log().first(K::close_started), nullptr) << dump();
+  server->run_steps(0, {Action::close_socket(CloseMode::fin)});
+  ASSERT_TRUE(wait([&] { return c.ended(); }, "the step ends TCP")) << dump();
+  EXPECT_NE(c.log.first(K::eof), nullptr) << dump();
+}
+
+// close: {again: true} (slact/nchan#314): a second Close frame goes out; without `again` the
+// server sends one Close, however often it is told to.
+TEST_F(ServerTest, AgainSendsASecondCloseFrame) {
+  for (const bool again : {false, true}) {
+    SCOPED_TRACE(again);
+    Action second = Action::close(1008, "no");
+    second.again = again;
+    ServerConfig cfg;
+    cfg.on_open = {Action::close(1008, "no"), second};
+    cfg.after_closing_handshake.reset();
+    make(cfg);
+    RawEnd& c = raw();
+    ASSERT_TRUE(upgrade(c)) << dump();
+    const std::string one = from_server(wire::Opcode::close, close_payload(1008, "no"));
+    ASSERT_TRUE(wait([&] { return c.data.size() >= one.size(); }, "server's Close")) << dump();
+    wait([&] { return c.data.size() >= 2 * one.size(); }, "a second Close", 200ms);
+    EXPECT_EQ(c.data, again ? one + one : one) << dump();
+    raws.clear();
+  }
+}
+
+// answer_close: false (cesanta/mongoose#1502): a client's Close gets no Close back, only the end
+// of TCP.
+TEST_F(ServerTest, NoAnswerEndsTcpWithoutAClose) {
+  ServerConfig cfg = quiet();
+  cfg.answer_close = false;
+  cfg.after_closing_handshake = CloseMode::fin;
+  make(cfg);
+  RawEnd& c = raw();
+  ASSERT_TRUE(upgrade(c)) << dump();
+  c.stream->write(from_client(wire::Opcode::close, close_payload(1000, "bye")));
+  ASSERT_TRUE(wait([&] { return c.ended(); }, "the server ends TCP")) << dump();
+  EXPECT_EQ(c.data, "") << dump();
+  EXPECT_NE(c.log.first(K::eof), nullptr) << dump();
+  EXPECT_EQ(testing::find_close_frame(server->log(), K::frame_sent), nullptr) << dump();
+}
+
+// raw (miguelgrinberg/simple-websocket#42): bytes go out as they are, not framed.
+TEST_F(ServerTest, RawBytesGoOutUnframed) {
+  ServerConfig cfg;
+  cfg.on_open = {Action::close(3000, "x"), Action::frame(Action::Kind::raw, "HTTP/1.1 200 OK\r\n")};
+  make(cfg);
+  RawEnd& c = raw();
+  ASSERT_TRUE(upgrade(c)) << dump();
+  const std::string expected =
+      from_server(wire::Opcode::close, close_payload(3000, "x")) + "HTTP/1.1 200 OK\r\n";
+  ASSERT_TRUE(wait([&] { return c.data.size() >= expected.size(); }, "Close and raw bytes"))
+      << dump();
+  EXPECT_EQ(c.data, expected);
+}
+
 // ---- the close timeout
 // ---------------------------------------------------------------------------
 
