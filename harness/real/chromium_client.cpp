@@ -25,7 +25,8 @@ BrowserOutcome chromium_evaluation_outcome(const nlohmann::json& result,
 std::unique_ptr<BrowserClient> open_chromium_client(boost::asio::io_context& io,
                                                     std::shared_ptr<Chromium> browser,
                                                     const std::string& url,
-                                                    std::chrono::milliseconds give_up) {
+                                                    std::chrono::milliseconds give_up,
+                                                    const std::optional<PageClose>& close) {
   const ChromiumPage page = browser->open_page();
   BrowserPage p;
   try {
@@ -36,7 +37,7 @@ std::unique_ptr<BrowserClient> open_chromium_client(boost::asio::io_context& io,
         fmt::format("chromium: cannot connect to the page's DevTools endpoint: {}", e.what()));
   }
   p.method = "Runtime.evaluate";
-  p.params = {{"expression", websocket_probe_script(url, give_up)},
+  p.params = {{"expression", websocket_probe_script(url, give_up, close)},
               {"awaitPromise", true},
               {"returnByValue", true}};
   p.read_result = [give_up](const nlohmann::json& r) {

@@ -15,10 +15,9 @@
 namespace closewire::real {
 
 // Opens a page and connects to it now (before the capture starts); throws EnvironmentError.
-std::unique_ptr<BrowserClient> open_chromium_client(boost::asio::io_context& io,
-                                                    std::shared_ptr<Chromium> browser,
-                                                    const std::string& url,
-                                                    std::chrono::milliseconds give_up);
+std::unique_ptr<BrowserClient> open_chromium_client(
+    boost::asio::io_context& io, std::shared_ptr<Chromium> browser, const std::string& url,
+    std::chrono::milliseconds give_up, const std::optional<PageClose>& close = std::nullopt);
 
 // Runtime.evaluate's result ({result: {value}} or {exceptionDetails}) as an outcome.
 BrowserOutcome chromium_evaluation_outcome(const nlohmann::json& result,

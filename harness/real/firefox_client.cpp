@@ -2,8 +2,9 @@
 
 namespace closewire::real {
 
-std::string firefox_probe_expression(const std::string& url, std::chrono::milliseconds give_up) {
-  return "(" + websocket_probe_script(url, give_up) + ").then((r) => JSON.stringify(r))";
+std::string firefox_probe_expression(const std::string& url, std::chrono::milliseconds give_up,
+                                     const std::optional<PageClose>& close) {
+  return "(" + websocket_probe_script(url, give_up, close) + ").then((r) => JSON.stringify(r))";
 }
 
 BrowserOutcome firefox_evaluation_outcome(const nlohmann::json& result,
@@ -26,12 +27,13 @@ BrowserOutcome firefox_evaluation_outcome(const nlohmann::json& result,
 std::unique_ptr<BrowserClient> open_firefox_client(boost::asio::io_context& io,
                                                    std::shared_ptr<Firefox> browser,
                                                    const std::string& url,
-                                                   std::chrono::milliseconds give_up) {
+                                                   std::chrono::milliseconds give_up,
+                                                   const std::optional<PageClose>& close) {
   BrowserPage p;
   const std::string context = browser->open_context();
   p.connection = browser->connection();
   p.method = "script.evaluate";
-  p.params = {{"expression", firefox_probe_expression(url, give_up)},
+  p.params = {{"expression", firefox_probe_expression(url, give_up, close)},
               {"target", {{"context", context}}},
               {"awaitPromise", true},
               {"resultOwnership", "none"}};

@@ -15,14 +15,14 @@
 namespace closewire::real {
 
 // Opens a tab now (before the capture starts); throws EnvironmentError.
-std::unique_ptr<BrowserClient> open_firefox_client(boost::asio::io_context& io,
-                                                   std::shared_ptr<Firefox> browser,
-                                                   const std::string& url,
-                                                   std::chrono::milliseconds give_up);
+std::unique_ptr<BrowserClient> open_firefox_client(
+    boost::asio::io_context& io, std::shared_ptr<Firefox> browser, const std::string& url,
+    std::chrono::milliseconds give_up, const std::optional<PageClose>& close = std::nullopt);
 
 // The expression evaluated: the probe, its report turned into a JSON string (BiDi would send an
 // object as a list of [key, remote value] pairs).
-std::string firefox_probe_expression(const std::string& url, std::chrono::milliseconds give_up);
+std::string firefox_probe_expression(const std::string& url, std::chrono::milliseconds give_up,
+                                     const std::optional<PageClose>& close = std::nullopt);
 
 // script.evaluate's result ({type: "success", result: {type: "string", value}} or
 // {type: "exception", exceptionDetails}) as an outcome.

@@ -11,19 +11,32 @@ std::string describe(const BrowserOutcome& o) {
                      o.open_ms, o.close_ms);
 }
 
-std::string websocket_probe_script(const std::string& url, std::chrono::milliseconds give_up) {
-  // Times are from `new WebSocket`; the page reports, it does not act: closewire judges the wire.
+bool page_may_close_with(std::optional<std::uint16_t> code) {
+  return !code || *code == 1000 || (*code >= 3000 && *code <= 4999);
+}
+
+std::string websocket_probe_script(const std::string& url, std::chrono::milliseconds give_up,
+                                   const std::optional<PageClose>& close) {
+  // Times are from `new WebSocket`; the page reports and acts only on a scripted close:
+  // closewire judges the wire.
+  std::string on_open;
+  if (close) {
+    const std::string args =
+        close->code ? fmt::format("{}, {}", *close->code, nlohmann::json(close->reason).dump())
+                    : std::string();
+    on_open = fmt::format(" setTimeout(() => ws.close({}), {});", args, close->after_open.count());
+  }
   return fmt::format(R"JS(new Promise((resolve) => {{
   const t0 = performance.now();
   const r = {{ open_ms: -1, error_ms: -1 }};
   const ws = new WebSocket({});
-  ws.onopen = () => {{ r.open_ms = performance.now() - t0; }};
+  ws.onopen = () => {{ r.open_ms = performance.now() - t0;{} }};
   ws.onerror = () => {{ r.error_ms = performance.now() - t0; }};
   ws.onclose = (e) => resolve(Object.assign(r, {{
     code: e.code, reason: e.reason, wasClean: e.wasClean, close_ms: performance.now() - t0 }}));
   setTimeout(() => resolve(Object.assign(r, {{ timedOut: true }})), {});
 }}))JS",
-                     nlohmann::json(url).dump(), give_up.count());
+                     nlohmann::json(url).dump(), on_open, give_up.count());
 }
 
 BrowserOutcome probe_outcome(const nlohmann::json& report, std::chrono::milliseconds give_up) {

@@ -166,7 +166,7 @@ void Run::build() {
     if (s_.client.real == "firefox") {
       firefox_ = options_.firefox ? options_.firefox : real::Firefox::launch();
       browser_version_ = firefox_->version();
-      real_client_ = real::open_firefox_client(io_, firefox_, url, limit);
+      real_client_ = real::open_firefox_client(io_, firefox_, url, limit, page_close(s_));
       return;
     }
     // The run's shared browser when it is this scenario's build (Debian's or one from the cache)
@@ -177,7 +177,7 @@ void Run::build() {
                     ? options_.chromium
                     : real::Chromium::launch(s_.client.build, spki);
     browser_version_ = chromium_->version();
-    real_client_ = real::open_chromium_client(io_, chromium_, url, limit);
+    real_client_ = real::open_chromium_client(io_, chromium_, url, limit, page_close(s_));
     return;
   }
   endpoints::ClientConfig cc;

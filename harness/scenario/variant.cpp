@@ -78,6 +78,24 @@ std::string node_ws_unsupported(const ServerSpec& server) {
   return "";
 }
 
+namespace {
+
+// A client step a page can take: a Close it may send, on a timer from onopen.
+bool page_can_take(const Step& st) {
+  return st.when.at && st.action.kind == Action::Kind::close && !st.action.again &&
+         real::page_may_close_with(st.action.code);
+}
+
+}  // namespace
+
+std::optional<real::PageClose> page_close(const Scenario& s) {
+  for (const auto& st : s.steps) {
+    if (st.endpoint == "client" && page_can_take(st))
+      return real::PageClose{*st.when.at, st.action.code, st.action.reason};
+  }
+  return std::nullopt;
+}
+
 std::string skip_reason(const Scenario& s) {
   // The file's own rules first: they say why by nature, which beats a mechanical reason.
   for (const auto& [variant, why] : s.variant_skips) {
@@ -99,7 +117,9 @@ std::string skip_reason(const Scenario& s) {
           "not applicable to real {}: a browser answers a Close itself (the "
           "scenario's client has auto_reply: false)",
           s.client.real);
+    std::size_t page_closes = 0;
     for (const auto& st : s.steps) {
+      if (st.endpoint == "client" && page_can_take(st) && ++page_closes == 1) continue;
       if (st.endpoint == "client") {
         return fmt::format("not applicable to real {}: the browser cannot {} ({}: {})",
                            s.client.real, action_name(st.action), st.where, st.when.text);

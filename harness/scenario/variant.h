@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "harness/real/chromium.h"  // chromium_build_major: what a build name is
+#include "harness/real/websocket_probe.h"
 #include "harness/scenario/scenario.h"
 
 namespace closewire {
@@ -30,6 +31,10 @@ std::optional<std::pair<std::string, std::string>> parse_real_client(const std::
 // Why the node-ws server cannot play `server` (it only closes on open, with or without a code,
 // and then behaves as ws 8 does); empty when it can.
 std::string node_ws_unsupported(const ServerSpec& server);
+
+// The close a real browser's page starts itself: the scenario's one client step `at: T` whose
+// action is a Close a page may send (real::page_may_close_with). nullopt when there is none.
+std::optional<real::PageClose> page_close(const Scenario& s);
 
 // Why this scenario cannot run with its real peers: the file's own skip rule for the variant, or
 // a step a real peer cannot take. Empty when it can run.

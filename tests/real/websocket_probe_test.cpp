@@ -14,6 +14,24 @@ TEST(WebSocketProbe, TheScriptQuotesTheUrlAndGivesUp) {
   EXPECT_NE(js.find("{ timedOut: true })), 2500)"), std::string::npos) << js;
 }
 
+// A scenario's `at: 100ms, client: { close: ... }` step, taken by the page itself.
+TEST(WebSocketProbe, ThePageClosesOnCueWhenTold) {
+  const std::string plain = websocket_probe_script("ws://127.0.0.1:1/", 1000ms);
+  EXPECT_EQ(plain.find("ws.close("), std::string::npos);
+  const std::string coded = websocket_probe_script("ws://127.0.0.1:1/", 1000ms,
+                                                   PageClose{100ms, 4000, "bye \"now\""});
+  EXPECT_NE(coded.find("setTimeout(() => ws.close(4000, \"bye \\\"now\\\"\"), 100);"),
+            std::string::npos)
+      << coded;
+  const std::string bare = websocket_probe_script("ws://127.0.0.1:1/", 1000ms, PageClose{20ms});
+  EXPECT_NE(bare.find("setTimeout(() => ws.close(), 20);"), std::string::npos) << bare;
+  EXPECT_TRUE(page_may_close_with(std::nullopt));
+  EXPECT_TRUE(page_may_close_with(1000));
+  EXPECT_TRUE(page_may_close_with(4999));
+  EXPECT_FALSE(page_may_close_with(1001));
+  EXPECT_FALSE(page_may_close_with(5000));
+}
+
 TEST(WebSocketProbe, ReadsTheReport) {
   const auto o = probe_outcome({{"open_ms", 1.5},
                                 {"error_ms", -1},
