@@ -18,8 +18,8 @@ TEST(WebSocketProbe, TheScriptQuotesTheUrlAndGivesUp) {
 TEST(WebSocketProbe, ThePageClosesOnCueWhenTold) {
   const std::string plain = websocket_probe_script("ws://127.0.0.1:1/", 1000ms);
   EXPECT_EQ(plain.find("ws.close("), std::string::npos);
-  const std::string coded = websocket_probe_script("ws://127.0.0.1:1/", 1000ms,
-                                                   PageClose{100ms, 4000, "bye \"now\""});
+  const std::string coded =
+      websocket_probe_script("ws://127.0.0.1:1/", 1000ms, PageClose{100ms, 4000, "bye \"now\""});
   EXPECT_NE(coded.find("setTimeout(() => ws.close(4000, \"bye \\\"now\\\"\"), 100);"),
             std::string::npos)
       << coded;
