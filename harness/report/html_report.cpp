@@ -424,7 +424,8 @@ HtmlSection html_section(const HtmlSource& s) {
       if (!d.known_reports.empty()) {
         out.body += "<div class=\"fix\">seen in:";
         for (const auto& ref : d.known_reports)
-          out.body += fmt::format(" <a href=\"{}\">{}</a>", html_escape(report_url(ref)),
+          out.body += fmt::format(" <a class=\"report-ref\" href=\"{}\">{}</a>",
+                                  html_escape(report_url(ref)),
                                   html_escape(ref));
         out.body += "</div>";
       }

@@ -1,26 +1,27 @@
 // html_in_chromium: closewire's HTML report as a reader gets it, in headless Chromium from the file
 // system, checked over DevTools: no console error, failed load or resource besides the page; a
 // chain and an arrow for each the run's own JSON has; no two ladder labels over each other;
-// relative links to files that exist. Saves a full-page screenshot and prints the page's timings.
+// relative links to files that exist (the public reports a diagnosis names, class report-ref, are
+// the page's only links out). Saves a full-page screenshot and prints the page's timings.
 // Run by tests/report/html-in-chromium (suite 'real').
 #include <fmt/format.h>
 
 #include <chrono>
 #include <condition_variable>
-#include <mutex>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "harness/real/rpc_connection.h"
 #include "harness/real/chromium.h"
 #include "harness/real/process.h"
+#include "harness/real/rpc_connection.h"
 #include "tests/report/html_check.h"
 
 namespace {
@@ -60,7 +61,7 @@ constexpr const char* kFactsScript = R"JS((() => {
         return { text: own(t), x: b.x, y: b.y, width: b.width, height: b.height };
       }),
     })),
-    links: [...document.querySelectorAll('a[href]')]
+    links: [...document.querySelectorAll('a[href]:not(.report-ref)')]
                .filter((a) => !a.getAttribute('href').startsWith('#'))
                .map((a) => ({ href: a.getAttribute('href'), url: a.href })),
     resources: performance.getEntriesByType('resource').map((r) => r.name),
@@ -122,8 +123,7 @@ class EventLog {
         if (e.value("method", "") == method) return true;
       return false;
     });
-    if (!came)
-      throw std::runtime_error(fmt::format("no {} within {} ms", method, timeout.count()));
+    if (!came) throw std::runtime_error(fmt::format("no {} within {} ms", method, timeout.count()));
   }
 
  private:
