@@ -95,6 +95,9 @@ std::map<std::string, std::string> template_values(const RealProxyConfig& c, std
     // Whole lines, so that "unset" keeps HAProxy's own default.
     v["nolinger"] =
         v["nolinger"] == "true" ? "option nolinger" : "# option nolinger: off (HAProxy's default)";
+    v["timeout_tunnel"] = v["timeout_tunnel"].empty()
+                              ? "# timeout tunnel: unset (timeout client/server apply to the tunnel)"
+                              : "timeout tunnel " + v["timeout_tunnel"];
     v["timeout_client_fin"] = v["timeout_client_fin"].empty()
                                   ? "# timeout client-fin: unset (HAProxy uses timeout client)"
                                   : "timeout client-fin " + v["timeout_client_fin"];
@@ -109,7 +112,8 @@ const std::map<std::string, std::string>& allowed_options(const std::string& kin
   static const std::map<std::string, std::string> nginx = {{"lingering_close", "on"},
                                                            {"proxy_read_timeout", "60s"}};
   static const std::map<std::string, std::string> haproxy = {
-      {"nolinger", "false"}, {"timeout_tunnel", "1h"}, {"timeout_client_fin", ""}};
+      {"nolinger", "false"},         {"timeout_tunnel", "1h"},      {"timeout_client_fin", ""},
+      {"timeout_client", "30s"},     {"timeout_server", "30s"}};
   static const std::map<std::string, std::string> none;
   return kind == "nginx" ? nginx : kind == "haproxy" ? haproxy : none;
 }
