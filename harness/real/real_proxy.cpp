@@ -96,7 +96,7 @@ std::map<std::string, std::string> template_values(const RealProxyConfig& c, std
     v["nolinger"] =
         v["nolinger"] == "true" ? "option nolinger" : "# option nolinger: off (HAProxy's default)";
     v["timeout_tunnel"] = v["timeout_tunnel"].empty()
-                              ? "# timeout tunnel: unset (timeout client/server apply to the tunnel)"
+                              ? "# timeout tunnel: unset (timeout client/server apply)"
                               : "timeout tunnel " + v["timeout_tunnel"];
     v["timeout_client_fin"] = v["timeout_client_fin"].empty()
                                   ? "# timeout client-fin: unset (HAProxy uses timeout client)"
