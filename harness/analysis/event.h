@@ -66,6 +66,12 @@ inline constexpr std::array kAll = {syn,           fin,
 }  // namespace kind
 
 // Notes on ws.close events that say how the payload parsed (leg builder writes, verdicts read).
+// Notes of a ws.protocol_error for a frame (or header) the end of the stream cut off: the stream
+// ended first, so no browser read it as a broken frame.
+namespace frame_note {
+inline constexpr std::string_view cut_off_by = "cut off by ";
+}  // namespace frame_note
+
 namespace close_note {
 inline constexpr std::string_view no_status = "no status code";
 inline constexpr std::string_view malformed = "malformed close payload";

@@ -348,11 +348,12 @@ void LegBuilder::report_cut_frame(Side from, std::string_view cause, Nanos t,
   const wire::Frame* frame = d.frames.pending_frame();
   if (frame == nullptr) {
     Event e = make_event(kind::protocol_error, from, t, packet);
-    e.note = "frame header cut off by " + std::string(cause);
+    e.note = "frame header " + std::string(frame_note::cut_off_by) + std::string(cause);
     add(std::move(e));
     return;
   }
-  add_frame_problem(from, *frame, "frame cut off by " + std::string(cause), t, packet);
+  add_frame_problem(from, *frame,
+                    "frame " + std::string(frame_note::cut_off_by) + std::string(cause), t, packet);
   // Header problems of a frame that never completed would otherwise go unreported.
   for (std::string_view p : frame->problems)
     add_frame_problem(from, *frame, std::string(p), t, packet);

@@ -10,12 +10,12 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "harness/analysis/analyzer.h"  // ConnectionSink
 #include "harness/analysis/connection.h"
 #include "harness/analysis/tcp_tracker.h"
 #include "harness/wire/tls_key_log.h"
@@ -27,7 +27,7 @@ class LegPipeline {
   class Order;    // finished legs on their way to the sink, in start order
 
  public:
-  using Sink = std::function<void(Connection&&)>;
+  using Sink = ConnectionSink;
   static constexpr std::size_t kBatchMessages = 4096;  // a batch is handed over at this many
   static constexpr std::size_t kBatchBytes = 1 << 20;  // ... or this many payload bytes
   static constexpr std::size_t kMaxBatches = 4;  // waiting per decoder before the reader waits
@@ -67,7 +67,6 @@ class LegPipeline {
   // Legs, and WebSocket legs, given to the sink (read after close()).
   std::uint64_t legs_handed_out() const;
   std::uint64_t websockets_handed_out() const;
-  std::size_t decoders() const { return decoders_.size(); }
 
  private:
   Decoder& decoder_of(std::uint64_t index) { return *decoders_[index % decoders_.size()]; }

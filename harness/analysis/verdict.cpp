@@ -18,7 +18,7 @@ bool is_frame(std::string_view k) {
 // as it does for a frame after the Close (simple-websocket#42). A frame cut off by the end of the
 // stream is no such thing: the stream ended first.
 bool is_bad_bytes_after_close(const Event& e) {
-  return e.kind == kind::protocol_error && e.note.find("cut off by") == std::string::npos;
+  return e.kind == kind::protocol_error && e.note.find(frame_note::cut_off_by) == std::string::npos;
 }
 
 }  // namespace
