@@ -32,10 +32,7 @@ std::string_view h2_type_name(std::uint8_t type) {
   static constexpr std::array<std::string_view, 10> kNames = {
       "DATA",         "HEADERS", "PRIORITY", "RST_STREAM",    "SETTINGS",
       "PUSH_PROMISE", "PING",    "GOAWAY",   "WINDOW_UPDATE", "CONTINUATION"};
-  if (type < kNames.size()) return kNames[type];
-  static constexpr std::array<std::string_view, 6> kOther = {"0xa", "0xb", "0xc",
-                                                             "0xd", "0xe", "0xf"};
-  return type < 16 ? kOther[type - 10] : "unknown";
+  return type < kNames.size() ? kNames[type] : "unknown";
 }
 
 std::string h2_error_name(std::uint32_t code) {
@@ -64,7 +61,7 @@ std::string_view H2Frame::header(std::string_view name) const {
   return {};
 }
 
-H2FrameReader::H2FrameReader(bool client) : client_(client), preface_done_(!client) {
+H2FrameReader::H2FrameReader(bool client) : preface_done_(!client) {
   if (nghttp2_hd_inflate_new(&inflater_) != 0) {
     inflater_ = nullptr;
     return;

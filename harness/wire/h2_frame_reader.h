@@ -33,7 +33,7 @@ enum class H2Type : std::uint8_t {
   window_update = 0x8,
   continuation = 0x9,
 };
-std::string_view h2_type_name(std::uint8_t type);  // "DATA", ..., "0xb" for an unknown type
+std::string_view h2_type_name(std::uint8_t type);  // "DATA", ..., "unknown" for another type
 // "NO_ERROR", "CANCEL", ...; "0x2a" for a code RFC 9113 does not name.
 std::string h2_error_name(std::uint32_t code);
 
@@ -67,10 +67,6 @@ struct H2Frame {
 
 class H2FrameReader {
  public:
-  // The largest frame accepted (RFC 9113's maximum SETTINGS_MAX_FRAME_SIZE): the length field is
-  // 24 bits, so a frame is never bigger.
-  static constexpr std::uint32_t kMaxFrame = (1u << 24) - 1;
-
   // `client`: the client's direction, which starts with the connection preface.
   explicit H2FrameReader(bool client);
   ~H2FrameReader();
@@ -92,7 +88,6 @@ class H2FrameReader {
              std::span<const std::uint8_t> payload, std::uint64_t at, std::vector<H2Frame>& out);
   bool inflate(std::span<const std::uint8_t> block, H2Frame& f);
 
-  bool client_;
   bool preface_done_;
   std::uint64_t consumed_ = 0;  // bytes of this direction taken so far
   std::vector<std::uint8_t> buffer_;
