@@ -262,17 +262,12 @@ void Relay::side_gone(Side side, bool eof) {
       });
       return;
     }
-    if (reset_[1] && config_.reset_downstream_on_upstream_reset) {
-      // Envoy raises the upstream's RST as a reset and aborts the downstream (RST), right behind
-      // the bytes it had already written there.
-      push(to_down_, {}, [self] {
-        self->record(Side::downstream, K::fault, "upstream reset: downstream reset");
-        self->close_side(Side::downstream, SideClose::with_mode(CloseMode::rst));
-      });
-      return;
-    }
-    push(to_down_, {}, [self] {
-      self->close_side(Side::downstream, self->config_.downstream_on_upstream_close);
+    // Envoy with the RST guard raises the upstream's RST as a reset and aborts the downstream.
+    const bool reset = reset_[1] && config_.reset_downstream_on_upstream_reset;
+    push(to_down_, {}, [self, reset] {
+      if (reset) self->record(Side::downstream, K::fault, "upstream reset: downstream reset");
+      self->close_side(Side::downstream, reset ? SideClose::with_mode(CloseMode::rst)
+                                               : self->config_.downstream_on_upstream_close);
     });
   } else {
     if (!up_) {

@@ -191,9 +191,11 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     switch (o.kind) {
       case K::frame_received:
         if (o.opcode != static_cast<std::uint8_t>(wire::Opcode::close)) break;
-        if (!peer.close_queued() && !config.answer_close) {
-          peer.close_socket(config.after_closing_handshake.value_or(CloseMode::fin));
-        } else if (!peer.close_queued()) {
+        if (!peer.close_queued()) {
+          if (!config.answer_close) {  // no Close back: TCP ends instead
+            peer.close_socket(config.after_closing_handshake.value_or(CloseMode::fin));
+            break;
+          }
           // ws: code 1005 -> close() without a code, otherwise close(code, reason).
           std::optional<std::uint16_t> code;
           if (o.code && *o.code != wire::kNoStatus) code = o.code;

@@ -91,7 +91,7 @@ bool page_can_take(const Step& st) {
 std::optional<real::PageClose> page_close(const Scenario& s) {
   for (const auto& st : s.steps) {
     if (st.endpoint == "client" && page_can_take(st))
-      return real::PageClose{*st.when.at, st.action.code, st.action.reason};
+      return real::PageClose{*st.when.at + st.when.delay, st.action.code, st.action.reason};
   }
   return std::nullopt;
 }
@@ -119,7 +119,8 @@ std::string skip_reason(const Scenario& s) {
           s.client.real);
     std::size_t page_closes = 0;
     for (const auto& st : s.steps) {
-      if (st.endpoint == "client" && page_can_take(st) && ++page_closes == 1) continue;
+      // The page takes the first such step (page_close); a second is a step it cannot take.
+      if (st.endpoint == "client" && page_can_take(st) && page_closes++ == 0) continue;
       if (st.endpoint == "client") {
         return fmt::format("not applicable to real {}: the browser cannot {} ({}: {})",
                            s.client.real, action_name(st.action), st.where, st.when.text);

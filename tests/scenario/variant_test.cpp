@@ -45,6 +45,39 @@ TEST(Variant_Skip, ClientStepsAreNotApplicableToABrowser) {
             std::string::npos);
 }
 
+// A client step `at: T` closing with a code a page may send is the page's own ws.close, at the
+// time the runner would take it (at + delay); a second one, or a code a page may not send, is a
+// step the browser cannot take.
+TEST(Variant_Skip, APageClosesOnCueOnce) {
+  const Scenario s = load("page-close", std::string(kSeed) + R"(steps:
+  - at: 100ms
+    delay: 50ms
+    client: { close: { code: 4000, reason: bye } }
+)");
+  const Scenario v = make_variant(s, {"chromium", ""});
+  EXPECT_EQ(skip_reason(v), "");
+  const auto close = page_close(v);
+  ASSERT_TRUE(close);
+  EXPECT_EQ(close->after_open, std::chrono::milliseconds(150));
+  EXPECT_EQ(close->code, 4000);
+  EXPECT_EQ(close->reason, "bye");
+  const Scenario twice = load("page-close-twice", std::string(kSeed) + R"(steps:
+  - at: 100ms
+    client: { close: { code: 4000 } }
+  - at: 200ms
+    client: { close: { code: 4001 } }
+)");
+  EXPECT_NE(skip_reason(make_variant(twice, {"chromium", ""})).find("cannot send a Close on cue"),
+            std::string::npos);
+  const Scenario reserved = load("page-close-1001", std::string(kSeed) + R"(steps:
+  - at: 100ms
+    client: { close: { code: 1001 } }
+)");
+  EXPECT_FALSE(page_close(reserved));
+  EXPECT_NE(skip_reason(make_variant(reserved, {"chromium", ""})).find("cannot send a Close"),
+            std::string::npos);
+}
+
 TEST(Variant_Skip, TheFilesOwnRuleWins) {
   const Scenario s =
       load("rule", std::string(kSeed) + "variants: { node-ws: { skip: \"needs the model\" } }\n");
