@@ -2,31 +2,11 @@
 
 #include <fmt/format.h>
 
-#include <sstream>
-
 #include "harness/analysis/known_reports.h"
+#include "harness/report/text_report.h"
 
 namespace closewire::report {
 namespace {
-
-// Words of `text` wrapped to `width`, each line after the first indented by `indent`.
-std::string wrapped(const std::string& text, std::size_t indent, std::size_t width) {
-  std::string out;
-  std::size_t column = indent;
-  std::istringstream words(text);
-  for (std::string w; words >> w;) {
-    if (column > indent && column + 1 + w.size() > width) {
-      out += "\n" + std::string(indent, ' ');
-      column = indent;
-    } else if (column > indent) {
-      out += ' ';
-      ++column;
-    }
-    out += w;
-    column += w.size();
-  }
-  return out;
-}
 
 std::string cell(std::string text) {
   std::string out;
@@ -68,10 +48,10 @@ std::string zoo_text(const std::vector<ZooRow>& rows, std::size_t width) {
   std::string out;
   for (const ZooRow& r : rows) {
     out += fmt::format("{}  [{}]  {}\n", r.ref, r.status, r.file);
-    out += "  symptom:   " + wrapped(r.symptom, 13, width) + "\n";
+    out += "  symptom:   " + wrap(r.symptom, 13, width) + "\n";
     out += fmt::format("  mechanism: {} (from {})\n", r.mechanism, r.origin);
-    out += "  fix:       " + wrapped(r.fix, 13, width) + "\n";
-    if (!r.finding.empty()) out += "  finding:   " + wrapped(r.finding, 13, width) + "\n";
+    out += "  fix:       " + wrap(r.fix, 13, width) + "\n";
+    if (!r.finding.empty()) out += "  finding:   " + wrap(r.finding, 13, width) + "\n";
   }
   out += fmt::format("{} reports\n", rows.size());
   return out;
