@@ -50,8 +50,24 @@ struct Connection {
   Nanos observed_until = 0;
   Handshake handshake;  // empty fields where the capture holds no upgrade
   std::optional<TlsInfo> tls;  // a TLS leg (its client began with a TLS handshake record)
+  // HTTP/2 (RFC 8441): the TCP connection that spoke h2 (h2_connection: its TCP, TLS and
+  // connection-wide h2 events), or one extended-CONNECT stream on it (h2_stream, the stream id):
+  // that stream is the WebSocket leg, with the connection's index and addresses.
+  bool h2_connection = false;
+  std::uint32_t h2_stream = 0;
   std::vector<Event> events;
 };
+
+inline bool is_h2(const Connection& leg) {
+  return leg.h2_connection || leg.h2_stream != 0;
+}
+
+// "leg 3", or "leg 3 stream 5" for an h2 stream leg: its number in the capture (SYN order).
+inline std::string leg_label(const Connection& leg) {
+  std::string label = "leg " + std::to_string(leg.index + 1);
+  if (leg.h2_stream != 0) label += " stream " + std::to_string(leg.h2_stream);
+  return label;
+}
 
 // A TLS leg whose records could not be read: it may be a WebSocket that nothing can judge.
 inline bool undecryptable_tls(const Connection& leg) {

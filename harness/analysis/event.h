@@ -52,6 +52,13 @@ inline constexpr std::string_view tls_handshake = "tls.handshake";
 inline constexpr std::string_view tls_close_notify = "tls.close_notify";
 inline constexpr std::string_view tls_alert = "tls.alert";
 inline constexpr std::string_view tls_undecryptable = "tls.undecryptable";
+// HTTP/2 legs (RFC 8441: a WebSocket is one extended-CONNECT stream): a stream's END_STREAM flag
+// and RST_STREAM (text: its error code, "CANCEL"), from the side that sent it; a GOAWAY (text: its
+// error code, note: the last stream); a frame that breaks RFC 9113 or cannot be read (note: what).
+inline constexpr std::string_view h2_end_stream = "h2.end_stream";
+inline constexpr std::string_view h2_rst_stream = "h2.rst_stream";
+inline constexpr std::string_view h2_goaway = "h2.goaway";
+inline constexpr std::string_view h2_protocol_error = "h2.protocol_error";
 // Every kind above: what expectations may name.
 inline constexpr std::array kAll = {syn,           fin,
                                     rst,           retransmit,
@@ -62,7 +69,9 @@ inline constexpr std::array kAll = {syn,           fin,
                                     ping,          pong,
                                     close,         protocol_error,
                                     tls_handshake, tls_close_notify,
-                                    tls_alert,     tls_undecryptable};
+                                    tls_alert,     tls_undecryptable,
+                                    h2_end_stream, h2_rst_stream,
+                                    h2_goaway,     h2_protocol_error};
 }  // namespace kind
 
 // Notes on ws.close events that say how the payload parsed (leg builder writes, verdicts read).

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <string>
 
+#include "harness/analysis/h2_legs.h"
 #include "harness/wire/close_payload.h"
+#include "harness/wire/h2_frame_reader.h"
 
 namespace closewire {
 namespace {
@@ -47,6 +49,8 @@ LegBuilder::LegBuilder(Connection identity, const wire::TlsKeyLog* keys)
   connection_.events.reserve(kReservedEvents);
 }
 
+LegBuilder::~LegBuilder() = default;
+
 void LegBuilder::on_tcp_event(Event&& event) {
   const Side from = event.from;
   const Nanos t = event.t;
@@ -67,6 +71,7 @@ void LegBuilder::on_tcp_event(Event&& event) {
     std::string cut = cut_record_note(from, fin ? "the FIN" : "the RST");
     if (!cut.empty()) event.note += (event.note.empty() ? "" : "; ") + cut;
   }
+  if (h2_ && (fin || rst || event.kind == kind::gap)) h2_->on_tcp_event(event);
   add(std::move(event));
   if (fin) report_cut_frame(from, "the FIN", t, packet);
   if (rst) report_cut_frame(from, "the RST", t, packet);
@@ -193,6 +198,13 @@ void LegBuilder::on_plain(Side from, std::span<const std::uint8_t> bytes, Nanos 
     decode(from, bytes, t, packet);
     return;
   }
+  if (http_ != Http::h1) {
+    if (http_ == Http::undecided && !decide_http(from, bytes, t, packet)) return;
+    if (http_ == Http::h2) {
+      h2_->on_bytes(from, bytes, t, packet);
+      return;
+    }
+  }
   if (d.head.state() == wire::HttpHeadParser::State::need_more) {
     const std::size_t used = d.head.feed(bytes);
     switch (d.head.state()) {
@@ -208,6 +220,69 @@ void LegBuilder::on_plain(Side from, std::span<const std::uint8_t> bytes, Nanos 
     }
   }
   if (!bytes.empty()) feed_after_head(from, bytes, t, packet);
+}
+
+bool LegBuilder::decide_http(Side from, std::span<const std::uint8_t> bytes, Nanos t,
+                             std::uint64_t packet) {
+  if (from == Side::server) {
+    // Held until the client's first bytes say what this is.
+    std::size_t held = 0;
+    for (const Held& h : early_server_) held += h.bytes.size();
+    if (held + bytes.size() <= kMaxEarlyServerBytes) {
+      early_server_.push_back(Held{{bytes.begin(), bytes.end()}, t, packet});
+      return false;
+    }
+    http_ = Http::h1;  // no client bytes after this much: nothing here to decode as h2
+  } else {
+    const std::string_view preface = wire::kH2Preface;
+    const std::size_t have = preface_seen_.size();
+    const std::size_t take = std::min(bytes.size(), preface.size() - have);
+    const std::string_view next(reinterpret_cast<const char*>(bytes.data()), take);
+    if (preface.substr(have, take) != next) {
+      http_ = Http::h1;
+    } else if (have + take < preface.size()) {
+      preface_seen_.append(next);
+      return false;  // so far the preface: wait for the rest
+    } else {
+      http_ = Http::h2;
+      connection_.h2_connection = true;
+      h2_ = std::make_unique<H2Legs>(*this);
+    }
+  }
+  // Decided: what was kept goes first, at its own time, then the caller's bytes.
+  std::string client = std::move(preface_seen_);
+  std::vector<Held> server = std::move(early_server_);
+  if (!client.empty()) {
+    on_plain(Side::client, {reinterpret_cast<const std::uint8_t*>(client.data()), client.size()},
+             t, packet);
+  }
+  for (const Held& h : server) on_plain(Side::server, h.bytes, h.t, h.packet);
+  return true;
+}
+
+void LegBuilder::start_decoding() {
+  Direction& client = dir(Side::client);
+  Direction& server = dir(Side::server);
+  connection_.websocket = true;
+  server.decoding = true;
+  client.decoding = true;
+  // Client frames that came before the answer: on the wire at their own time.
+  std::vector<Held> held = std::move(client.held);
+  client.held_bytes = 0;
+  for (const Held& h : held) decode(Side::client, h.bytes, h.t, h.packet);
+}
+
+void LegBuilder::accept_frames(std::string server) {
+  connection_.handshake.server = std::move(server);
+  start_decoding();
+}
+
+void LegBuilder::refuse_frames() {
+  Direction& client = dir(Side::client);
+  dir(Side::server).ignoring = true;
+  client.ignoring = true;
+  client.held.clear();
+  client.held_bytes = 0;
 }
 
 void LegBuilder::on_head_done(Side from, Nanos t, std::uint64_t packet) {
@@ -234,21 +309,12 @@ void LegBuilder::on_head_done(Side from, Nanos t, std::uint64_t packet) {
   if (status == 101 && !upgrade_asked) e.note = "not an answer to a WebSocket upgrade request";
   add(std::move(e));
   if (status == 101 && upgrade_asked) {
-    connection_.websocket = true;
     connection_.handshake.accept = server.head.fields().accept;
     connection_.handshake.server = server.head.fields().server;
     connection_.handshake.envoy_fields = server.head.fields().envoy_fields;
-    server.decoding = true;
-    client.decoding = true;
-    // Client frames that came before the answer: on the wire at their own time.
-    std::vector<Held> held = std::move(client.held);
-    client.held_bytes = 0;
-    for (const Held& h : held) decode(Side::client, h.bytes, h.t, h.packet);
+    start_decoding();
   } else {
-    server.ignoring = true;
-    client.ignoring = true;
-    client.held.clear();
-    client.held_bytes = 0;
+    refuse_frames();
   }
 }
 
@@ -394,6 +460,7 @@ Connection LegBuilder::finish(Nanos observed_until) {
     info.sni = tls_->sni();
     info.decrypted = tls_->decrypted();
   }
+  if (h2_) h2_streams_ = h2_->finish(observed_until);  // after the TLS facts they copy
   return std::move(connection_);
 }
 

@@ -55,22 +55,22 @@ class LegPipeline::Order {
  public:
   explicit Order(Sink sink) : sink_(std::move(sink)) {}
 
-  // `c` is finished: it and every leg waiting behind it go to the sink once their turn comes.
-  // What the sink throws goes up once; after that, legs are dropped.
-  void done(Connection&& c) {
+  // `c` is finished (with its h2 stream legs, which follow it): they and every leg waiting behind
+  // them go to the sink once their turn comes. What the sink throws goes up once; after that,
+  // legs are dropped.
+  void done(Connection&& c, std::vector<Connection>&& streams) {
     std::lock_guard lock(mutex_);
     if (failed_) return;
     const std::size_t slot = c.index - first_waiting_;
     if (slot >= waiting_.size()) waiting_.resize(slot + 1);
-    waiting_[slot] = std::move(c);
+    waiting_[slot] = Finished{std::move(c), std::move(streams)};
     while (!waiting_.empty() && waiting_.front().has_value()) {
-      Connection out = std::move(*waiting_.front());
+      Finished out = std::move(*waiting_.front());
       waiting_.pop_front();
       ++first_waiting_;
-      ++handed_out_;
-      if (out.websocket) ++websockets_;
       try {
-        sink_(std::move(out));
+        hand_out(std::move(out.leg));
+        for (Connection& stream : out.streams) hand_out(std::move(stream));
       } catch (...) {
         failed_ = true;
         throw;
@@ -90,7 +90,18 @@ class LegPipeline::Order {
  private:
   Sink sink_;
   mutable std::mutex mutex_;
-  std::deque<std::optional<Connection>> waiting_;  // finished legs from first_waiting_ on
+  struct Finished {
+    Connection leg;
+    std::vector<Connection> streams;
+  };
+
+  void hand_out(Connection&& leg) {
+    ++handed_out_;
+    if (leg.websocket) ++websockets_;
+    sink_(std::move(leg));
+  }
+
+  std::deque<std::optional<Finished>> waiting_;  // finished legs from first_waiting_ on
   std::uint64_t first_waiting_ = 0;
   std::uint64_t handed_out_ = 0;
   std::uint64_t websockets_ = 0;
@@ -218,12 +229,13 @@ class LegPipeline::Decoder {
   void finish(std::uint64_t index, Nanos observed_until) {
     std::unique_ptr<LegBuilder>& builder = slot(index);
     Connection c = builder->finish(observed_until);
+    std::vector<Connection> streams = builder->take_h2_streams();
     builder.reset();  // frees decoders and buffers before the leg waits for its turn
     while (!builders_.empty() && !builders_.front()) {
       builders_.pop_front();
       ++first_builder_;
     }
-    order_.done(std::move(c));
+    order_.done(std::move(c), std::move(streams));
   }
 
   Order& order_;

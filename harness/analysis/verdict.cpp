@@ -23,8 +23,17 @@ bool is_bad_bytes_after_close(const Event& e) {
 
 }  // namespace
 
+std::string_view end_name(const Event& e) {
+  if (e.kind == kind::fin) return "FIN";
+  if (e.kind == kind::tls_close_notify) return "close_notify";
+  if (e.kind == kind::h2_end_stream) return "END_STREAM";
+  if (e.kind == kind::h2_rst_stream) return "RST_STREAM";
+  return "RST";
+}
+
 CloseFacts close_facts(const Connection& leg) {
   CloseFacts f;
+  f.h2 = leg.h2_stream != 0;
   for (const Event& e : leg.events) {
     f.last_seen = std::max(f.last_seen, e.t);
     if (e.from == Side::server) {
@@ -35,22 +44,31 @@ CloseFacts close_facts(const Connection& leg) {
         f.frame_after_close = &e;
       } else if (e.kind == kind::protocol_error && !f.server_close && !f.server_error) {
         f.server_error = &e;
-      } else if ((e.kind == kind::fin || e.kind == kind::tls_close_notify) && !f.server_fin) {
+      } else if ((e.kind == kind::fin || e.kind == kind::tls_close_notify ||
+                  e.kind == kind::h2_end_stream) &&
+                 !f.server_fin) {
         // A close_notify reads as EOF in Chromium and NSS, like the FIN after it (§6).
         f.server_fin = &e;
-      } else if (e.kind == kind::rst && !f.server_rst) {
+      } else if ((e.kind == kind::rst || e.kind == kind::h2_rst_stream) && !f.server_rst) {
         f.server_rst = &e;
       }
     } else {
       if (e.kind == kind::close && !f.client_close) {
         f.client_close = &e;
-      } else if ((e.kind == kind::fin || e.kind == kind::rst) && !f.client_end) {
+      } else if ((e.kind == kind::fin || e.kind == kind::rst || e.kind == kind::h2_rst_stream) &&
+                 !f.client_end) {
+        // (A client's END_STREAM only half-closes its stream: Chromium sends it with its Close.)
         f.client_end = &e;
       }
     }
   }
   if (leg.observed_until > f.last_seen) f.last_seen = leg.observed_until;
   return f;
+}
+
+bool CloseFacts::reset_before_reply() const {
+  // Events are in capture order in one vector: their addresses give their order.
+  return server_rst && (!client_close || server_rst < client_close);
 }
 
 const Event* CloseFacts::server_end() const {
@@ -94,10 +112,16 @@ Verdict open_leg(std::string why) {
 
 // Chromium (websocket_channel.cc): a failed write of the reply -> 1006; after the handshake the
 // first of EOF (clean), read error (not clean) and its own 2 s timeout (clean; 1006 up to 105).
+// Over h2 (§6, real Chromium 156 behind HAProxy): a RST_STREAM before its reply is 1006 like an
+// RST; after its reply a reset stream changes nothing (inferred for a RST_STREAM alone).
 Verdict judge_chrome(const CloseFacts& f, bool legacy) {
   const Event& s = *f.server_close;
   const Event* end = f.server_end();
   if (f.frame_after_close) return abnormal("server sent a frame after its Close");
+  if (f.h2 && f.reset_before_reply()) {
+    return abnormal(fmt::format("{} from the server side before its Close reply: stream gone",
+                                end_name(*f.server_rst)));
+  }
   if (f.server_rst && !f.client_close) {
     return abnormal(
         "RST from the server side and no Close reply on the wire: the reply's write failed");
@@ -112,6 +136,11 @@ Verdict judge_chrome(const CloseFacts& f, bool legacy) {
       return received(s, true,
                       fmt::format("server {} {} after the closing handshake", end_name(*end),
                                   ms_after(end->t, handshake_done)));
+    }
+    if (f.h2) {
+      return received(s, true,
+                      fmt::format("{} from the server side after the Close reply was written",
+                                  end_name(*end)));
     }
     return received(s, false, "RST from the server side after the Close reply was written");
   }
@@ -128,8 +157,14 @@ Verdict judge_chrome(const CloseFacts& f, bool legacy) {
 // exactly when it read the server side's FIN or RST before that, and then it sends no reply. So on
 // the wire: clean <=> its Close reply is there, whatever the order of a server FIN and that reply
 // (real ESR 153 reported clean with the FIN on the wire 1.8 ms before its reply: §3).
+// Over h2 (§6, real ESR 153 behind HAProxy): a RST_STREAM before its reply is 1006, with an
+// error event; its reply ahead of the reset is clean.
 Verdict judge_firefox(const CloseFacts& f) {
   const Event& s = *f.server_close;
+  if (f.h2 && f.reset_before_reply()) {
+    return abnormal(fmt::format("{} from the server side before its Close reply: stream gone",
+                                end_name(*f.server_rst)));
+  }
   if (f.client_close) return received(s, true, "its Close reply is on the wire");
   if (const Event* end = f.server_end()) {
     return received(s, false,
@@ -144,15 +179,19 @@ Verdict judge_rfc(const CloseFacts& f) {
   const Event& s = *f.server_close;
   if (f.frame_after_close)
     return abnormal("server sent a frame after its Close: connection failed");
-  if (f.server_rst && !f.client_close)
-    return received(s, false, "RST before the Close reply: handshake incomplete");
+  if (f.server_rst && (f.h2 ? f.reset_before_reply() : !f.client_close)) {
+    return received(s, false,
+                    fmt::format("{} before the Close reply: handshake incomplete",
+                                end_name(*f.server_rst)));
+  }
   return received(s, true, "closing handshake completed");
 }
 
 Verdict judge_facts(const CloseFacts& f, Profile profile) {
   if (!f.server_close) {
     if (f.server_fin || f.server_rst || f.client_end) {
-      return abnormal("TCP closed without a Close frame from the server side");
+      return abnormal(f.h2 ? "stream ended without a Close frame from the server side"
+                           : "TCP closed without a Close frame from the server side");
     }
     return open_leg("no Close frame and no TCP close in the capture");
   }
@@ -193,6 +232,9 @@ std::optional<bool> error_event(const CloseFacts& f, Profile profile) {
       return violation || (f.server_close && f.frame_after_close);
     case Profile::firefox: {
       if (violation) return true;
+      // h2 (§6): a reset right behind the server's Close fired it; an idle timeout's reset with
+      // no Close did not.
+      if (f.h2) return f.server_close != nullptr && f.reset_before_reply();
       const Event* end = f.server_end();
       return !f.client_close && end && end->kind == kind::rst;
     }

@@ -36,13 +36,19 @@ struct Verdict {
 struct CloseFacts {
   const Event* server_close = nullptr;  // the server's first Close frame
   const Event* client_close = nullptr;  // the client's first Close frame (reply or initiative)
+  // On an h2 stream leg (h2) the stream's own ends count like TCP's: END_STREAM like a FIN,
+  // RST_STREAM like an RST (and the connection's own FIN or RST, which ends every stream).
   const Event* server_fin = nullptr;  // its FIN, or an earlier close_notify on a TLS leg (§6)
   const Event* server_rst = nullptr;         // only RSTs inside the window
   const Event* client_end = nullptr;         // the client's first FIN or RST
   const Event* server_error = nullptr;       // protocol error by the server before its Close
   const Event* frame_after_close = nullptr;  // a server frame (or bytes no frame) after its Close
   Nanos last_seen = 0;
+  bool h2 = false;  // an h2 stream leg (docs/close-semantics.md §6)
 
+  // An h2 leg: the server's reset came before the client's Close (or with none on the wire), so
+  // the browser never sent its reply.
+  bool reset_before_reply() const;
   // The server side's first FIN or RST: what ends the browser's wait after the closing handshake.
   const Event* server_end() const;
   // The closing handshake's end: the later of the server's Close and the client's Close frame
@@ -60,12 +66,11 @@ CloseFacts close_facts(const Connection& leg);
 // Whether the server side's end `e` (CloseFacts::server_end) reads as EOF in the browser: a FIN,
 // or on a TLS leg a close_notify (docs/close-semantics.md §6); else it is an RST.
 inline bool reads_as_eof(const Event& e) {
-  return e.kind == kind::fin || e.kind == kind::tls_close_notify;
+  return e.kind == kind::fin || e.kind == kind::tls_close_notify || e.kind == kind::h2_end_stream;
 }
-// "FIN", "close_notify" or "RST": the end's name in verdicts and diagnoses.
-inline std::string_view end_name(const Event& e) {
-  return e.kind == kind::fin ? "FIN" : e.kind == kind::tls_close_notify ? "close_notify" : "RST";
-}
+// "FIN", "close_notify", "END_STREAM", "RST_STREAM" or "RST": the end's name in verdicts and
+// diagnoses.
+std::string_view end_name(const Event& e);
 
 // Judges `leg` from its own events only (docs/close-semantics.md §3). The leg's client side is the
 // browser, its server side the proxy or server it talks to.

@@ -248,9 +248,9 @@ Ladder ladder(const std::vector<Connection>& legs, const Chain& chain,
     a.t = e.t - origin;
     a.kind = e.kind;
     a.label = arrow_label(e);
-    a.title = fmt::format("{} → {} on leg {} ({} → {}), at {} ns on the chain's clock ({} ms); "
+    a.title = fmt::format("{} → {} on {} ({} → {}), at {} ns on the chain's clock ({} ms); "
                           "packet {}: {}{}",
-                          l.lifelines[a.from], l.lifelines[a.to], legs[chain.legs[k]].index + 1,
+                          l.lifelines[a.from], l.lifelines[a.to], leg_label(legs[chain.legs[k]]),
                           legs[chain.legs[k]].client.str(), legs[chain.legs[k]].server.str(), a.t,
                           ms_number(a.t, 6), e.packet, a.label,
                           e.note.empty() ? "" : " (" + e.note + ")");

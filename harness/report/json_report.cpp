@@ -57,6 +57,10 @@ nlohmann::json connection_json(const Connection& leg) {
       {"syn_seen", leg.syn_seen},    {"start", static_cast<double>(leg.start) / kNanosPerSecond},
       {"events", std::move(events)},
   };
+  if (is_h2(leg)) {
+    j["transport"] = "h2";
+    if (leg.h2_stream != 0) j["stream"] = leg.h2_stream;
+  }
   if (leg.tls) {
     const TlsInfo& tls = *leg.tls;
     auto or_null = [](const std::string& s) {

@@ -267,6 +267,13 @@ void append_connection_json(std::string& out, const Connection& leg) {
   endpoint(w, leg.client);
   w.lit(",\"server\":");
   endpoint(w, leg.server);
+  if (is_h2(leg)) {
+    w.lit(",\"transport\":\"h2\"");
+    if (leg.h2_stream != 0) {
+      w.lit(",\"stream\":");
+      w.number(std::uint64_t{leg.h2_stream});
+    }
+  }
   if (leg.websocket) {
     w.lit(",\"websocket\":true");
   } else {

@@ -89,11 +89,14 @@ TextStyle style_for(std::FILE* out) {
 }
 
 std::string leg_heading(const Connection& leg, std::string_view name) {
-  return fmt::format("{}  {} → {}  {}{}", name, leg.client.str(), leg.server.str(),
+  const std::string transport = leg.h2_stream != 0 ? fmt::format(" over h2 stream {}", leg.h2_stream)
+                                : leg.h2_connection ? " (h2 connection)"
+                                                    : "";
+  return fmt::format("{}  {} → {}  {}{}{}", name, leg.client.str(), leg.server.str(),
                      leg.websocket            ? "WebSocket"
                      : undecryptable_tls(leg) ? "TLS, not decrypted"
                                               : "TCP",
-                     leg.syn_seen ? "" : "  (no SYN in capture)");
+                     transport, leg.syn_seen ? "" : "  (no SYN in capture)");
 }
 
 std::string timeline(const Connection& leg, const LegView& names, const TextStyle& style,

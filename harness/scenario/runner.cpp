@@ -412,11 +412,16 @@ std::string Run::browser_error() const {
 void name_legs(const Scenario& s, const std::vector<std::uint16_t>& hop_ports, ScenarioResult& r) {
   const auto names = s.chain();
   const auto legs = s.leg_names();
+  // An h2 connection's WebSocket is its stream leg, named as an HTTP/1.1 leg would be; the TCP
+  // connection under it is "client-haproxy.tcp".
   std::vector<int> seen(hop_ports.size(), 0);
+  std::vector<int> seen_h2(hop_ports.size(), 0);
   for (const Connection& c : r.connections) {
     for (std::size_t i = 0; i < hop_ports.size(); ++i) {
       if (c.server.port != hop_ports[i]) continue;
-      const std::string name = seen[i]++ == 0 ? legs[i] : fmt::format("{}#{}", legs[i], seen[i]);
+      const std::string base = c.h2_connection ? legs[i] + ".tcp" : legs[i];
+      const int n = ++(c.h2_connection ? seen_h2 : seen)[i];
+      const std::string name = n == 1 ? base : fmt::format("{}#{}", base, n);
       r.legs.push_back(LegView{name, &c, names[i], names[i + 1]});
     }
   }
@@ -429,6 +434,7 @@ std::vector<Chain> topology_chains(const std::vector<std::uint16_t>& hop_ports,
                                    const std::vector<Connection>& connections) {
   std::vector<std::vector<std::size_t>> by_hop(hop_ports.size());
   for (std::size_t i = 0; i < connections.size(); ++i) {
+    if (connections[i].h2_connection) continue;  // its stream legs are the WebSockets
     for (std::size_t h = 0; h < hop_ports.size(); ++h) {
       if (connections[i].server.port == hop_ports[h]) by_hop[h].push_back(i);
     }

@@ -38,6 +38,10 @@ struct ClientSpec {
   std::optional<Millis> close_timeout;  // overrides the profile's
   std::string target = "/";
   bool auto_reply = true;  // false: the model does not answer a Close itself; a step does
+  // The WebSocket goes over HTTP/2 (RFC 8441: an extended CONNECT on an h2 connection, ALPN h2),
+  // as browsers do when the page came over h2 from an origin that allows it (§6). Needs a first
+  // hop that listens with TLS.
+  bool h2 = false;
 };
 
 // A real program in a proxy slot (harness/real): nginx or HAProxy from a config template with

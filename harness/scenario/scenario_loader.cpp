@@ -142,11 +142,11 @@ ClientSpec parse_client(const YAML::Node& n, const std::string& file) {
   ClientSpec c;
   if (!n.IsMap())
     throw_spec_error(file, n,
-                     "client must be a map {profile, close_timeout, target, auto_reply}, {real: "
+                     "client must be a map {profile, close_timeout, target, auto_reply, h2}, {real: "
                      "chromium, build: "
                      "105} or {real: firefox}");
-  yaml::check_keys(n, {"real", "build", "profile", "close_timeout", "target", "auto_reply"}, file,
-                   "client");
+  yaml::check_keys(n, {"real", "build", "profile", "close_timeout", "target", "auto_reply", "h2"},
+                   file, "client");
   if (n["real"]) {
     c.real = yaml::scalar(n["real"], file, "real");
     if (c.real != "chromium" && c.real != "firefox")
@@ -178,6 +178,7 @@ ClientSpec parse_client(const YAML::Node& n, const std::string& file) {
     if (!c.real.empty() && !c.auto_reply)
       throw_spec_error(file, n["auto_reply"], "a real browser always answers a Close itself");
   }
+  if (n["h2"]) c.h2 = yaml::boolean(n["h2"], file, "h2");
   return c;
 }
 
@@ -505,6 +506,11 @@ Scenario parse_scenario(const YAML::Node& root, const std::string& path, bool sw
   if (root["steps"]) {
     if (!root["steps"].IsSequence()) throw_spec_error(path, root["steps"], "steps is a list");
     for (const auto& st : root["steps"]) s.steps.push_back(parse_step(st, path));
+  }
+  if (s.client.h2 && !s.first_hop_tls()) {
+    throw_spec_error(path, root["client"]["h2"],
+                     "h2: true needs a first hop that listens with TLS (tls: true): browsers speak "
+                     "HTTP/2 only over TLS");
   }
   if (root["run_for"]) s.run_for = millis(root["run_for"], path, "run_for");
   if (root["timeout"]) s.timeout = millis(root["timeout"], path, "timeout");
