@@ -81,8 +81,12 @@ std::map<std::string, std::string> template_values(const RealProxyConfig& c, std
                                   ? "proxy_ssl_protocols TLSv1.2 TLSv1.3;\n      proxy_ssl_verify off;"
                                   : "# plain upstream";
   } else if (c.kind == "haproxy") {
-    v["bind_ssl"] = tls ? fmt::format(" ssl crt {} ssl-min-ver {} ssl-max-ver {}", tls_files.pem,
-                                      protocol, protocol)
+    // `alpn` (e.g. "h2,http/1.1") lets browsers pick HTTP/2, and with it RFC 8441 WebSockets.
+    const auto alpn = c.options.find("alpn");
+    const bool with_alpn = alpn != c.options.end() && !alpn->second.empty();
+    v["bind_ssl"] = tls ? fmt::format(" ssl crt {} ssl-min-ver {} ssl-max-ver {}{}", tls_files.pem,
+                                      protocol, protocol,
+                                      with_alpn ? " alpn " + alpn->second : "")
                         : "";
     v["server_ssl"] = c.upstream_tls ? " ssl verify none" : "";
   }
@@ -95,6 +99,11 @@ std::map<std::string, std::string> template_values(const RealProxyConfig& c, std
     // Whole lines, so that "unset" keeps HAProxy's own default.
     v["nolinger"] =
         v["nolinger"] == "true" ? "option nolinger" : "# option nolinger: off (HAProxy's default)";
+    // On: no SETTINGS_ENABLE_CONNECT_PROTOCOL, so browsers keep WebSockets on HTTP/1.1 (§6).
+    v["h2_workaround_bogus_websocket_clients"] =
+        v["h2_workaround_bogus_websocket_clients"] == "true"
+            ? "h2-workaround-bogus-websocket-clients"
+            : "# h2-workaround-bogus-websocket-clients: off (HAProxy's default)";
     v["timeout_tunnel"] = v["timeout_tunnel"].empty()
                               ? "# timeout tunnel: unset (timeout client/server apply)"
                               : "timeout tunnel " + v["timeout_tunnel"];
@@ -113,7 +122,8 @@ const std::map<std::string, std::string>& allowed_options(const std::string& kin
                                                            {"proxy_read_timeout", "60s"}};
   static const std::map<std::string, std::string> haproxy = {
       {"nolinger", "false"},         {"timeout_tunnel", "1h"},      {"timeout_client_fin", ""},
-      {"timeout_client", "30s"},     {"timeout_server", "30s"}};
+      {"timeout_client", "30s"},     {"timeout_server", "30s"},
+      {"alpn", ""},                  {"h2_workaround_bogus_websocket_clients", "false"}};
   static const std::map<std::string, std::string> none;
   return kind == "nginx" ? nginx : kind == "haproxy" ? haproxy : none;
 }

@@ -138,6 +138,24 @@ Action parse_action(const YAML::Node& n, const std::string& file) {
   return a;
 }
 
+// `client: {h2: true}`: the first hop must offer HTTP/2 over TLS. HAProxy is told to (ALPN h2,
+// unless the file sets `alpn`); nginx 1.22 has no RFC 8441 and the models no h2 listener yet.
+void check_h2_first_hop(Scenario& s, const YAML::Node& at, const std::string& path) {
+  if (!s.first_hop_tls()) {
+    throw_spec_error(path, at,
+                     "h2: true needs a first hop that listens with TLS (tls: true): browsers speak "
+                     "HTTP/2 only over TLS");
+  }
+  RealProxySpec* real =
+      s.proxies.empty() ? nullptr : std::get_if<RealProxySpec>(&s.proxies[0].kind);
+  if (real == nullptr || real->kind != "haproxy") {
+    throw_spec_error(path, at,
+                     "h2: true needs real HAProxy as the first hop (nginx 1.22 has no WebSockets "
+                     "over HTTP/2; the models do not listen with h2)");
+  }
+  real->options.try_emplace("alpn", "h2,http/1.1");
+}
+
 ClientSpec parse_client(const YAML::Node& n, const std::string& file) {
   ClientSpec c;
   if (!n.IsMap())
@@ -507,11 +525,7 @@ Scenario parse_scenario(const YAML::Node& root, const std::string& path, bool sw
     if (!root["steps"].IsSequence()) throw_spec_error(path, root["steps"], "steps is a list");
     for (const auto& st : root["steps"]) s.steps.push_back(parse_step(st, path));
   }
-  if (s.client.h2 && !s.first_hop_tls()) {
-    throw_spec_error(path, root["client"]["h2"],
-                     "h2: true needs a first hop that listens with TLS (tls: true): browsers speak "
-                     "HTTP/2 only over TLS");
-  }
+  if (s.client.h2) check_h2_first_hop(s, root["client"]["h2"], path);
   if (root["run_for"]) s.run_for = millis(root["run_for"], path, "run_for");
   if (root["timeout"]) s.timeout = millis(root["timeout"], path, "timeout");
   if (!root["expect"] && !sweep_point)
