@@ -4,57 +4,27 @@
 #include "harness/wire/h2_frame_reader.h"
 
 #include <gtest/gtest.h>
-#include <nghttp2/nghttp2.h>
 
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "tests/support/h2_frames.h"
+
 namespace closewire::wire {
 namespace {
 
-using Headers = std::vector<std::pair<std::string, std::string>>;
+using test::HpackEncoder;
+using Headers = test::H2Headers;
 
 std::string frame(std::uint8_t type, std::uint8_t flags, std::uint32_t stream,
                   const std::string& payload) {
-  std::string f;
-  const std::size_t n = payload.size();
-  f += static_cast<char>(n >> 16);
-  f += static_cast<char>(n >> 8);
-  f += static_cast<char>(n);
-  f += static_cast<char>(type);
-  f += static_cast<char>(flags);
-  for (int shift : {24, 16, 8, 0}) f += static_cast<char>(stream >> shift);
-  return f + payload;
+  return test::h2_frame(type, flags, stream, payload);
 }
-
 std::string u32(std::uint32_t v) {
-  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
-          static_cast<char>(v)};
+  return test::h2_u32(v);
 }
-
-// A header block as a real encoder writes it (nghttp2's deflater, one per direction).
-class Encoder {
- public:
-  Encoder() { nghttp2_hd_deflate_new(&deflater_, 4096); }
-  ~Encoder() { nghttp2_hd_deflate_del(deflater_); }
-  std::string block(const Headers& headers) {
-    std::vector<nghttp2_nv> nv;
-    for (const auto& [n, v] : headers) {
-      nv.push_back({reinterpret_cast<std::uint8_t*>(const_cast<char*>(n.data())),
-                    reinterpret_cast<std::uint8_t*>(const_cast<char*>(v.data())), n.size(),
-                    v.size(), NGHTTP2_NV_FLAG_NONE});
-    }
-    std::string out(nghttp2_hd_deflate_bound(deflater_, nv.data(), nv.size()), '\0');
-    const auto n = nghttp2_hd_deflate_hd(deflater_, reinterpret_cast<std::uint8_t*>(out.data()),
-                                         out.size(), nv.data(), nv.size());
-    out.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
-    return out;
-  }
-
- private:
-  nghttp2_hd_deflater* deflater_ = nullptr;
-};
+using Encoder = HpackEncoder;
 
 const Headers kConnect = {{":method", "CONNECT"},      {":protocol", "websocket"},
                           {":scheme", "https"},        {":path", "/chat"},
