@@ -8,6 +8,14 @@
 namespace closewire {
 namespace {
 
+// On an h2 stream leg the stream's END_STREAM and RST_STREAM end it as a FIN and an RST end a
+// TCP leg (only h2 stream legs carry them).
+constexpr std::initializer_list<std::string_view> kFin = {kind::fin, kind::h2_end_stream};
+constexpr std::initializer_list<std::string_view> kRst = {kind::rst, kind::h2_rst_stream};
+constexpr std::initializer_list<std::string_view> kFinOrRst = {kind::fin, kind::rst,
+                                                               kind::h2_end_stream,
+                                                               kind::h2_rst_stream};
+
 const Event* first_of(const Connection& c, Side from, std::initializer_list<std::string_view> kinds,
                       Nanos after = std::numeric_limits<Nanos>::min()) {
   for (const Event& e : c.events) {
@@ -69,16 +77,16 @@ UpgradeWindow upgrade_window(const Connection& c) {
 
 Hop hop_facts(const Connection& down, const Connection& up) {
   Hop h;
-  const Event* upstream_close = first_of(up, Side::server, {kind::fin, kind::rst});
+  const Event* upstream_close = first_of(up, Side::server, kFinOrRst);
   // The hop closed its upstream leg first (an idle timeout closes both sides): the server's FIN
   // answers the hop, it is no close the hop passed on.
-  const Event* hop_closed_upstream = first_of(up, Side::client, {kind::fin, kind::rst});
-  const Event* client_closed = first_of(down, Side::client, {kind::fin, kind::rst});
+  const Event* hop_closed_upstream = first_of(up, Side::client, kFinOrRst);
+  const Event* client_closed = first_of(down, Side::client, kFinOrRst);
   if (upstream_close && hop_closed_upstream && hop_closed_upstream->t <= upstream_close->t &&
       !(client_closed && client_closed->t <= hop_closed_upstream->t))
     upstream_close = nullptr;
-  const Event* down_fin = first_of(down, Side::server, {kind::fin});
-  const Event* down_rst = first_of(down, Side::server, {kind::rst});
+  const Event* down_fin = first_of(down, Side::server, kFin);
+  const Event* down_rst = first_of(down, Side::server, kRst);
   const Event* down_first =
       !down_fin ? down_rst : !down_rst ? down_fin : down_fin->t <= down_rst->t ? down_fin : down_rst;
   if (upstream_close && down_first && down_first->t >= upstream_close->t)
@@ -102,7 +110,7 @@ Hop hop_facts(const Connection& down, const Connection& up) {
 
   // Originated: sent downstream with nothing before it from upstream (nor a close from the
   // client it could be answering).
-  const Event* client_close = first_of(down, Side::client, {kind::fin, kind::rst});
+  const Event* client_close = first_of(down, Side::client, kFinOrRst);
   const Event* down_close_frame = first_of(down, Side::server, {kind::close});
   const Event* up_close_frame = first_of(up, Side::server, {kind::close});
   Nanos originated_at = std::numeric_limits<Nanos>::max();
@@ -117,7 +125,7 @@ Hop hop_facts(const Connection& down, const Connection& up) {
     h.originated.push_back("fin");
     originated_at = std::min(originated_at, down_fin->t);
   }
-  const Event* upstream_rst = upstream_close ? first_of(up, Side::server, {kind::rst}) : nullptr;
+  const Event* upstream_rst = upstream_close ? first_of(up, Side::server, kRst) : nullptr;
   if (down_rst && !answered(*down_rst, upstream_rst)) {
     h.originated.push_back("rst");
     originated_at = std::min(originated_at, down_rst->t);
@@ -278,8 +286,8 @@ std::vector<Chain> find_chains(const std::vector<Connection>& legs) {
       const Connection& leg = legs[i];
       if (!leg.syn_seen)
         c.notes.push_back(fmt::format("{}: the capture began after its SYN", leg_name(i, leg)));
-      if (!first_of(leg, Side::client, {kind::fin, kind::rst}) &&
-          !first_of(leg, Side::server, {kind::fin, kind::rst}))
+      if (!first_of(leg, Side::client, kFinOrRst) &&
+          !first_of(leg, Side::server, kFinOrRst))
         c.notes.push_back(fmt::format("{}: still open when the capture ends", leg_name(i, leg)));
     }
     chains.push_back(std::move(c));

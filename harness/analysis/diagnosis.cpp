@@ -14,7 +14,7 @@ namespace closewire {
 namespace {
 
 // The catalogue of docs/diagnosis.md §3, in its order: ids are stable once shipped.
-constexpr std::array<std::string_view, 10> kMechanisms = {"clean",
+constexpr std::array<std::string_view, 12> kMechanisms = {"clean",
                                                           "close-timeout",
                                                           "reset-before-reply",
                                                           "reset-after-reply",
@@ -23,6 +23,8 @@ constexpr std::array<std::string_view, 10> kMechanisms = {"clean",
                                                           "frame-after-close",
                                                           "protocol-error",
                                                           "no-status-code",
+                                                          "stream-reset-before-reply",
+                                                          "stream-idle-timeout",
                                                           "open"};
 
 // A hop that holds its close this long is a delayed close (Envoy's ~1 s per hop), not a relay's
@@ -43,7 +45,7 @@ struct FixRow {
 
 constexpr std::string_view kNoKnob = "—";
 
-constexpr std::array<FixRow, 8> kFixes = {{
+constexpr std::array<FixRow, 10> kFixes = {{
     {"close-timeout",
      "delayed_close_timeout: 0s on the HTTP connection manager (Istio: an EnvoyFilter, as in the "
      "seed), or Envoy >= 1.23 (envoy.reloadable_features.no_delay_close_for_upgrades true by "
@@ -68,6 +70,16 @@ constexpr std::array<FixRow, 8> kFixes = {{
      "the server: send frames and Close payloads that follow RFC 6455"},
     {"no-status-code", kNoKnob, kNoKnob, kNoKnob,
      "the server: send a code with its Close (close(code, reason)), if the client expects one"},
+    {"stream-reset-before-reply",
+     "keep WebSockets on HTTP/1.1: no allow_connect in http2_protocol_options (no websocket "
+     "upgrade_configs over h2)",
+     kNoKnob,
+     "h2-workaround-bogus-websocket-clients in global (browsers then use HTTP/1.1)",
+     "the server: wait for the client's Close reply before its FIN (ws does), so the reply "
+     "passes before the proxy resets the stream"},
+    {"stream-idle-timeout", "stream_idle_timeout / idle_timeout on the route or HCM", kNoKnob,
+     "timeout tunnel (timeout client / server when it is unset)",
+     "the application: send data or pings more often than the proxy's idle timeout"},
 }};
 
 const FixRow* fix_row(std::string_view mechanism) {
@@ -426,6 +438,36 @@ Found frame_after_close(const Context& c) {
                       c.at(c.f.server_close))};
 }
 
+// h2 (§6): the proxy reset the stream right behind the server's Close, before the browser's
+// reply: 1006 in Chrome and Firefox alike.
+Found stream_rst_before_reply(const Context& c) {
+  const Event* rst = c.f.server_rst;
+  return {"stream-reset-before-reply",
+          first_origin(c, [&c](std::size_t i) { return made_rst(c, i); }),
+          fmt::format("stream-reset-before-reply: the server side's {} ({}) came at {}, {} after "
+                      "its Close, before the client's Close reply",
+                      end_name(*rst), rst->text.empty() ? "no code" : rst->text, c.at(rst),
+                      ms(rst->t - c.f.server_close->t))};
+}
+
+// h2: the stream ended (END_STREAM, RST_STREAM) with no Close frame: what an idle timeout does
+// (HAProxy's timeout tunnel: an empty END_STREAM + RST_STREAM(CANCEL), the connection lives on).
+Found stream_idle_timeout(const Context& c) {
+  const Event* end = c.f.server_end();
+  const std::string origin = first_origin(c, [&c](std::size_t i) {
+    const Hop& h = c.chain.hops[i];
+    return originated(h, "fin") || originated(h, "rst");
+  });
+  std::string idle;
+  if (const auto hop = hop_index(origin); hop && c.chain.hops[*hop].idle) {
+    idle = fmt::format(", {} with no byte on either leg", ms(*c.chain.hops[*hop].idle));
+  }
+  return {"stream-idle-timeout", origin,
+          fmt::format("stream-idle-timeout: the server side ended the stream with {} at {}{}, "
+                      "no Close frame before it",
+                      end_name(*end), c.at(end), idle)};
+}
+
 Found rst_before_reply(const Context& c) {
   const Event* rst = c.f.server_rst;
   return {"reset-before-reply", first_origin(c, [&c](std::size_t i) { return made_rst(c, i); }),
@@ -517,9 +559,10 @@ Found clean_close(const Context& c) {
   const Event* end = f.server_end();
   const bool client_started = f.client_close && f.client_close->t < f.server_close->t;
   return {"clean", client_started ? "client" : close_frame_origin(c),
-          fmt::format("clean: the closing handshake ended at {}, the server side's FIN came {} "
+          fmt::format("clean: the closing handshake ended at {}, the server side's {} came {} "
                       "later",
-                      ms(f.handshake_done() - c.base), ms(end->t - f.handshake_done()))};
+                      ms(f.handshake_done() - c.base), end ? end_name(*end) : "FIN",
+                      end ? ms(end->t - f.handshake_done()) : "(none)")};
 }
 
 // The mechanisms that apply, the one that decides the browsers' report first: whatever makes a
@@ -531,12 +574,19 @@ std::vector<Found> mechanisms(const Context& c) {
   if (open) out.push_back(open_close(c));
   if (f.server_error || invalid_close(f)) out.push_back(protocol_error(c));
   if (!f.server_close) {
-    if (!open) out.push_back(no_close_frame(c));
+    const Event* end = f.server_end();
+    const bool stream_ended =
+        f.h2 && end && (end->kind == kind::h2_end_stream || end->kind == kind::h2_rst_stream);
+    if (!open) out.push_back(stream_ended ? stream_idle_timeout(c) : no_close_frame(c));
     return out;
   }
   if (f.frame_after_close) out.push_back(frame_after_close(c));
   const Event* end = end_in_time(f);
-  if (reset_before_reply(f)) {
+  if (f.h2 && f.reset_before_reply()) {
+    out.push_back(stream_rst_before_reply(c));
+  } else if (f.h2 && end && end->kind == kind::h2_rst_stream) {
+    // A stream reset after the reply changes no browser's report (§6).
+  } else if (reset_before_reply(f)) {
     out.push_back(rst_before_reply(c));
   } else if (!open && !end) {
     out.push_back(close_timeout(c));
@@ -555,7 +605,8 @@ std::vector<Found> mechanisms(const Context& c) {
 // the list that can move it, so a report is explained once.
 bool can_move(std::string_view m, Profile p, const Verdict& v) {
   if (m == "open") return !v.closed;
-  if (m == "protocol-error" || m == "no-close-frame") return true;
+  if (m == "protocol-error" || m == "no-close-frame" || m == "stream-idle-timeout") return true;
+  if (m == "stream-reset-before-reply") return p != Profile::safari;
   if (m == "frame-after-close") return p != Profile::firefox && p != Profile::safari;
   if (m == "reset-before-reply") return p != Profile::safari;
   if (m == "close-timeout") return p == Profile::chrome_legacy;

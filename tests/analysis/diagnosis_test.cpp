@@ -102,6 +102,8 @@ TEST(Diagnosis, MechanismIdsInCatalogueOrder) {
                                               "frame-after-close",
                                               "protocol-error",
                                               "no-status-code",
+                                              "stream-reset-before-reply",
+                                              "stream-idle-timeout",
                                               "open"};
   EXPECT_EQ(mechanism_ids(), want);
 }
@@ -472,6 +474,63 @@ TEST(DiagnosisFix, CloseTimeoutKnobsPerHopProduct) {
       << ds[0].fix[0];
   EXPECT_TRUE(has(ds[0].fix[1], "hop 1 (a proxy the packets do not name), if Envoy/Istio"))
       << ds[0].fix[1];
+}
+
+// --- h2 stream legs (close-semantics §6)
+// ----------------------------------------------------------
+
+Connection h2_leg(std::vector<Event> events) {
+  Connection c = leg(std::move(events));
+  c.h2_stream = 1;
+  return c;
+}
+
+Event rst_stream(double t_ms) {
+  Event e = ev(t_ms, S, kind::h2_rst_stream);
+  e.text = "CANCEL";
+  return e;
+}
+
+TEST(DiagnosisH2, AResetStreamBehindTheCloseIsStreamResetBeforeReply) {
+  // HAProxy: Close, END_STREAM and RST_STREAM(CANCEL) in one record, ahead of the reply.
+  const Connection c =
+      h2_leg({ev(40, S, kind::close, 4321), ev(40, S, kind::h2_end_stream), rst_stream(40)});
+  const auto ds = diagnose_one(c);
+  ASSERT_EQ(ids(ds), std::vector<std::string>{"stream-reset-before-reply"});
+  EXPECT_EQ(ds[0].origin, "server");
+  EXPECT_TRUE(has(ds[0].summary, "RST_STREAM (CANCEL)")) << ds[0].summary;
+  const std::vector<std::string> want = {"chrome 1006", "chrome-legacy 1006", "firefox 1006",
+                                         "rfc 4321 not clean"};
+  EXPECT_EQ(affected(ds[0]), want);
+  ASSERT_EQ(ds[0].fix.size(), 1u);
+  EXPECT_TRUE(has(ds[0].fix[0], "wait for the client's Close reply before its FIN"))
+      << ds[0].fix[0];
+  EXPECT_TRUE(has(doc_knobs(), ds[0].fix[0])) << ds[0].fix[0];
+  // The same packets on an HTTP/1.1 leg are the TCP mechanism, not the stream's.
+  EXPECT_NE(ids(diagnose_one(leg(c.events))).at(0), "stream-reset-before-reply");
+}
+
+TEST(DiagnosisH2, TheReplyAheadOfTheResetIsClean) {
+  const Connection c = h2_leg({ev(40, S, kind::close, 4321), ev(40.5, C, kind::close, 4321),
+                               ev(41, S, kind::h2_end_stream), rst_stream(41)});
+  EXPECT_EQ(ids(diagnose_one(c)), std::vector<std::string>{"clean"});
+}
+
+TEST(DiagnosisH2, EndAndResetWithoutACloseIsStreamIdleTimeout) {
+  std::vector<Connection> legs = {
+      h2_leg({ev(1040, S, kind::h2_end_stream), rst_stream(1040)}),
+      leg({ev(1040.2, C, kind::rst)}),
+  };
+  Chain chain = make_chain({0, 1}, {hop(std::nullopt, "fin+rst", "haproxy")});
+  chain.hops[0].originated = {"fin", "rst"};
+  chain.hops[0].idle = ms(1000);
+  const auto ds = diagnose(legs, chain);
+  ASSERT_EQ(ids(ds), std::vector<std::string>{"stream-idle-timeout"});
+  EXPECT_EQ(ds[0].origin, "hop:0");
+  EXPECT_TRUE(has(ds[0].summary, "ended the stream with END_STREAM")) << ds[0].summary;
+  ASSERT_EQ(ds[0].fix.size(), 1u);
+  EXPECT_TRUE(has(ds[0].fix[0], "timeout tunnel")) << ds[0].fix[0];
+  EXPECT_TRUE(has(doc_knobs(), knob_of(ds[0].fix[0]))) << ds[0].fix[0];
 }
 
 // Every fix text the code gives, for every product and for the server, is in docs/diagnosis.md
