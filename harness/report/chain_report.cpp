@@ -106,7 +106,7 @@ std::string chain_text(std::size_t number, const std::vector<Connection>& legs, 
   const Nanos origin = legs[chain.legs.front()].start;
   for (std::size_t k = 0; k < chain.legs.size(); ++k) {
     const Connection& c = legs[chain.legs[k]];
-    const LegView view{leg_label(c), &c,
+    const LegView view{fmt::format("leg {}", c.index + 1), &c,
                        k < names.size() ? names[k] : "client",
                        k + 1 < names.size() ? names[k + 1] : "server"};
     out += "\n" + leg_heading(c, view.name) + "\n" + timeline(c, view, style, {}, 3, origin);

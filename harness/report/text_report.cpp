@@ -38,6 +38,12 @@ std::string describe(const Event& e, const TextStyle& style) {
     d += fmt::format(" {} B", e.bytes);
   } else if (e.kind.starts_with("tls.") && !e.text.empty()) {
     d += " " + printable(e.text, 48);  // "TLS 1.3 TLS_AES_128_GCM_SHA256", "fatal ..."
+  } else if (e.kind == kind::h2_rst_stream) {
+    d = paint(style, "1;31", "h2.rst_stream  ✖ RST_STREAM " + e.text);
+  } else if (e.kind == kind::h2_end_stream) {
+    d = paint(style, "1;33", "h2.end_stream  ▶ END_STREAM");
+  } else if (e.kind == kind::h2_goaway) {
+    d += " " + e.text;  // its error code; the note says the last stream
   }
   if (!e.note.empty()) d += "  (" + e.note + ")";
   return d;
@@ -89,7 +95,7 @@ TextStyle style_for(std::FILE* out) {
 }
 
 std::string leg_heading(const Connection& leg, std::string_view name) {
-  const std::string transport = leg.h2_stream != 0 ? fmt::format(" over h2 stream {}", leg.h2_stream)
+  const std::string transport = leg.h2_stream != 0   ? fmt::format(" over h2 stream {}", leg.h2_stream)
                                 : leg.h2_connection ? " (h2 connection)"
                                                     : "";
   return fmt::format("{}  {} → {}  {}{}{}", name, leg.client.str(), leg.server.str(),

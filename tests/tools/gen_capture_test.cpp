@@ -58,6 +58,24 @@ std::map<std::string, Expected> expected_for(ClosePattern p) {
   return {};
 }
 
+// The same patterns over HTTP/2 (docs/close-semantics.md §6): a reset stream after the reply
+// changes nothing, and HAProxy's Close + END_STREAM + RST_STREAM before it is 1006 in Firefox too.
+std::map<std::string, Expected> expected_for_h2(ClosePattern p) {
+  const Expected ok{kCloseCode, true};
+  switch (p) {
+    case ClosePattern::rst_after_reply:
+      return {{"chrome", ok}, {"chrome-legacy", ok}, {"firefox", ok}, {"safari", ok}, {"rfc", ok}};
+    case ClosePattern::rst_before_reply:
+      return {{"chrome", {1006, false}},
+              {"chrome-legacy", {1006, false}},
+              {"firefox", {1006, false}},
+              {"safari", ok},
+              {"rfc", {kCloseCode, false}}};
+    default:
+      return expected_for(p);
+  }
+}
+
 TEST(GenCapture, ReplayedVerdictsMatchEachConnectionsClosePattern) {
   const std::string gen = program_from_env("CLOSEWIRE_GEN_CAPTURE_EXE");
   const std::string closewire = program_from_env("CLOSEWIRE_EXE");
@@ -100,6 +118,50 @@ TEST(GenCapture, ReplayedVerdictsMatchEachConnectionsClosePattern) {
     }
   }
   EXPECT_EQ(seen.size(), kAllPatterns.size()) << "seed 7 should give every pattern in 200 legs";
+}
+
+// --h2: every connection is an h2 connection leg followed by its stream's WebSocket leg.
+TEST(GenCapture, H2StreamsAreLegsWithTheH2Verdicts) {
+  const std::string gen = program_from_env("CLOSEWIRE_GEN_CAPTURE_EXE");
+  const std::string closewire = program_from_env("CLOSEWIRE_EXE");
+  ASSERT_FALSE(gen.empty()) << "CLOSEWIRE_GEN_CAPTURE_EXE is not set (run through meson test)";
+  ASSERT_FALSE(closewire.empty()) << "CLOSEWIRE_EXE is not set (run through meson test)";
+  TempFolder dir;
+  const fs::path pcap = dir / "gen.pcap";
+  GeneratorOptions options;
+  options.seed = 7;
+  ASSERT_EQ(
+      run_command(gen, "--h2 --connections 200 --seed 7 --quiet --out " + pcap.string()).status,
+      0);
+  const auto replayed = run_command(closewire, "replay --json " + pcap.string());
+  ASSERT_EQ(replayed.status, 0) << replayed.err;
+  const auto json = nlohmann::json::parse(replayed.out);
+  const auto& capture = json.at("captures").at(0);
+  const auto& legs = capture.at("connections");
+  ASSERT_EQ(legs.size(), 400u);
+  EXPECT_EQ(capture.at("summary").at("websockets"), 200);
+  std::set<ClosePattern> seen;
+  for (std::size_t i = 0; i < 200; ++i) {
+    const auto& connection = legs[2 * i];
+    const auto& stream = legs[2 * i + 1];
+    const ClosePattern pattern = pattern_for(i, options.seed);
+    seen.insert(pattern);
+    SCOPED_TRACE("connection " + std::to_string(i) + " (" + std::string(to_string(pattern)) + ")");
+    EXPECT_EQ(connection.at("transport"), "h2");
+    EXPECT_FALSE(connection.at("websocket").get<bool>());
+    EXPECT_FALSE(connection.contains("stream"));
+    EXPECT_EQ(stream.at("transport"), "h2");
+    EXPECT_EQ(stream.at("stream"), 1);
+    EXPECT_EQ(stream.at("index"), connection.at("index"));
+    EXPECT_EQ(stream.at("client").get<std::string>(), client_for(i, options).str());
+    ASSERT_TRUE(stream.at("websocket").get<bool>());
+    for (const auto& [profile, want] : expected_for_h2(pattern)) {
+      const auto& v = stream.at("verdicts").at(profile);
+      EXPECT_EQ(v.at("code"), want.code) << profile << ": " << v.at("why");
+      EXPECT_EQ(v.at("was_clean").get<bool>(), want.clean) << profile << ": " << v.at("why");
+    }
+  }
+  EXPECT_EQ(seen.size(), kAllPatterns.size());
 }
 
 TEST(GenCapture, SameSeedSameBytesOtherSeedOtherBytes) {

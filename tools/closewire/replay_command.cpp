@@ -141,7 +141,7 @@ int replay_one(const std::string& file, const ReplayOptions& opt,
         static_cast<unsigned long long>(summary.connections),
         static_cast<unsigned long long>(summary.websockets),
         hidden
-            ? fmt::format(" ({} plain TCP legs not shown; --all-legs shows them)", hidden).c_str()
+            ? fmt::format(" ({} non-WebSocket legs not shown; --all-legs shows them)", hidden).c_str()
             : "");
   }
   if (expectations) {
@@ -219,7 +219,7 @@ CLI::App* add_replay_command(CLI::App& app, ReplayOptions& opt) {
   cmd->add_option("--html", opt.html_file,
                   "Also write one HTML page: a ladder diagram per chain, verdicts, diagnoses");
   cmd->add_flag("-q,--quiet", opt.quiet, "Text output: only the summary and expectation results");
-  cmd->add_flag("--all-legs", opt.all_legs, "Text output: show plain TCP legs too");
+  cmd->add_flag("--all-legs", opt.all_legs, "Text output: show the legs that are no WebSocket too (plain TCP, h2 connections)");
   cmd->add_flag("--all-verdicts", opt.all_verdicts,
                 "Text output: browser verdicts on every leg of a chain, not only the client-facing "
                 "one (an inner leg's client is a proxy)");

@@ -19,6 +19,7 @@
 #include "harness/wire/frame.h"
 #include "harness/wire/frame_encoder.h"
 #include "tools/gen_capture/rng.h"
+#include "tools/gen_capture/h2_layer.h"
 #include "tools/gen_capture/tls_layer.h"
 
 // Packets are serialised by hand into one big output buffer rather than built with libtins'
@@ -132,7 +133,7 @@ class PlanBuilder {
 
 // `tls` (with --tls): the connection runs over TLS 1.3; its key log lines go to `key_log`.
 void build_plan(Plan& plan, std::uint64_t index, const GeneratorOptions& o, Nanos start,
-                TlsLayer* tls, std::string& key_log) {
+                TlsLayer* tls, H2Layer* h2, std::string& key_log) {
   plan.segments.clear();
   plan.data.clear();
   plan.next = 0;
@@ -166,6 +167,12 @@ void build_plan(Plan& plan, std::uint64_t index, const GeneratorOptions& o, Nano
   const auto wire_bytes = [&](int from, std::string bytes) {
     return tls ? tls->application_data(from, bytes) : bytes;
   };
+  // What `from` puts on the wire for WebSocket frames `bytes` (then `after`, h2 frames of the
+  // same write, as HAProxy writes its Close, END_STREAM and RST_STREAM at once).
+  const auto ws_bytes = [&](int from, const std::string& bytes, bool end_stream = false,
+                            const std::string& after = {}) {
+    return wire_bytes(from, h2 ? H2Layer::data(bytes, end_stream) + after : bytes);
+  };
 
   // HTTP upgrade, as headless Chrome sends it, and the server's 101.
   std::uint8_t key_bytes[16];
@@ -198,7 +205,15 @@ void build_plan(Plan& plan, std::uint64_t index, const GeneratorOptions& o, Nano
       "\r\n",
       accept);
   b.after(400);
-  if (tls) {
+  if (h2) {
+    h2->begin();
+    const std::string authority = fmt::format("127.0.0.1:{}", o.server_port);
+    b.send(kClient, flag::psh | flag::ack,
+           tls->client_finished_and(tls_rng, h2->client_open("/ws/" + std::string(topic),
+                                                              authority)));
+    b.after(8);
+    b.send(kServer, flag::psh | flag::ack, tls->session_tickets(tls_rng));
+  } else if (tls) {
     // The client's Finished with the request right behind it; the server answers with its
     // session tickets where it would only have acknowledged.
     b.send(kClient, flag::psh | flag::ack, tls->client_finished_and(tls_rng, request));
@@ -210,7 +225,7 @@ void build_plan(Plan& plan, std::uint64_t index, const GeneratorOptions& o, Nano
     b.send(kServer, flag::ack);
   }
   b.after(1200);
-  b.send(kServer, flag::psh | flag::ack, wire_bytes(kServer, response));
+  b.send(kServer, flag::psh | flag::ack, wire_bytes(kServer, h2 ? h2->server_open() : response));
   b.after(10);
   b.send(kClient, flag::ack);
 
@@ -229,10 +244,10 @@ void build_plan(Plan& plan, std::uint64_t index, const GeneratorOptions& o, Nano
     b.after(250);
     if (from == kClient) {
       b.send(kClient, flag::psh | flag::ack,
-             wire_bytes(kClient, wire::encode_frame(Opcode::text, text, true, b.mask_key())));
+             ws_bytes(kClient, wire::encode_frame(Opcode::text, text, true, b.mask_key())));
     } else {
       b.send(kServer, flag::psh | flag::ack,
-             wire_bytes(kServer, wire::encode_frame(Opcode::text, text)));
+             ws_bytes(kServer, wire::encode_frame(Opcode::text, text)));
     }
     b.after(8);
     b.send(1 - from, flag::ack);
@@ -244,8 +259,15 @@ void build_plan(Plan& plan, std::uint64_t index, const GeneratorOptions& o, Nano
                                         ? std::string()
                                         : wire::encode_close_payload(kCloseCode, kCloseReason);
   b.after(300);
-  b.send(kServer, flag::psh | flag::ack,
-         wire_bytes(kServer, wire::encode_frame(Opcode::close, close_payload)));
+  const std::string server_close = wire::encode_frame(Opcode::close, close_payload);
+  if (h2 && pattern == ClosePattern::rst_before_reply) {
+    // HAProxy behind a Close-then-FIN backend: Close, an empty END_STREAM, RST_STREAM(CANCEL).
+    b.send(kServer, flag::psh | flag::ack,
+           ws_bytes(kServer, server_close, false,
+                    H2Layer::data("", true) + H2Layer::rst_stream()));
+  } else {
+    b.send(kServer, flag::psh | flag::ack, ws_bytes(kServer, server_close));
+  }
   b.after(8);
   b.send(kClient, flag::ack);
   if (pattern == ClosePattern::rst_before_reply) {
@@ -254,9 +276,20 @@ void build_plan(Plan& plan, std::uint64_t index, const GeneratorOptions& o, Nano
     return;
   }
   b.after(500);
+  // Chromium puts END_STREAM on its Close reply.
   b.send(kClient, flag::psh | flag::ack,
-         wire_bytes(kClient, wire::encode_frame(Opcode::close, close_payload, true, b.mask_key())));
+         ws_bytes(kClient, wire::encode_frame(Opcode::close, close_payload, true, b.mask_key()),
+                  /*end_stream=*/true));
   const Nanos reply_t = b.now();
+  if (h2 && pattern != ClosePattern::client_timeout) {
+    // The server side ends the stream too (and resets it, in rst-after-reply), before TCP.
+    b.after(300);
+    b.send(kServer, flag::psh | flag::ack,
+           wire_bytes(kServer, H2Layer::data("", true) +
+                                   (pattern == ClosePattern::rst_after_reply
+                                        ? H2Layer::rst_stream()
+                                        : std::string())));
+  }
   switch (pattern) {
     case ClosePattern::clean:
     case ClosePattern::no_status:
@@ -535,17 +568,19 @@ GeneratorStats generate_capture(const GeneratorOptions& options, const std::stri
     throw std::invalid_argument("server port must be outside the client range 32768-60999");
   }
   const std::string key_log_path = key_log_path_for(path);
-  if (options.tls && key_log_path == path) {
+  if ((options.tls || options.h2) && key_log_path == path) {
     throw std::invalid_argument("with --tls the capture cannot be named *.keys: its key log is");
   }
   PcapWriter out(path);
   // The key log of a --tls capture, written in pieces as connections are planned.
   std::optional<BufferedFile> keys;
   std::unique_ptr<TlsLayer> tls;
-  if (options.tls) {
+  std::unique_ptr<H2Layer> h2;
+  if (options.tls || options.h2) {
     keys.emplace(key_log_path);
-    tls = std::make_unique<TlsLayer>();
+    tls = std::make_unique<TlsLayer>(options.h2 ? "h2" : "http/1.1");
   }
+  if (options.h2) h2 = std::make_unique<H2Layer>();
   std::string no_keys;
   std::string& key_log = keys ? keys->buffer() : no_keys;
   GeneratorStats stats;
@@ -567,7 +602,7 @@ GeneratorStats generate_capture(const GeneratorOptions& options, const std::stri
         slot = free_slots.back();
         free_slots.pop_back();
       }
-      build_plan(*slots[slot], next, options, start_of(next), tls.get(), key_log);
+      build_plan(*slots[slot], next, options, start_of(next), tls.get(), h2.get(), key_log);
       if (keys) keys->flush_at(1 << 20);
       queue.push({start_of(next), next, slot});
       ++next;

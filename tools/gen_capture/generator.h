@@ -47,6 +47,11 @@ struct GeneratorOptions {
   // a close_notify before the server's FIN in the clean pattern. The secrets go to a key log
   // at key_log_path_for(path) (harness/analysis/key_log_file.h), where replay looks for it.
   bool tls = false;
+  // Over TLS with HTTP/2 (RFC 8441, tools/gen_capture/h2_layer.h): implies tls. The WebSocket is
+  // an extended CONNECT on stream 1, its frames in DATA frames; the close patterns end the stream
+  // as HAProxy does (a Close with END_STREAM and RST_STREAM(CANCEL) for rst-before-reply, the
+  // client's Close with END_STREAM and the server's END_STREAM for clean), then TCP as without h2.
+  bool h2 = false;
 };
 
 // Client ports cycle through Linux's ephemeral range, so a 4-tuple is reused every kClientPorts

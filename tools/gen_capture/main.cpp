@@ -38,6 +38,9 @@ int main(int argc, char** argv) {
   app.add_flag("--tls", options.tls,
                "Every connection over TLS 1.3 (TLS_AES_128_GCM_SHA256), its secrets in NAME.keys\n"
                "beside --out NAME.pcap, where closewire replay finds them");
+  app.add_flag("--h2", options.h2,
+               "Every WebSocket over HTTP/2 (RFC 8441: extended CONNECT, frames in DATA) over\n"
+               "TLS 1.3 (implies --tls); streams end as HAProxy ends them");
   app.add_flag("-q,--quiet", quiet, "Print nothing on success");
   app.footer(
       "Prints one line: connections, packets, bytes, capture duration. Exit status: 0 ok, 2 bad\n"
@@ -76,7 +79,7 @@ int main(int argc, char** argv) {
           static_cast<unsigned long long>(stats.packets),
           static_cast<unsigned long long>(stats.bytes),
           static_cast<double>(stats.duration) / kNanosPerSecond, seconds,
-          options.tls ? ("; TLS keys in " + key_log_path_for(out)).c_str() : "");
+          options.tls || options.h2 ? ("; TLS keys in " + key_log_path_for(out)).c_str() : "");
     }
   } catch (const std::invalid_argument& e) {
     // generate_capture checks the options before it writes anything: what is left for it after

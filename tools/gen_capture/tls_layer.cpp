@@ -54,14 +54,12 @@ void put_ccs(std::string& out) {
 }
 
 constexpr std::uint16_t kAes128GcmSha256 = 0x1301;
-constexpr std::string_view kAlpn = "http/1.1";
-
-void put_alpn_extension(std::string& out) {
+void put_alpn_extension(std::string& out, std::string_view alpn) {
   put16(out, 0x0010);
-  put16(out, 2 + 1 + kAlpn.size());
-  put16(out, 1 + kAlpn.size());
-  put(out, {static_cast<int>(kAlpn.size())});
-  out.append(kAlpn);
+  put16(out, 2 + 1 + alpn.size());
+  put16(out, 1 + alpn.size());
+  put(out, {static_cast<int>(alpn.size())});
+  out.append(alpn);
 }
 
 constexpr char kHex[] = "0123456789abcdef";
@@ -145,7 +143,7 @@ std::string TlsLayer::client_hello(Rng& rng) {
   std::string ext;
   put(ext, {0x00, 0x0a, 0x00, 0x06, 0x00, 0x04, 0x00, 0x1d, 0x00, 0x17});  // supported_groups
   put(ext, {0x00, 0x0d, 0x00, 0x08, 0x00, 0x06, 0x04, 0x03, 0x08, 0x04, 0x04, 0x01});  // sig_algs
-  put_alpn_extension(ext);
+  put_alpn_extension(ext, alpn_);
   put(ext, {0x00, 0x2b, 0x00, 0x05, 0x04, 0x03, 0x04, 0x03, 0x03});        // supported_versions
   put(ext, {0x00, 0x2d, 0x00, 0x02, 0x01, 0x01});                          // psk_key_exchange_modes
   put(ext, {0x00, 0x33, 0x00, 0x26, 0x00, 0x24, 0x00, 0x1d, 0x00, 0x20});  // key_share: x25519
@@ -187,8 +185,8 @@ std::string TlsLayer::server_flight(Rng& rng) {
   put_ccs(out);
 
   std::string ee;
-  put16(ee, 2 + 2 + 1 + kAlpn.size() + 2);
-  put_alpn_extension(ee);
+  put16(ee, 2 + 2 + 1 + alpn_.size() + 2);
+  put_alpn_extension(ee, alpn_);
   sealers_[kServer].seal(content::handshake, handshake(8, ee), out);
 
   std::string cert;

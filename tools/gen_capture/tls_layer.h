@@ -48,6 +48,9 @@ class TlsLayer {
  public:
   static constexpr int kClient = 0, kServer = 1;
 
+  // `alpn`: the one protocol the ClientHello offers and EncryptedExtensions selects.
+  explicit TlsLayer(std::string_view alpn = "http/1.1") : alpn_(alpn) {}
+
   // A new session: client_random and secrets from `rng` (derived from the seed and the index).
   void begin(Rng& rng);
 
@@ -72,6 +75,7 @@ class TlsLayer {
   std::array<std::array<std::uint8_t, 32>, 4> secrets_{};  // client hs, server hs, client, server
   std::array<std::uint8_t, 32> session_id_{};
   RecordSealer sealers_[2];
+  std::string_view alpn_;
 };
 
 }  // namespace closewire::gen
