@@ -24,7 +24,7 @@ namespace closewire::cli {
 namespace {
 
 std::string leg_name(const Connection& c) {
-  return fmt::format("leg {}", c.index + 1);
+  return leg_label(c);  // "leg 15", "leg 15 stream 1"
 }
 
 EvalContext context_for(const std::vector<Connection>& legs, double scale) {
