@@ -138,6 +138,55 @@ TEST(Chain, WithoutASharedKeyTimingTargetAndFramesLink) {
   EXPECT_EQ(chains[0].linked_by, "timing");
 }
 
+// An RFC 8441 stream on the browser's side, the HTTP/1.1 leg HAProxy opened for it upstream (its
+// own key; the stream has none), next to another stream of the same h2 connection whose upstream
+// leg came at another time: each stream is linked to its own upstream leg by timing, target and
+// the relayed Close, and the hop's END_STREAM + RST_STREAM read as its FIN and RST.
+TEST(Chain, AnH2StreamLinksToTheHttp1LegAProxyOpenedForIt) {
+  LegSpec down{.client_port = 40001, .server_port = 8443, .key = "", .syn = 0, .request = 1,
+               .response = 9, .server_close = 10.2, .client_close = -1, .server_fin = 10.2,
+               .client_fin = -1};
+  LegSpec up{.client_port = 40002, .server_port = 9000, .key = "haproxy-own", .syn = 2,
+             .request = 3, .response = 8, .server_close = 10, .client_close = -1,
+             .server_fin = 10.1, .client_fin = -1, .server_rst = -1};
+  Connection stream = leg(0, down);
+  stream.h2_stream = 1;
+  for (Event& e : stream.events) {
+    if (e.kind == kind::fin) e.kind = kind::h2_end_stream;
+  }
+  stream.events.push_back(ev(10.2, Side::server, kind::h2_rst_stream));
+  // A second stream of the same connection (same addresses), opened later, with its own upstream.
+  LegSpec down2 = down;
+  down2.syn = 20;
+  down2.request = 21;
+  down2.response = 29;
+  down2.server_close = 40;
+  down2.server_fin = -1;
+  LegSpec up2 = up;
+  up2.client_port = 40003;
+  up2.key = "haproxy-own-2";
+  up2.syn = 22;
+  up2.request = 23;
+  up2.response = 28;
+  up2.server_close = 39;
+  up2.server_fin = -1;
+  Connection stream2 = leg(0, down2);
+  stream2.h2_stream = 3;
+  Connection h2_connection = leg(0, down);
+  h2_connection.websocket = false;
+  h2_connection.h2_connection = true;
+  const std::vector<Connection> legs = {h2_connection, stream, leg(1, up), stream2, leg(2, up2)};
+  const auto chains = find_chains(legs);
+  ASSERT_EQ(chains.size(), 2u);
+  EXPECT_EQ(chains[0].legs, (std::vector<std::size_t>{1, 2}));
+  EXPECT_EQ(chains[0].linked_by, "timing");
+  EXPECT_EQ(chains[1].legs, (std::vector<std::size_t>{3, 4}));
+  ASSERT_EQ(chains[0].hops.size(), 1u);
+  EXPECT_EQ(chains[0].hops[0].closed_with, "fin+rst");  // END_STREAM, then RST_STREAM
+  ASSERT_TRUE(chains[0].hops[0].hold.has_value());
+  EXPECT_EQ(*chains[0].hops[0].hold, testing::ms(0.1));
+}
+
 TEST(Chain, RelayedFramesThatDisagreeDoNotLinkByTiming) {
   auto legs = seed_chain();
   legs[1].handshake.key = "x";
