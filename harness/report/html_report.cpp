@@ -46,6 +46,10 @@ std::string arrow_label(const Event& e) {
     return "TLS handshake " + e.text.substr(0, second_space);
   }
   if (e.kind == kind::tls_alert) return "TLS alert " + e.text;
+  if (e.kind == kind::h2_end_stream) return "END_STREAM";
+  if (e.kind == kind::h2_rst_stream) return "RST_STREAM " + e.text;
+  if (e.kind == kind::h2_goaway) return "GOAWAY " + e.text;
+  if (e.kind == kind::h2_protocol_error) return "h2 protocol error";
   std::string d = e.kind;
   if (e.kind == kind::close) {
     d += e.code ? fmt::format(" {}", *e.code) : " (no code)";
@@ -76,12 +80,14 @@ constexpr double kRight = 140;  // right of the last lifeline
 constexpr double kNameGap = 8;  // between two names side by side
 
 // TLS events are drawn too: on a wss leg a close_notify is the server's end of stream as much as
-// its FIN (close-semantics.md §6), and an alert is the TLS stack's own error.
-const char* const kKindOrder[] = {"tls.handshake",   "http.upgrade",     "http.response",
-                                  "ws.text",         "ws.binary",        "ws.continuation",
-                                  "ws.ping",         "ws.pong",          "ws.close",
+// its FIN (close-semantics.md §6), and an alert is the TLS stack's own error. So are h2 stream
+// ends: on an h2 leg END_STREAM and RST_STREAM are its FIN and RST (§7).
+const char* const kKindOrder[] = {"tls.handshake",     "http.upgrade",     "http.response",
+                                  "ws.text",           "ws.binary",        "ws.continuation",
+                                  "ws.ping",           "ws.pong",          "ws.close",
                                   "ws.protocol_error", "tls.close_notify", "tls.alert",
-                                  "tcp.fin",         "tcp.rst"};
+                                  "h2.end_stream",     "h2.rst_stream",    "h2.goaway",
+                                  "h2.protocol_error", "tcp.fin",          "tcp.rst"};
 
 // A diagnosis's summary without the mechanism it starts with ("clean: ..."), which is shown beside.
 std::string summary_of(const Diagnosis& d) {
@@ -265,7 +271,8 @@ Ladder ladder(const std::vector<Connection>& legs, const Chain& chain,
   const auto y_of = [&](std::size_t lifeline_from, std::size_t lifeline_to, Nanos t) -> double {
     for (const auto& a : l.arrows) {
       if (a.from == lifeline_from && a.to == lifeline_to && a.t == t &&
-          (a.kind == kind::fin || a.kind == kind::rst))
+          (a.kind == kind::fin || a.kind == kind::rst || a.kind == kind::h2_end_stream ||
+           a.kind == kind::h2_rst_stream))
         return a.y;
     }
     return -1;
@@ -276,7 +283,9 @@ Ladder ladder(const std::vector<Connection>& legs, const Chain& chain,
     const Connection& down = legs[chain.legs[h]];
     const Event* sent = nullptr;
     for (const Event& e : down.events) {
-      if (e.from == Side::server && (e.kind == kind::fin || e.kind == kind::rst)) {
+      if (e.from == Side::server && (e.kind == kind::fin || e.kind == kind::rst ||
+                                     e.kind == kind::h2_end_stream ||
+                                     e.kind == kind::h2_rst_stream)) {
         sent = &e;
         break;
       }
@@ -529,6 +538,9 @@ svg .who {{ font-weight:bold; font-size:12px; }} svg .t, svg .ms {{ font-family:
 .tls-handshake line {{ stroke:var(--http); stroke-dasharray:2 3; }} .tls-handshake polygon {{ fill:var(--http); }}
 .tls-close-notify line {{ stroke:var(--fin); stroke-width:2; stroke-dasharray:6 3; }} .tls-close-notify polygon {{ fill:var(--fin); }} .tls-close-notify .label {{ fill:var(--fin); }}
 .tls-alert line {{ stroke:var(--rst); stroke-width:2.5; stroke-dasharray:6 3; }} .tls-alert polygon {{ fill:var(--rst); }} .tls-alert .label {{ fill:var(--rst); }}
+.h2-end-stream line {{ stroke:var(--fin); stroke-width:2.5; stroke-dasharray:10 3; }} .h2-end-stream polygon {{ fill:var(--fin); }} .h2-end-stream .label {{ fill:var(--fin); font-weight:bold; }}
+.h2-rst-stream line {{ stroke:var(--rst); stroke-width:4; stroke-dasharray:10 3; }} .h2-rst-stream polygon {{ fill:var(--rst); }} .h2-rst-stream .label {{ fill:var(--rst); font-weight:bold; }}
+.h2-goaway line, .h2-protocol-error line {{ stroke:var(--perr); stroke-width:2; stroke-dasharray:4 3; }} .h2-goaway polygon, .h2-protocol-error polygon {{ fill:var(--perr); }}
 .tcp-fin line {{ stroke:var(--fin); stroke-width:2.5; }} .tcp-fin polygon {{ fill:var(--fin); }} .tcp-fin .label {{ fill:var(--fin); font-weight:bold; }}
 .tcp-rst line {{ stroke:var(--rst); stroke-width:5; }} .tcp-rst polygon {{ fill:var(--rst); }} .tcp-rst .label {{ fill:var(--rst); font-weight:bold; font-size:13px; }}
 .legend {{ font-size:12px; }} .legend > span {{ margin-right:1em; white-space:nowrap; }} .legend .note {{ white-space:normal; }}

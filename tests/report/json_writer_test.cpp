@@ -68,6 +68,23 @@ TEST(JsonWriter, SameAsTheJsonTreeForTlsLegs) {
   }
 }
 
+// h2: the connection says "transport": "h2", its stream legs their stream id too; HTTP/1.1 legs
+// carry neither.
+TEST(JsonWriter, SameAsTheJsonTreeForH2Legs) {
+  Connection connection = sample(false, "test");
+  connection.h2_connection = true;
+  Connection stream = sample(true, "test");
+  stream.h2_stream = 7;
+  stream.events.push_back(make_event(kind::h2_rst_stream, Side::server, stream.start + 5, 11));
+  stream.events.back().text = "CANCEL";
+  expect_same(connection);
+  expect_same(stream);
+  EXPECT_EQ(connection_json(connection)["transport"], "h2");
+  EXPECT_FALSE(connection_json(connection).contains("stream"));
+  EXPECT_EQ(connection_json(stream)["stream"], 7);
+  EXPECT_FALSE(connection_json(sample(true, "test")).contains("transport"));
+}
+
 TEST(JsonWriter, SameAsTheJsonTreeForAPlainTcpLeg) {
   expect_same(sample(false, "test"));
 }
