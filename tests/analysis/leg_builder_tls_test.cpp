@@ -13,8 +13,10 @@
 #include "harness/analysis/verdict.h"
 #include "harness/wire/close_payload.h"
 #include "harness/wire/frame_encoder.h"
+#include "harness/wire/h2_frame_reader.h"
 #include "harness/wire/handshake.h"
 #include "tests/support/capture_builder.h"
+#include "tests/support/h2_frames.h"
 #include "tests/support/tls_peers.h"
 
 namespace closewire {
@@ -270,6 +272,47 @@ TEST(TlsLeg, RecordsSplitOneBytePerSegment) {
   const Result r = analyze(path, keys);
   ASSERT_EQ(r.legs.size(), 1u);
   expect_decoded_close(r.legs[0]);
+}
+
+// HTTP/2 inside TLS, every plaintext byte its own record (one SSL_write each): the preface, the
+// CONNECT's HEADERS, the 200 and HAProxy's Close + END_STREAM + RST_STREAM are cut across
+// records at every byte, and the stream leg is still found whole.
+TEST(TlsLeg, H2FramesSplitAcrossRecordsAtEveryByte) {
+  TlsCapture capture;
+  TlsPeers peers({}, [&](Side from, const std::string& b) { capture.wire(from, b); });
+  ASSERT_TRUE(peers.handshake());
+  const auto bytewise = [&](Side from, const std::string& bytes) {
+    for (char c : bytes) peers.send(from, std::string(1, c));
+  };
+  test::HpackEncoder client_hpack;
+  test::HpackEncoder server_hpack;
+  bytewise(Side::client,
+           std::string(wire::kH2Preface) + test::h2_frame(0x4, 0, 0, "") +
+               test::h2_frame(0x1, 0x4, 1, client_hpack.block(test::websocket_connect("/chat"))));
+  bytewise(Side::server, test::h2_settings_enable_connect() +
+                             test::h2_frame(0x1, 0x4, 1, server_hpack.block({{":status", "200"}})));
+  bytewise(Side::server,
+           test::h2_frame(
+               0x0, 0, 1,
+               wire::encode_frame(wire::Opcode::close, wire::encode_close_payload(4321, "test"))) +
+               test::h2_frame(0x0, 0x1, 1, "") + test::h2_frame(0x3, 0, 1, test::h2_u32(8)));
+  const Result r = analyze(capture.write("tls-h2-bytewise.pcap"), peers.key_log());
+  ASSERT_EQ(r.legs.size(), 2u);
+  EXPECT_TRUE(r.legs[0].h2_connection);
+  EXPECT_TRUE(r.legs[0].tls && r.legs[0].tls->decrypted);
+  const Connection& stream = r.legs[1];
+  EXPECT_EQ(stream.h2_stream, 1u);
+  EXPECT_TRUE(stream.websocket);
+  EXPECT_TRUE(stream.tls.has_value());
+  std::vector<std::string> kinds;
+  for (const Event& e : stream.events)
+    kinds.push_back(std::string(to_string(e.from)) + " " + e.kind);
+  const std::vector<std::string> want = {"client http.upgrade", "server http.upgrade",
+                                         "server ws.close", "server h2.end_stream",
+                                         "server h2.rst_stream"};
+  EXPECT_EQ(kinds, want) << timeline(stream);
+  EXPECT_EQ(stream.events[2].code, 4321);
+  EXPECT_EQ(judge(stream, Profile::chrome).code, 1006);
 }
 
 TEST(TlsLeg, FinWithoutCloseNotify) {
