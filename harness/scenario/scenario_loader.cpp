@@ -568,8 +568,10 @@ Scenario parse_scenario(const YAML::Node& root, const std::string& path, bool sw
 }  // namespace
 
 void check_expectation_names(const Scenario& s) {
-  // Legs and sides named in expectations must exist in this chain.
-  const auto legs = s.leg_names();
+  // Legs and sides named in expectations must exist in this chain. A client that speaks h2 has
+  // its WebSocket on a stream: the TCP connection under it is a leg too (runner.cpp name_legs).
+  auto legs = s.leg_names();
+  if (s.client.h2) legs.insert(legs.begin() + 1, legs.front() + ".tcp");
   const auto names = s.chain();
   for (const auto& x : s.expectations) {
     if (x.on.by == LegSelector::By::name &&

@@ -169,6 +169,31 @@ expect:
   }
 }
 
+// Over h2 the TCP connection under the WebSocket's stream is a leg of its own, CLIENTLEG.tcp.
+TEST(ScenarioLoader_RealPeers, AnH2ClientsTcpConnectionIsALegToExpectOn) {
+  const std::string text = R"(about: h2 legs
+client: { profile: chrome, h2: true }
+proxies:
+  - { real: haproxy, tls: true }
+server: {}
+expect:
+  - on: client-haproxy.tcp
+    never: tcp.rst
+)";
+  EXPECT_EQ(load("h2legs", text).expectations.at(0).on.name, "client-haproxy.tcp");
+  std::string plain = text;
+  plain.replace(plain.find(", h2: true"), 10, "");
+  try {
+    load("h2legs-plain", plain);
+    ADD_FAILURE() << "no error";
+  } catch (const SpecError& e) {
+    EXPECT_NE(std::string(e.what()).find("no leg 'client-haproxy.tcp' in this scenario (legs: "
+                                         "client-haproxy, haproxy-server)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(ScenarioLoader_RealPeers, UnknownRealProgramIsRejected) {
   EXPECT_THROW(load("badreal", R"(about: bad
 client: { real: safari }
