@@ -22,6 +22,15 @@ namespace http = boost::beast::http;
 using K = ObservationKind;
 
 namespace {
+// The answer to a request that is no WebSocket upgrade. A body, because Chromium shows its own
+// error page (an opaque origin) for an error status with an empty body: a real browser loads this
+// as the page of the server's origin before it opens an RFC 8441 WebSocket on the same h2
+// connection (scenarios/h2/). `Connection: close`, and the socket is closed: a proxy never
+// reuses this connection for the upgrade, which the analyzer could not follow.
+constexpr std::string_view kNotAnUpgrade =
+    "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 24\r\n"
+    "Connection: close\r\n\r\nnot a WebSocket upgrade\n";
+
 struct Session {
   Session(asio::io_context& io, std::size_t i) : index(i), step_timer(io), close_timer(io) {}
   std::size_t index;
@@ -128,7 +137,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
       if (head->state() == wire::HttpHeadParser::State::error ||
           !head->is_websocket_upgrade_request()) {
         self->record(index, K::http_head, "not a WebSocket upgrade: " + head->first_line());
-        s->write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        s->write(std::string(kNotAnUpgrade));
         s->close(CloseMode::fin);
         return;
       }
@@ -152,10 +161,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     if (!boost::beast::websocket::is_upgrade(req)) {
       record(p.index, K::closed, "not a WebSocket upgrade");
       error_code ec;
-      asio::write(
-          p.socket,
-          asio::buffer(std::string_view("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")),
-          ec);
+      asio::write(p.socket, asio::buffer(kNotAnUpgrade), ec);
       p.socket.close(ec);
       return;
     }

@@ -18,6 +18,33 @@ struct BrowserClient::Impl : std::enable_shared_from_this<Impl> {
   bool stopped = false;
 
   void start() {
+    if (page.navigate_method.empty()) return evaluate();
+    auto self = shared_from_this();
+    page.connection->async_call(
+        page.navigate_method, page.navigate_params,
+        [self](const nlohmann::json& result, const std::string& error) {
+          std::lock_guard lock(self->mutex);
+          if (!self->io) return;  // stopped: `page` is being let go
+          std::string why = error;
+          if (why.empty() && self->page.read_navigation) {
+            try {
+              why = self->page.read_navigation(result);
+            } catch (const std::exception& e) {
+              why = std::string("unreadable answer: ") + e.what();
+            }
+          }
+          if (!why.empty()) {
+            asio::post(*self->io, [self, why] {
+              self->finish(nlohmann::json(), "the page of the WebSocket's origin did not load: " + why);
+            });
+            return;
+          }
+          // Under the lock: stop() lets go of the page only after it has taken the lock.
+          self->evaluate();
+        });
+  }
+
+  void evaluate() {
     auto self = shared_from_this();
     page.connection->async_call(
         page.method, page.params, [self](const nlohmann::json& result, const std::string& error) {

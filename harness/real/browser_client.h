@@ -19,6 +19,12 @@ namespace closewire::real {
 
 struct BrowserPage {
   std::shared_ptr<RpcConnection> connection;  // the page's own (DevTools) or the browser's (BiDi)
+  // When set, a call made first: loads a page of the WebSocket's own origin, so that the browser
+  // holds an HTTP/2 connection to it and sends the WebSocket on that connection (RFC 8441,
+  // close-semantics.md §6). `read_navigation` says why the page did not load ("" when it did).
+  std::string navigate_method;
+  nlohmann::json navigate_params;
+  std::function<std::string(const nlohmann::json& result)> read_navigation;
   std::string method;                         // the evaluation of the probe
   nlohmann::json params;
   // The evaluation's answer ("result") as an outcome.
@@ -33,7 +39,9 @@ class BrowserClient {
   BrowserClient(const BrowserClient&) = delete;
   BrowserClient& operator=(const BrowserClient&) = delete;
 
-  void start();  // sends the evaluation; `on_finished` runs on the io_context with the outcome
+  // Loads the page (when the page has a navigation), then sends the evaluation; `on_finished`
+  // runs on the io_context with the outcome (a navigation that failed is its error).
+  void start();
   void on_finished(std::function<void()> fn);
   void stop();  // abandons the evaluation (a late answer is dropped), closes the page
 

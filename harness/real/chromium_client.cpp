@@ -8,6 +8,10 @@ namespace {
 constexpr std::chrono::milliseconds kConnectTimeout{10000};
 }
 
+std::string chromium_navigation_error(const nlohmann::json& result) {
+  return result.value("errorText", "");
+}
+
 BrowserOutcome chromium_evaluation_outcome(const nlohmann::json& result,
                                            std::chrono::milliseconds give_up) {
   if (result.contains("exceptionDetails")) {
@@ -26,7 +30,8 @@ std::unique_ptr<BrowserClient> open_chromium_client(boost::asio::io_context& io,
                                                     std::shared_ptr<Chromium> browser,
                                                     const std::string& url,
                                                     std::chrono::milliseconds give_up,
-                                                    const std::optional<PageClose>& close) {
+                                                    const std::optional<PageClose>& close,
+                                                    const std::string& origin_page) {
   const ChromiumPage page = browser->open_page();
   BrowserPage p;
   try {
@@ -35,6 +40,11 @@ std::unique_ptr<BrowserClient> open_chromium_client(boost::asio::io_context& io,
     browser->close_page(page.target_id);
     throw EnvironmentError(
         fmt::format("chromium: cannot connect to the page's DevTools endpoint: {}", e.what()));
+  }
+  if (!origin_page.empty()) {
+    p.navigate_method = "Page.navigate";
+    p.navigate_params = {{"url", origin_page}};
+    p.read_navigation = chromium_navigation_error;
   }
   p.method = "Runtime.evaluate";
   p.params = {{"expression", websocket_probe_script(url, give_up, close)},

@@ -28,10 +28,15 @@ std::unique_ptr<BrowserClient> open_firefox_client(boost::asio::io_context& io,
                                                    std::shared_ptr<Firefox> browser,
                                                    const std::string& url,
                                                    std::chrono::milliseconds give_up,
-                                                   const std::optional<PageClose>& close) {
+                                                   const std::optional<PageClose>& close,
+                                                   const std::string& origin_page) {
   BrowserPage p;
   const std::string context = browser->open_context();
   p.connection = browser->connection();
+  if (!origin_page.empty()) {
+    p.navigate_method = "browsingContext.navigate";
+    p.navigate_params = {{"context", context}, {"url", origin_page}, {"wait", "complete"}};
+  }
   p.method = "script.evaluate";
   p.params = {{"expression", firefox_probe_expression(url, give_up, close)},
               {"target", {{"context", context}}},

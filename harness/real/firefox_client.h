@@ -14,10 +14,12 @@
 
 namespace closewire::real {
 
-// Opens a tab now (before the capture starts); throws EnvironmentError.
+// Opens a tab now (before the capture starts); throws EnvironmentError. `origin_page`: as in
+// open_chromium_client (browsingContext.navigate, waiting for its load).
 std::unique_ptr<BrowserClient> open_firefox_client(
     boost::asio::io_context& io, std::shared_ptr<Firefox> browser, const std::string& url,
-    std::chrono::milliseconds give_up, const std::optional<PageClose>& close = std::nullopt);
+    std::chrono::milliseconds give_up, const std::optional<PageClose>& close = std::nullopt,
+    const std::string& origin_page = "");
 
 // The expression evaluated: the probe, its report turned into a JSON string (BiDi would send an
 // object as a list of [key, remote value] pairs).

@@ -4,6 +4,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <array>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -157,16 +158,20 @@ void Run::build() {
   hop_ports_.push_back(server_ ? server_->port() : node_server_->port());
   if (!s_.client.real.empty()) {
     const bool first_hop_tls = s_.first_hop_tls();
-    const std::string url = (first_hop_tls ? "wss://" : "ws://") +
-                            (s_.ipv6 ? fmt::format("[{}]:{}", host, hop_ports_.front())
-                                     : fmt::format("{}:{}", host, hop_ports_.front())) +
-                            s_.client.target;
+    const std::string authority = s_.ipv6 ? fmt::format("[{}]:{}", host, hop_ports_.front())
+                                          : fmt::format("{}:{}", host, hop_ports_.front());
+    const std::string url = (first_hop_tls ? "wss://" : "ws://") + authority + s_.client.target;
+    // h2: the page first loads a page of that origin through the first hop (the server model
+    // answers it 400 and closes), so the browser holds an h2 connection there and sends the
+    // WebSocket on it as an extended CONNECT (RFC 8441, close-semantics.md §6).
+    const std::string origin_page = s_.client.h2 ? "https://" + authority + "/" : "";
     // The page gives up a little after the run's own limit, so the runner's timeout decides.
     const Millis limit = (s_.run_for ? *s_.run_for : s_.timeout) + Millis(1000);
     if (s_.client.real == "firefox") {
       firefox_ = options_.firefox ? options_.firefox : real::Firefox::launch();
       browser_version_ = firefox_->version();
-      real_client_ = real::open_firefox_client(io_, firefox_, url, limit, page_close(s_));
+      real_client_ =
+          real::open_firefox_client(io_, firefox_, url, limit, page_close(s_), origin_page);
       return;
     }
     // The run's shared browser when it is this scenario's build (Debian's or one from the cache)
@@ -177,7 +182,8 @@ void Run::build() {
                     ? options_.chromium
                     : real::Chromium::launch(s_.client.build, spki);
     browser_version_ = chromium_->version();
-    real_client_ = real::open_chromium_client(io_, chromium_, url, limit, page_close(s_));
+    real_client_ =
+        real::open_chromium_client(io_, chromium_, url, limit, page_close(s_), origin_page);
     return;
   }
   endpoints::ClientConfig cc;
@@ -409,18 +415,26 @@ std::string Run::browser_error() const {
   return fmt::format("{}: {}", client_label(), o ? real::describe(*o) : "no close event");
 }
 
+// In a run whose browser speaks h2, a connection that never asked for a WebSocket is the page it
+// loaded first: that page's request to the server (answered 400, closed), a favicon's, or a spare
+// connection the browser opened and left unused. It is no leg of a chain (nor a cut upgrade).
+bool page_traffic(bool h2_run, const Connection& c) {
+  return h2_run && !c.h2_connection && c.h2_stream == 0 && !c.websocket && c.handshake.key.empty();
+}
+
 void name_legs(const Scenario& s, const std::vector<std::uint16_t>& hop_ports, ScenarioResult& r) {
   const auto names = s.chain();
   const auto legs = s.leg_names();
   // An h2 connection's WebSocket is its stream leg, named as an HTTP/1.1 leg would be; the TCP
-  // connection under it is "client-haproxy.tcp".
-  std::vector<int> seen(hop_ports.size(), 0);
-  std::vector<int> seen_h2(hop_ports.size(), 0);
+  // connection under it is "client-haproxy.tcp", the page's traffic "haproxy-server.page".
+  enum { websocket, h2_tcp, page, kinds };
+  std::vector<std::array<int, kinds>> seen(hop_ports.size(), std::array<int, kinds>{});
   for (const Connection& c : r.connections) {
     for (std::size_t i = 0; i < hop_ports.size(); ++i) {
       if (c.server.port != hop_ports[i]) continue;
-      const std::string base = c.h2_connection ? legs[i] + ".tcp" : legs[i];
-      const int n = ++(c.h2_connection ? seen_h2 : seen)[i];
+      const int kind = c.h2_connection ? h2_tcp : page_traffic(s.client.h2, c) ? page : websocket;
+      const std::string base = legs[i] + (kind == h2_tcp ? ".tcp" : kind == page ? ".page" : "");
+      const int n = ++seen[i][kind];
       const std::string name = n == 1 ? base : fmt::format("{}#{}", base, n);
       r.legs.push_back(LegView{name, &c, names[i], names[i + 1]});
     }
@@ -431,10 +445,11 @@ void name_legs(const Scenario& s, const std::vector<std::uint16_t>& hop_ports, S
 // whatever the packets say. A leg that is no WebSocket (a cut upgrade) splits the path: the
 // WebSocket legs on either side of it are chains of their own, as find_chains sees them.
 std::vector<Chain> topology_chains(const std::vector<std::uint16_t>& hop_ports,
-                                   const std::vector<Connection>& connections) {
+                                   const std::vector<Connection>& connections, bool h2_run) {
   std::vector<std::vector<std::size_t>> by_hop(hop_ports.size());
   for (std::size_t i = 0; i < connections.size(); ++i) {
     if (connections[i].h2_connection) continue;  // its stream legs are the WebSockets
+    if (page_traffic(h2_run, connections[i])) continue;
     for (std::size_t h = 0; h < hop_ports.size(); ++h) {
       if (connections[i].server.port == hop_ports[h]) by_hop[h].push_back(i);
     }
@@ -575,7 +590,7 @@ std::unique_ptr<ScenarioResult> run_scenario(const Scenario& s, const RunOptions
     return result;
   }
   name_legs(s, run.ports(), r);
-  r.chains = topology_chains(run.ports(), r.connections);
+  r.chains = topology_chains(run.ports(), r.connections, s.client.h2);
   if (std::string differ = compare_chains(r.chains, find_chains(r.connections)); !differ.empty())
     r.error += (r.error.empty() ? "" : "; ") + differ;
 

@@ -257,18 +257,27 @@ ProxySpec parse_real_proxy(const YAML::Node& n, const std::string& file) {
     for (const auto& [k, v] : knobs) {
       if (!n[k]) continue;
       const std::string value = yaml::scalar(n[k], file, k);
-      const bool ok = k == "nolinger" ? (value == "true" || value == "false")
-                      : k == "lingering_close"
-                          ? (value == "on" || value == "off" || value == "always")
-                          : value.find_first_not_of("0123456789") != 0 &&
-                                value.find_first_not_of("0123456789mshd") == std::string::npos;
-      if (!ok) {
-        throw_spec_error(file, n[k],
-                         fmt::format("{}: '{}' is not {}", k, value,
-                                     k == "nolinger"          ? "true or false"
-                                     : k == "lingering_close" ? "on, off or always"
-                                                              : "a duration like 100ms or 5s"));
+      bool ok = false;
+      std::string wanted;
+      if (k == "nolinger" || k == "h2_workaround_bogus_websocket_clients") {
+        ok = value == "true" || value == "false";
+        wanted = "true or false";
+      } else if (k == "lingering_close") {
+        ok = value == "on" || value == "off" || value == "always";
+        wanted = "on, off or always";
+      } else if (k == "alpn") {
+        // ALPN protocol ids, comma-separated, as HAProxy's `alpn` takes them.
+        ok = !value.empty() && value.front() != ',' && value.back() != ',' &&
+             value.find(",,") == std::string::npos &&
+             value.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789/.-,") ==
+                 std::string::npos;
+        wanted = "a list of ALPN protocols like h2,http/1.1";
+      } else {
+        ok = value.find_first_not_of("0123456789") != 0 &&
+             value.find_first_not_of("0123456789mshd") == std::string::npos;
+        wanted = "a duration like 100ms or 5s";
       }
+      if (!ok) throw_spec_error(file, n[k], fmt::format("{}: '{}' is not {}", k, value, wanted));
       r.options[k] = value;
     }
   }
@@ -559,8 +568,10 @@ Scenario parse_scenario(const YAML::Node& root, const std::string& path, bool sw
 }  // namespace
 
 void check_expectation_names(const Scenario& s) {
-  // Legs and sides named in expectations must exist in this chain.
-  const auto legs = s.leg_names();
+  // Legs and sides named in expectations must exist in this chain. A client that speaks h2 has
+  // its WebSocket on a stream: the TCP connection under it is a leg too (runner.cpp name_legs).
+  auto legs = s.leg_names();
+  if (s.client.h2) legs.insert(legs.begin() + 1, legs.front() + ".tcp");
   const auto names = s.chain();
   for (const auto& x : s.expectations) {
     if (x.on.by == LegSelector::By::name &&

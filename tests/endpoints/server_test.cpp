@@ -143,7 +143,9 @@ TEST_F(ServerTest, ARequestThatIsNotAnUpgradeGets400AndAClose) {
   RawEnd& c = raw();
   c.stream->write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
   ASSERT_TRUE(wait([&] { return c.ended(); }, "end of the answer")) << dump();
-  EXPECT_EQ(c.data, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_EQ(c.data,
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 24\r\n"
+            "Connection: close\r\n\r\nnot a WebSocket upgrade\n");
   EXPECT_NE(c.log.first(K::eof), nullptr) << dump();
   EXPECT_NE(find(server->log(), K::closed, "", "not a WebSocket upgrade"), nullptr) << dump();
   EXPECT_EQ(server->log().first(K::upgraded), nullptr);

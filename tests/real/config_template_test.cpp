@@ -27,5 +27,12 @@ TEST(ConfigTemplate_Render, NestedYamlBracesKeepTheirPlaceholders) {
             "{ address: ::1, port_value: 9 }");
 }
 
+// A knob's name may hold digits (HAProxy's h2 workaround); a regex quantifier is no placeholder.
+TEST(ConfigTemplate_Render, PlaceholdersMayHoldDigitsButNotStartWithOne) {
+  EXPECT_EQ(render_template("global\n  {h2_workaround}\nlocation ~ ^/a{3}$ { }",
+                            {{"h2_workaround", "h2-workaround-bogus-websocket-clients"}}, "t"),
+            "global\n  h2-workaround-bogus-websocket-clients\nlocation ~ ^/a{3}$ { }");
+}
+
 }  // namespace
 }  // namespace closewire::real

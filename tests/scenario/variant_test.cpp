@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
+#include <tuple>
 
 #include "harness/spec/spec_error.h"
 
@@ -136,6 +137,60 @@ expect:
   } catch (const SpecError& e) {
     EXPECT_NE(std::string(e.what()).find(":4:"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("on, off or always"), std::string::npos) << e.what();
+  }
+}
+
+// HAProxy's h2 knobs: a flag and an ALPN list, not durations.
+TEST(ScenarioLoader_RealPeers, HaproxyH2KnobsAreAFlagAndAnAlpnList) {
+  const char* text = R"(about: h2 knobs
+client: { profile: rfc }
+proxies:
+  - { real: haproxy, tls: true, h2_workaround_bogus_websocket_clients: "true", alpn: "h2,http/1.1" }
+server: {}
+expect:
+  - verdict: { profile: rfc, code: 4321 }
+)";
+  const Scenario s = load("h2knobs", text);
+  EXPECT_EQ(s.proxies[0].real()->options.at("h2_workaround_bogus_websocket_clients"), "true");
+  EXPECT_EQ(s.proxies[0].real()->options.at("alpn"), "h2,http/1.1");
+  for (const auto& [from, to, why] :
+       {std::tuple{"\"true\"", "sometimes", "'sometimes' is not true or false"},
+        std::tuple{"alpn: \"h2,http/1.1\"", "alpn: \"h2,,http/1.1\"",
+                   "'h2,,http/1.1' is not a list of ALPN protocols like h2,http/1.1"}}) {
+    std::string bad = text;
+    bad.replace(bad.find(from), std::string(from).size(), to);
+    try {
+      load("h2knobs-bad", bad);
+      ADD_FAILURE() << "no error for " << to;
+    } catch (const SpecError& e) {
+      EXPECT_NE(std::string(e.what()).find(":4:"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+    }
+  }
+}
+
+// Over h2 the TCP connection under the WebSocket's stream is a leg of its own, CLIENTLEG.tcp.
+TEST(ScenarioLoader_RealPeers, AnH2ClientsTcpConnectionIsALegToExpectOn) {
+  const std::string text = R"(about: h2 legs
+client: { profile: chrome, h2: true }
+proxies:
+  - { real: haproxy, tls: true }
+server: {}
+expect:
+  - on: client-haproxy.tcp
+    never: tcp.rst
+)";
+  EXPECT_EQ(load("h2legs", text).expectations.at(0).on.name, "client-haproxy.tcp");
+  std::string plain = text;
+  plain.replace(plain.find(", h2: true"), 10, "");
+  try {
+    load("h2legs-plain", plain);
+    ADD_FAILURE() << "no error";
+  } catch (const SpecError& e) {
+    EXPECT_NE(std::string(e.what()).find("no leg 'client-haproxy.tcp' in this scenario (legs: "
+                                         "client-haproxy, haproxy-server)"),
+              std::string::npos)
+        << e.what();
   }
 }
 
