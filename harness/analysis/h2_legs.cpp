@@ -79,12 +79,21 @@ void H2Legs::on_frame(Side from, const H2Frame& f, Nanos t, std::uint64_t packet
                        t, packet);
     if (f.end_stream()) end_stream(s, from, t, packet);
   } else if (is(f, H2Type::rst_stream)) {
-    if (s.reset) {
+    if (s.reset_sent[side_index(from)]) {
       closed_stream_frame(s, from, f, t, packet);
       return;
     }
+    s.reset_sent[side_index(from)] = true;
     Event e = make_event(kind::h2_rst_stream, from, t, packet);
     e.text = wire::h2_error_name(f.error_code);
+    if (s.reset) {
+      // Both sides reset: sent before the peer's arrived (Chromium cancels a stream the server
+      // ended while HAProxy's RST_STREAM is in flight), not an answer to it (RFC 9113 §5.4.2).
+      e.note = "the " + std::string(to_string(s.reset_by)) + " had reset the stream already";
+      s.leg->add_event(std::move(e));
+      return;
+    }
+    s.reset_by = from;
     s.leg->add_event(std::move(e));
     // Whatever either side had not finished sending is cut off here.
     s.leg->end_frames(from, "RST_STREAM", t, packet);

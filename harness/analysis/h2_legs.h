@@ -37,9 +37,11 @@ class H2Legs {
  private:
   struct Stream {
     std::unique_ptr<LegBuilder> leg;
-    bool answered = false;        // the server's response HEADERS came
-    std::array<bool, 2> ended{};  // END_STREAM by side
-    bool reset = false;           // RST_STREAM by either side
+    bool answered = false;             // the server's response HEADERS came
+    std::array<bool, 2> ended{};       // END_STREAM by side
+    bool reset = false;                // RST_STREAM by either side
+    std::array<bool, 2> reset_sent{};  // RST_STREAM by side
+    Side reset_by = Side::client;      // who sent the first one
     bool open() const { return !reset && !(ended[0] && ended[1]); }
   };
 

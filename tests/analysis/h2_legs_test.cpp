@@ -325,6 +325,27 @@ TEST(H2Legs, FramesOnAClosedStreamAndAReusedIdAreReportedInOneLine) {
       << reused.note;
 }
 
+// Chromium cancels a stream HAProxy has just ended and reset (both in one record): resets that
+// cross are both on the timeline; a second reset from the same side is a protocol error.
+TEST(H2Legs, ResetsThatCrossAreBothShownAndASecondFromOneSideIsAnError) {
+  H2Wire w;
+  Leg leg;
+  open_stream(leg, w);
+  leg.data(Side::server, w.data(1, "", kEndStream) + w.rst(1));
+  leg.data(Side::client, w.rst(1));
+  leg.data(Side::client, w.rst(1));
+  const Connection s = leg.finish().at(1);
+  const std::vector<std::string> got = lines(s);
+  ASSERT_EQ(got.size(), 6u);
+  EXPECT_EQ(got[3], "server h2.rst_stream CANCEL #3");
+  EXPECT_EQ(got[4], "client h2.rst_stream CANCEL #4");
+  EXPECT_EQ(s.events[4].note, "the server had reset the stream already");
+  EXPECT_EQ(s.events[5].kind, kind::h2_protocol_error);
+  EXPECT_EQ(s.events[5].note, "RST_STREAM on stream 1 after its RST_STREAM");
+  // The verdict still reads the server's reset: no Close, so 1006.
+  EXPECT_EQ(judge(s, Profile::chrome).code, 1006);
+}
+
 TEST(H2Legs, AnUnreadableFrameStopsTheConnectionAndTellsItsOpenStreams) {
   H2Wire w;
   Leg leg;
