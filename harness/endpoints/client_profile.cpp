@@ -19,11 +19,20 @@ struct Facts {
   const Observation* frame_after_close = nullptr;
   const Observation* end = nullptr;     // first eof / read_error / timeout after the Close
   const Observation* closed = nullptr;  // our socket closed
+  bool h2 = false;
+  // h2: a RST_STREAM (or the connection's end) before our reply went out: the reply cannot go.
+  bool reset_before_reply() const {
+    if (write_failed && (!reply || write_failed < reply)) return true;
+    if (gone_before_reply && gone_before_reply->note == "rst") return true;
+    return end && end->kind == K::read_error && !reply;
+  }
 };
 
-Facts collect(const std::vector<Observation>& log) {
+Facts collect(const std::vector<Observation>& log, bool h2) {
   Facts f;
+  f.h2 = h2;
   for (const auto& o : log) {
+    if (!o.side.empty()) continue;  // the h2 connection's, not the WebSocket's
     switch (o.kind) {
       case K::frame_received:
         if (f.close)
@@ -66,19 +75,27 @@ ClientOutcome received(const Facts& f, bool clean, std::string why) {
 }
 
 // Chromium websocket_channel.cc: the first thing that ends the connection decides.
+// Over h2 (§6): END_STREAM is its EOF; a RST_STREAM before its reply is 1006 (the reply cannot be
+// sent), after its reply it changes nothing.
 std::optional<ClientOutcome> judge_chrome(const Facts& f, bool legacy) {
   if (f.write_failed) return abnormal("a write failed (the Close reply never reached the wire)");
   if (!f.close) {
-    if (f.closed) return abnormal("connection ended without a Close frame");
+    if (f.closed)
+      return abnormal(f.h2 ? "stream ended without a Close frame"
+                           : "connection ended without a Close frame");
     return std::nullopt;
   }
   if (f.frame_after_close) return abnormal("a frame arrived after the Close frame");
   if (!f.end) return std::nullopt;
   switch (f.end->kind) {
     case K::read_error:
+      if (f.h2) {
+        if (f.reply) return received(f, true, "RST_STREAM after its Close reply");
+        return abnormal("RST_STREAM before its Close reply: stream gone");
+      }
       return received(f, false, "read error after the Close frame");
     case K::eof:
-      return received(f, true, "server closed TCP (EOF)");
+      return received(f, true, f.h2 ? "server's END_STREAM (EOF)" : "server closed TCP (EOF)");
     case K::close_notify_received:  // SSL_ERROR_ZERO_RETURN: EOF, whatever follows on TCP
       return received(f, true, "server's TLS close_notify (EOF)");
     default:  // timeout
@@ -88,10 +105,19 @@ std::optional<ClientOutcome> judge_chrome(const Facts& f, bool legacy) {
 }
 
 // Gecko WebSocketChannel.cpp: never 1006 after a received Close; not clean exactly when the
-// server's FIN or RST came before the reply went out.
+// server's FIN or RST came before the reply went out. Over h2 (§6, ESR 153): a RST_STREAM before
+// its reply is 1006 (with an error event); END_STREAM alone changes nothing.
 std::optional<ClientOutcome> judge_firefox(const Facts& f) {
   if (!f.close) {
-    if (f.closed) return abnormal("connection ended without a Close frame");
+    if (f.closed)
+      return abnormal(f.h2 ? "stream ended without a Close frame"
+                           : "connection ended without a Close frame");
+    return std::nullopt;
+  }
+  if (f.h2) {
+    if (f.reset_before_reply()) return abnormal("RST_STREAM before its Close reply: stream gone");
+    if (f.reply) return received(f, true, "reply sent");
+    if (f.closed) return received(f, false, "closed before replying");
     return std::nullopt;
   }
   if (f.gone_before_reply)
@@ -133,9 +159,9 @@ bool sends_close_notify(Profile p) {
   return p != Profile::chrome && p != Profile::chrome_legacy;
 }
 
-std::optional<ClientOutcome> judge_outcome(Profile profile,
-                                           const std::vector<Observation>& log) {
-  Facts f = collect(log);
+std::optional<ClientOutcome> judge_outcome(Profile profile, const std::vector<Observation>& log,
+                                           bool over_h2) {
+  Facts f = collect(log, over_h2);
   switch (profile) {
     case Profile::chrome:
       return judge_chrome(f, false);
