@@ -20,11 +20,17 @@ struct Facts {
   const Observation* end = nullptr;     // first eof / read_error / timeout after the Close
   const Observation* closed = nullptr;  // our socket closed
   bool h2 = false;
-  // h2: a RST_STREAM (or the connection's end) before our reply went out: the reply cannot go.
+  const Observation* reset = nullptr;  // h2: the first RST_STREAM (or lost connection), any time
+  // h2 (§6: "the RST_STREAM is what makes the 1006"): a RST_STREAM from the server that left
+  // before our Close reply: read before the reply was written (or the reply's write failed),
+  // already waiting in the socket when the reply left (the stream logs peer_gone_before_reply
+  // "rst": on loopback it was on the wire first), or behind an END_STREAM that had come before
+  // the reply ("fin"): HAProxy sends END_STREAM and RST_STREAM back to back, tens of
+  // microseconds apart, so that reset left before our reply reached it.
   bool reset_before_reply() const {
     if (write_failed && (!reply || write_failed < reply)) return true;
-    if (gone_before_reply && gone_before_reply->note == "rst") return true;
-    return end && end->kind == K::read_error && !reply;
+    if (!reset) return false;
+    return !reply || reset < reply || gone_before_reply != nullptr;
   }
 };
 
@@ -49,9 +55,11 @@ Facts collect(const std::vector<Observation>& log, bool h2) {
       case K::peer_gone_before_reply:
         if (!f.gone_before_reply) f.gone_before_reply = &o;
         break;
+      case K::read_error:
+        if (!f.reset) f.reset = &o;
+        [[fallthrough]];
       case K::eof:
       case K::close_notify_received:  // reads as EOF (docs/close-semantics.md §6)
-      case K::read_error:
       case K::timeout:
         if (f.close && !f.end) f.end = &o;
         break;
@@ -86,6 +94,8 @@ std::optional<ClientOutcome> judge_chrome(const Facts& f, bool legacy) {
     return std::nullopt;
   }
   if (f.frame_after_close) return abnormal("a frame arrived after the Close frame");
+  if (f.h2 && f.reset_before_reply())
+    return abnormal("RST_STREAM from the server before its Close reply: stream gone");
   if (!f.end) return std::nullopt;
   switch (f.end->kind) {
     case K::read_error:
@@ -142,6 +152,8 @@ std::optional<ClientOutcome> judge_rfc(const Facts& f) {
     if (f.closed) return abnormal("connection ended without a Close frame");
     return std::nullopt;
   }
+  if (f.h2 && f.reset_before_reply())
+    return received(f, false, "RST_STREAM before the Close reply: handshake incomplete");
   if (f.reply) return received(f, true, "closing handshake completed");
   if (f.write_failed) return received(f, false, "the Close reply's write failed");
   if (f.closed) return received(f, false, "closed before replying");

@@ -315,12 +315,19 @@ void H2Connection::send_now() {
   // One write: what went out together (a Close and its END_STREAM) shares a TLS record.
   auto sent = std::move(sent_);
   sent_.clear();
+  // Server bytes already in our socket left it before these (loopback: on the wire first).
+  unread_before_last_write_ = tcp_->unread_bytes() > 0;
+  const bool unread = unread_before_last_write_;
+  tcp_->write(std::move(out));
+  // The streams hear of their DATA once it is in the kernel: at once when the write went straight
+  // in (so a reset read later is known to have come after it), else when the queue drains. A
+  // failed write never tells them: the TCP stream closes and they are lost.
   std::weak_ptr<H2Connection> weak = shared_from_this();
-  tcp_->write(std::move(out), [weak, sent = std::move(sent)](const error_code& ec) {
+  tcp_->after_flush([weak, sent = std::move(sent), unread] {
     auto self = weak.lock();
-    if (!self || ec) return;  // the TCP stream logged it; its close loses the streams
+    if (!self) return;
     for (const Sent& s : sent)
-      if (auto st = self->stream(s.id)) st->sent(s.bytes, s.end_stream);
+      if (auto st = self->stream(s.id)) st->sent(s.bytes, s.end_stream, unread);
   });
 }
 

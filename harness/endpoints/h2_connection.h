@@ -50,6 +50,9 @@ class H2Connection : public std::enable_shared_from_this<H2Connection> {
   void abandon();
 
   bool is_open() const { return tcp_->is_open(); }
+  // Whether server bytes sat unread in the socket when the last write left: they were on the wire
+  // before it (loopback), though read after it.
+  bool unread_before_last_write() const { return unread_before_last_write_; }
   TcpStream& tcp() { return *tcp_; }
 
   // ---- for H2Stream ----
@@ -80,6 +83,7 @@ class H2Connection : public std::enable_shared_from_this<H2Connection> {
   bool settings_received_ = false;
   bool send_posted_ = false;
   bool lost_ = false;
+  bool unread_before_last_write_ = false;
 
   // The one WebSocket request in flight (before its response).
   struct Request {

@@ -68,7 +68,26 @@ void H2Stream::start_reading() {
 }
 
 void H2Stream::received_reset(std::uint32_t error_code) {
-  if (!reset_code_) reset_code_ = error_code;
+  if (reset_code_) return;
+  reset_code_ = error_code;
+  if (open_) return;  // handed on in order by deliver()
+  // After the stream closed here. One that was on the wire before our own RST_STREAM (its bytes
+  // had reached our socket when ours left) reset the stream before our end: logged as the
+  // stream's, as the capture's verdict counts it (client_profile.cpp). One that left after ours
+  // merely crossed it: the connection's note only.
+  if (!rst_sent_ || reset_was_pending_) {
+    record(ObservationKind::read_error, rst_name(error_code) + " after the stream closed",
+           ECONNRESET);
+    return;
+  }
+  if (!sink_) return;
+  Observation o;
+  o.at = Clock::now();
+  o.kind = ObservationKind::read_error;
+  o.side = "connection";
+  o.note = rst_name(error_code) + " on stream " + std::to_string(id_) +
+           " after our RST_STREAM: the two crossed";
+  sink_(std::move(o));
 }
 
 void H2Stream::connection_lost(std::string why) {
@@ -90,13 +109,12 @@ void H2Stream::deliver() {
     if (cb_.on_eof) cb_.on_eof();
   }
   if (open_ && reading_ && (reset_code_ || !lost_.empty()) && !reset_delivered_ && in_.empty()) {
-    reset_delivered_ = true;
-    record(ObservationKind::read_error, reset_code_ ? rst_name(*reset_code_) : lost_,
-           reset_code_ ? ECONNRESET : 0);
+    log_reset();
     if (cb_.on_read_error) cb_.on_read_error(asio::error::connection_reset);
     finish(reset_code_ ? "stream reset by the peer" : "stream lost with its connection");
   }
   delivering_ = false;
+  unread_at_send_ = false;  // that read is done
   maybe_finish();
 }
 
@@ -134,9 +152,19 @@ std::optional<std::size_t> H2Stream::take_output(std::uint8_t* buf, std::size_t 
   return n;
 }
 
-void H2Stream::sent(std::size_t bytes, bool end_stream) {
+void H2Stream::log_reset() {
+  reset_delivered_ = true;
+  // Our last DATA left with server bytes already waiting in our socket, and this reset was among
+  // them: it was on the wire first (loopback), though we read it only now.
+  if (unread_at_send_) record(ObservationKind::peer_gone_before_reply, "rst");
+  record(ObservationKind::read_error, reset_code_ ? rst_name(*reset_code_) : lost_,
+         reset_code_ ? ECONNRESET : 0);
+}
+
+void H2Stream::sent(std::size_t bytes, bool end_stream, bool unread_before) {
   auto keep = shared_from_this();
   sent_total_ += bytes;
+  if (bytes > 0) unread_at_send_ = unread_before;
   while (!dones_.empty() && dones_.front().end <= sent_total_) {
     WriteDone done = std::move(dones_.front().done);
     dones_.pop_front();
@@ -175,18 +203,23 @@ void H2Stream::close(CloseMode mode, std::chrono::milliseconds) {
 }
 
 void H2Stream::close_plain(std::string_view why) {
-  if (!open_) return;
+  if (!open_ || rst_sent_) return;
   closing_ = true;
-  if (nghttp2_closed_) return finish("END_STREAM both ways");
   if (reset_code_ || !lost_.empty()) return finish(std::string(why));
+  if (nghttp2_closed_) return finish("END_STREAM both ways");
   reset_now("RST_STREAM(CANCEL): " + std::string(why));
 }
 
 void H2Stream::reset_now(std::string why) {
+  if (rst_sent_) return;
+  rst_sent_ = true;
   // What is queued goes out first, as a socket's close() sends its queued bytes.
   connection_->send_now();
-  rst_sent_ = true;
   connection_->reset(id_, NGHTTP2_CANCEL);
+  // Server bytes in our socket by the time ours left (before the write, or during it: within
+  // microseconds both ways on loopback) count as sent before ours.
+  reset_was_pending_ =
+      connection_->unread_before_last_write() || connection_->tcp().unread_bytes() > 0;
   finish(std::move(why));
 }
 
@@ -199,6 +232,8 @@ void H2Stream::maybe_finish() {
 void H2Stream::finish(std::string why) {
   if (!open_) return;
   auto keep = shared_from_this();
+  // A reset that arrived behind what closed us, unread yet: logged before the close.
+  if ((reset_code_ || !lost_.empty()) && !reset_delivered_) log_reset();
   open_ = false;
   closing_ = true;
   reading_ = false;

@@ -58,7 +58,9 @@ class H2Stream : public ByteStream, public std::enable_shared_from_this<H2Stream
   // Up to `max` bytes of queued output into `buf`; `eof`: END_STREAM goes with them. nullopt: no
   // output now (deferred).
   std::optional<std::size_t> take_output(std::uint8_t* buf, std::size_t max, bool& eof);
-  void sent(std::size_t bytes, bool end_stream);  // a DATA frame of it is in the TCP stream
+  // A DATA frame of it is in the TCP stream; `unread_before`: server bytes sat unread in the
+  // socket when it left.
+  void sent(std::size_t bytes, bool end_stream, bool unread_before);
 
  private:
   struct PendingDone {
@@ -67,6 +69,7 @@ class H2Stream : public ByteStream, public std::enable_shared_from_this<H2Stream
   };
 
   void record(ObservationKind kind, std::string note = {}, int error = 0);
+  void log_reset();  // the reset as the reader sees it (read_error)
   void reset_now(std::string why);
   void maybe_finish();
   void finish(std::string why);
@@ -95,6 +98,8 @@ class H2Stream : public ByteStream, public std::enable_shared_from_this<H2Stream
   bool end_requested_ = false;  // END_STREAM behind the queued bytes
   bool end_sent_ = false;
   bool rst_sent_ = false;
+  bool reset_was_pending_ = false;  // server bytes sat unread when our RST_STREAM left
+  bool unread_at_send_ = false;     // ... when our last DATA left, until the next read is done
 };
 
 }  // namespace closewire::endpoints

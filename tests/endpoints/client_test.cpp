@@ -526,6 +526,46 @@ TEST_P(H2ResetTest, CloseWithEndStreamIsClean) {
   EXPECT_TRUE(out->was_clean) << out->why << "\n" << dump(*client);
 }
 
+// HAProxy's close-then-fin split over two records: Close + END_STREAM, then RST_STREAM before it
+// could see any answer. Whatever the client did in between (Chromium: RST_STREAM(CANCEL); Firefox:
+// its reply), the reset had left first: 1006, as the capture's verdict says.
+TEST_P(H2ResetTest, ResetBehindCloseAndEndStreamInTheirOwnRecordIs1006) {
+  testing::H2Server server(io, tls.server());
+  auto client = open(GetParam(), server);
+  ASSERT_TRUE(upgraded(*client)) << dump(*client);
+  server.send(close_frame(), true);
+  server.send("", false, true);
+  ASSERT_TRUE(finished(*client)) << dump(*client);
+  ASSERT_TRUE(run_until(
+      io, [&] { return client->log().first(K::read_error) != nullptr; }, 3000ms,
+      "the server's RST_STREAM seen"))
+      << dump(*client);
+  auto out = client->outcome();
+  ASSERT_TRUE(out) << dump(*client);
+  EXPECT_EQ(out->code, wire::kAbnormalClosure) << out->why << "\n" << dump(*client);
+}
+
+// A reset the server sent only after the client had ended the stream itself (Chromium's
+// RST_STREAM(CANCEL), Firefox's reply and reset): it crossed the client's, which left first, so
+// the close event stands: the code, clean (the capture shows the client's reset first).
+TEST_P(H2ResetTest, ResetLeavingAfterTheClientsOwnCrossesIt) {
+  testing::H2Server server(io, tls.server());
+  auto client = open(GetParam(), server);
+  ASSERT_TRUE(upgraded(*client)) << dump(*client);
+  server.send(close_frame(), true);
+  ASSERT_TRUE(finished(*client)) << dump(*client);
+  server.send("", false, true);
+  ASSERT_TRUE(run_until(
+      io, [&] { return client->log().first(K::read_error) != nullptr; }, 3000ms,
+      "the server's RST_STREAM seen"))
+      << dump(*client);
+  EXPECT_EQ(client->log().first(K::read_error)->side, "connection") << dump(*client);
+  auto out = client->outcome();
+  ASSERT_TRUE(out) << dump(*client);
+  EXPECT_EQ(out->code, 4321) << out->why << "\n" << dump(*client);
+  EXPECT_TRUE(out->was_clean) << out->why;
+}
+
 INSTANTIATE_TEST_SUITE_P(Browsers, H2ResetTest,
                          ::testing::Values(Profile::chrome, Profile::firefox),
                          [](const auto& info) { return std::string(to_string(info.param)); });
