@@ -19,11 +19,14 @@ std::string render_template(const std::string& text,
     const std::size_t open = text.find('{', pos);
     if (open == std::string::npos) break;
     const std::size_t close = text.find('}', open);
-    // Only {identifier} is a placeholder: braces of the config language itself stay.
+    // Only {identifier} is a placeholder (a letter or _ first, then digits too, as in
+    // {h2_workaround_bogus_websocket_clients}): braces of the config language itself stay, a
+    // regex's {2} among them.
     const std::string key =
         close == std::string::npos ? "" : text.substr(open + 1, close - open - 1);
     const bool placeholder =
-        !key.empty() && key.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") == std::string::npos;
+        !key.empty() && key.find_first_of("0123456789") != 0 &&
+        key.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos;
     if (!placeholder) {
       out += text.substr(pos, open + 1 - pos);
       pos = open + 1;

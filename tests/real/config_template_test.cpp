@@ -27,5 +27,9 @@ TEST(ConfigTemplate_Render, NestedYamlBracesKeepTheirPlaceholders) {
             "{ address: ::1, port_value: 9 }");
 }
 
+TEST(ConfigTemplate_Render, PlaceholdersMayHoldDigitsButNotStartWithOne) {
+  EXPECT_EQ(render_template("{h2_workaround} x{2}", {{"h2_workaround", "on"}}, "t"), "on x{2}");
+}
+
 }  // namespace
 }  // namespace closewire::real
