@@ -9,6 +9,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 
+#include "harness/endpoints/h2_connection.h"
 #include "harness/wire/close_payload.h"
 #include "harness/wire/handshake.h"
 #include "harness/wire/http_head.h"
@@ -36,7 +37,9 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   std::string request;
   ObservationLog log;
   std::shared_ptr<Peer> peer;
-  std::shared_ptr<TcpStream> tls_stream;  // wss, until the peer takes it over
+  std::shared_ptr<TcpStream> tls_stream;  // wss, until the peer (or the h2 connection) takes it
+  std::shared_ptr<H2Connection> h2;       // over h2: the connection under the WebSocket's stream
+  bool over_h2 = false;                   // ALPN chose h2
   wire::HttpHeadParser tls_head{wire::HttpHeadParser::Kind::response};
   bool finished = false;
   bool timer_armed = false;
@@ -66,6 +69,11 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
 
   void start() {
     auto self = shared_from_this();
+    if (config.h2 && !config.tls) {
+      record(K::closed, "h2 needs TLS (ALPN h2): no connection made");
+      finished = true;
+      return;
+    }
     error_code ec;
     tcp::endpoint ep(asio::ip::make_address(config.host, ec), config.port);
     if (ec) return fail("bad address", ec);
@@ -95,13 +103,18 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   // wss: the TLS handshake, then the upgrade request and response, on the stream the peer keeps.
   void start_tls() {
     std::weak_ptr<Impl> weak = shared_from_this();
+    if (config.h2) config.tls->set_alpn({"h2", "http/1.1"});  // as browsers offer them
     tls_stream = TcpStream::create(
         std::move(socket),
         [weak](Observation o) {
           auto self = weak.lock();
           if (!self || self->stopped) return;
-          if (o.kind == K::closed) self->finished = true;
+          // Over h2 the TCP connection is not the WebSocket: its events are the connection's.
+          if (self->over_h2) o.side = "connection";
+          if (o.kind == K::closed && !self->over_h2) self->finished = true;
+          const bool handshake = o.kind == K::tls_handshake;
           self->log.add(std::move(o));
+          if (handshake && self->config.h2) self->on_handshake();
         },
         {}, config.tls);
     tls_stream->set_close_notify(config.close_notify.value_or(sends_close_notify(config.profile)));
@@ -113,7 +126,47 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     tls_stream->start_reading();
     request =
         wire::upgrade_request(config.host + ":" + std::to_string(config.port), config.target, key);
-    tls_stream->write(request);  // goes out once the handshake is done
+    if (!config.h2) tls_stream->write(request);  // goes out once the handshake is done
+  }
+
+  // h2 offered: ALPN decides. http/1.1 (or none): the upgrade, as a browser falls back to it.
+  void on_handshake() {
+    const TlsSession* session = tls_stream ? tls_stream->tls_session() : nullptr;
+    if (!session || session->alpn() != "h2") {
+      tls_stream->write(request);
+      return;
+    }
+    over_h2 = true;
+    std::weak_ptr<Impl> weak = shared_from_this();
+    h2 = H2Connection::create(std::move(tls_stream), [weak](Observation o) {
+      if (auto self = weak.lock(); self && !self->stopped) self->log.add(std::move(o));
+    });
+    h2->open_websocket(
+        {config.host + ":" + std::to_string(config.port), config.target},
+        [weak](std::shared_ptr<H2Stream> stream) {
+          if (auto self = weak.lock(); self && !self->stopped) self->on_h2_open(std::move(stream));
+        },
+        [weak](std::string why) {
+          if (auto self = weak.lock(); self && !self->stopped) self->on_h2_failed(std::move(why));
+        });
+  }
+
+  void on_h2_open(std::shared_ptr<H2Stream> stream) {
+    record(K::upgraded, "200 (h2 stream " + std::to_string(stream->id()) + ")");
+    auto p = Peer::create(std::move(stream), Peer::Role::client);
+    // Chromium puts END_STREAM on its Close (§6); Firefox does not.
+    if (is_chrome()) p->set_close_ends_stream(true);
+    open_peer(std::move(p), {});
+  }
+
+  void on_h2_failed(std::string why) {
+    record(K::closed, std::move(why));
+    finished = true;
+    h2->close();
+  }
+
+  bool is_chrome() const {
+    return config.profile == Profile::chrome || config.profile == Profile::chrome_legacy;
   }
 
   void on_tls_response(std::span<const std::uint8_t> bytes) {
@@ -168,6 +221,9 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
       case K::frame_received:
         if (o.opcode != static_cast<std::uint8_t>(wire::Opcode::close)) break;
         if (!peer->close_queued() && config.auto_reply) {
+          // Chromium over h2 (§6): a Close read together with END_STREAM gets no Close reply; the
+          // stream's EOF right behind it is answered with RST_STREAM(CANCEL) (below).
+          if (over_h2 && is_chrome() && peer->stream().peer_gone() == "fin") break;
           // Browsers answer at once, echoing the code (no code: an empty Close).
           std::optional<std::uint16_t> code;
           if (o.code && *o.code != wire::kNoStatus) code = o.code;
@@ -191,8 +247,10 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
           eof_before_reply = true;
           break;
         }
-        // The server closed TCP: the browser closes its socket too.
-        peer->close_plain("plain close after the server's FIN");
+        // The server closed TCP: the browser closes its socket too (h2: the stream,
+        // RST_STREAM(CANCEL) unless it ended both ways).
+        peer->close_plain(over_h2 ? "stream closed after the server's END_STREAM"
+                                  : "plain close after the server's FIN");
         break;
       case K::closed:
         timer.cancel();
@@ -226,6 +284,9 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     }
     if (peer) peer->close_plain("client stopped");
     peer.reset();
+    // The h2 connection a browser kept: closed as it leaves, FIN (close_notify as the profile).
+    if (h2) h2->close();
+    h2.reset();
   }
 };
 
@@ -255,7 +316,15 @@ bool Client::finished() const {
   return impl_->finished;
 }
 std::optional<ClientOutcome> Client::outcome() const {
-  return judge_outcome(impl_->config.profile, impl_->log.entries());
+  return judge_outcome(impl_->config.profile, impl_->log.entries(), impl_->over_h2);
+}
+
+std::optional<std::uint16_t> Client::h2_connection_port() const {
+  if (!impl_->h2 || !impl_->h2->is_open()) return std::nullopt;
+  error_code ec;
+  const auto local = impl_->h2->tcp().socket().local_endpoint(ec);
+  if (ec) return std::nullopt;
+  return local.port();
 }
 
 }  // namespace closewire::endpoints

@@ -31,6 +31,10 @@ struct ClientConfig {
   std::shared_ptr<TlsContext> tls;
   // Over TLS, whether its closes send close_notify; unset: the profile's (sends_close_notify).
   std::optional<bool> close_notify;
+  // WebSocket over HTTP/2 (RFC 8441), needs `tls`: offers ALPN h2 (and http/1.1: a server that
+  // picks it gets the HTTP/1.1 upgrade), then an extended CONNECT on an h2 connection that stays
+  // open after the stream ends, as a browser keeps it (stop() closes it).
+  bool h2 = false;
 };
 
 // Connects, upgrades, then: on the server's Close writes its reply at once (echoing code and
@@ -53,6 +57,9 @@ class Client {
   bool upgraded() const;
   bool finished() const;  // the client's socket is closed
   std::optional<ClientOutcome> outcome() const;
+  // Over h2: the local port of its TCP connection while that connection is open (it outlives
+  // the WebSocket's stream); nullopt otherwise.
+  std::optional<std::uint16_t> h2_connection_port() const;
 
  private:
   struct Impl;

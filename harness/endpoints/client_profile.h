@@ -32,9 +32,11 @@ struct ClientOutcome {
 };
 
 // Judges a client's own observations (its log, in order) under `profile`; nullopt while the
-// client has not reached its close event yet.
-std::optional<ClientOutcome> judge_outcome(Profile profile,
-                                           const std::vector<Observation>& log);
+// client has not reached its close event yet. `over_h2`: the WebSocket was an h2 stream (RFC 8441),
+// its eof an END_STREAM and its read_error a RST_STREAM (§6); the h2 connection's own
+// observations (side "connection") say nothing about the WebSocket.
+std::optional<ClientOutcome> judge_outcome(Profile profile, const std::vector<Observation>& log,
+                                           bool over_h2 = false);
 
 // Whether the client's close event (nullopt: it had none) is the one the capture's verdict
 // predicts for its profile: both closed, with the same code and cleanliness.

@@ -1,7 +1,5 @@
 #include "harness/endpoints/peer.h"
 
-#include <poll.h>
-
 #include <array>
 #include <random>
 #include <vector>
@@ -15,7 +13,7 @@ std::shared_ptr<Peer> Peer::create(tcp::socket socket, Role role, std::size_t co
   return create(TcpStream::create(std::move(socket), {}), role, connection);
 }
 
-std::shared_ptr<Peer> Peer::create(std::shared_ptr<TcpStream> stream, Role role,
+std::shared_ptr<Peer> Peer::create(std::shared_ptr<ByteStream> stream, Role role,
                                    std::size_t connection) {
   std::shared_ptr<Peer> peer(new Peer(role, connection));
   Peer* raw = peer.get();  // the stream never outlives its callbacks: ~Peer detaches them
@@ -91,21 +89,12 @@ void Peer::on_frame(const wire::Frame& frame) {
   if (answer_ping) send_pong(frame.payload);
 }
 
-std::string Peer::peer_gone_state() {
-  if (!stream_->is_open()) return {};
-  pollfd p{stream_->socket().native_handle(), POLLRDHUP, 0};
-  if (::poll(&p, 1, 0) != 1) return {};
-  if (p.revents & (POLLERR | POLLHUP)) return "rst";
-  if (p.revents & POLLRDHUP) return "fin";
-  return {};
-}
-
 void Peer::send_close(std::optional<std::uint16_t> code, std::string reason, bool again) {
   if (close_queued_ && !again) return;
   close_queued_ = true;
   if (close_received_) {
     // Firefox judges "clean" by whether the peer's FIN/RST came before its reply went out.
-    if (auto gone = peer_gone_state(); !gone.empty()) {
+    if (auto gone = stream_->peer_gone(); !gone.empty()) {
       Observation o;
       o.at = Clock::now();
       o.kind = ObservationKind::peer_gone_before_reply;
@@ -114,6 +103,8 @@ void Peer::send_close(std::optional<std::uint16_t> code, std::string reason, boo
     }
   }
   send_frame(wire::Opcode::close, wire::encode_close_payload(code, reason), code, reason);
+  // h2 (Chromium): END_STREAM on the DATA frame that carries the Close.
+  if (close_ends_stream_) stream_->close(CloseMode::half_close);
 }
 
 void Peer::send_frame(wire::Opcode opcode, std::string payload, std::optional<std::uint16_t> code,

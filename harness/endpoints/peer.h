@@ -1,4 +1,5 @@
-// A WebSocket peer over one TCP connection: the primitives client and server share.
+// A WebSocket peer over one byte stream (a TCP connection, or an h2 stream): the primitives client
+// and server share.
 #pragma once
 
 #include <chrono>
@@ -8,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "harness/endpoints/byte_stream.h"
 #include "harness/endpoints/close_mode.h"
 #include "harness/endpoints/observation.h"
 #include "harness/endpoints/tcp_stream.h"
@@ -29,8 +31,9 @@ class Peer : public std::enable_shared_from_this<Peer> {
   enum class Role { client, server };
 
   static std::shared_ptr<Peer> create(tcp::socket socket, Role role, std::size_t connection = 0);
-  // Over a stream that carried the HTTP upgrade already (TLS: the handshake too).
-  static std::shared_ptr<Peer> create(std::shared_ptr<TcpStream> stream, Role role,
+  // Over a stream that carried the HTTP upgrade already (TLS: the handshake too), or an h2 stream
+  // whose extended CONNECT was answered with 200.
+  static std::shared_ptr<Peer> create(std::shared_ptr<ByteStream> stream, Role role,
                                       std::size_t connection = 0);
   ~Peer();
 
@@ -54,6 +57,9 @@ class Peer : public std::enable_shared_from_this<Peer> {
   }
   void close_plain(std::string_view why) { stream_->close_plain(why); }
   void stop_reading() { stream_->stop_reading(); }
+  // Every Close frame sent ends the stream behind it (close(half_close) right after its write):
+  // Chromium's Close over h2 carries END_STREAM. Only for an h2 stream.
+  void set_close_ends_stream(bool on) { close_ends_stream_ = on; }
 
   // Records this endpoint's own timer firing (the caller then acts on it).
   void note_timeout(std::string what);
@@ -66,7 +72,7 @@ class Peer : public std::enable_shared_from_this<Peer> {
   bool close_queued() const { return close_queued_; }  // send_close was called
   bool close_sent() const { return close_sent_; }      // our Close frame is in the kernel
   bool is_open() const { return stream_->is_open(); }
-  TcpStream& stream() { return *stream_; }
+  ByteStream& stream() { return *stream_; }
 
  private:
   Peer(Role role, std::size_t connection);
@@ -75,17 +81,17 @@ class Peer : public std::enable_shared_from_this<Peer> {
   void on_frame(const wire::Frame& frame);
   void send_frame(wire::Opcode opcode, std::string payload,
                   std::optional<std::uint16_t> code = std::nullopt, std::string reason = {});
-  std::string peer_gone_state();  // "fin", "rst" or empty, without reading
 
   Role role_;
   std::size_t connection_;
-  std::shared_ptr<TcpStream> stream_;
+  std::shared_ptr<ByteStream> stream_;
   wire::FrameDecoder decoder_;
   ObservationLog log_;
   std::optional<ReceivedClose> close_received_;
   bool close_queued_ = false;
   bool frame_sync_lost_ = false;  // a broken frame header was read: later bytes are not frames
   bool close_sent_ = false;
+  bool close_ends_stream_ = false;
 };
 
 }  // namespace closewire::endpoints

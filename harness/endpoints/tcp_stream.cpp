@@ -1,5 +1,6 @@
 #include "harness/endpoints/tcp_stream.h"
 
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 
@@ -186,6 +187,15 @@ std::size_t TcpStream::unread_bytes() const {
   if (!socket_.is_open()) return 0;
   if (::ioctl(const_cast<tcp::socket&>(socket_).native_handle(), FIONREAD, &n) != 0) return 0;
   return n > 0 ? static_cast<std::size_t>(n) : 0;
+}
+
+std::string TcpStream::peer_gone() {
+  if (!open_) return {};
+  pollfd p{socket_.native_handle(), POLLRDHUP, 0};
+  if (::poll(&p, 1, 0) != 1) return {};
+  if (p.revents & (POLLERR | POLLHUP)) return "rst";
+  if (p.revents & POLLRDHUP) return "fin";
+  return {};
 }
 
 std::size_t TcpStream::drain() {

@@ -14,20 +14,16 @@
 #include <string_view>
 #include <vector>
 
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "harness/endpoints/byte_stream.h"
 #include "harness/endpoints/close_mode.h"
 #include "harness/endpoints/observation.h"
 #include "harness/endpoints/tls_context.h"
 #include "harness/endpoints/tls_session.h"
 
 namespace closewire::endpoints {
-
-namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
-using error_code = boost::system::error_code;
 
 // Reads with readiness waits plus non-blocking read(), never with a pending async read: "stop
 // reading" then really leaves later bytes in the kernel, which close-unread and Envoy's delayed
@@ -40,17 +36,8 @@ using error_code = boost::system::error_code;
 // kernel and a close mode still ends TCP exactly as without TLS. Asio's ssl::stream would own the
 // reads instead: its synchronous read_some on a non-blocking socket loses the engine's pending
 // output on would_block, and its async reads cannot be stopped without cancelling the writes.
-class TcpStream : public std::enable_shared_from_this<TcpStream> {
+class TcpStream : public ByteStream, public std::enable_shared_from_this<TcpStream> {
  public:
-  using Sink = std::function<void(Observation)>;
-  using WriteDone = std::function<void(const error_code&)>;
-  struct Callbacks {
-    std::function<void(std::span<const std::uint8_t>)> on_data;
-    std::function<void()> on_eof;                           // the peer's FIN
-    std::function<void(const error_code&)> on_read_error;   // then the stream closes itself
-    std::function<void(const error_code&)> on_write_error;  // then the stream closes itself
-    std::function<void()> on_closed;                        // the fd is gone, whichever way
-  };
 
   // With `tls`, the stream speaks TLS in the context's role (a client sends its ClientHello at
   // once); callbacks and write() then carry plaintext.
@@ -60,38 +47,39 @@ class TcpStream : public std::enable_shared_from_this<TcpStream> {
   TcpStream(const TcpStream&) = delete;
   TcpStream& operator=(const TcpStream&) = delete;
 
-  void set_callbacks(Callbacks cb) { cb_ = std::move(cb); }
-  void set_sink(Sink sink) { sink_ = std::move(sink); }
+  void set_callbacks(Callbacks cb) override { cb_ = std::move(cb); }
+  void set_sink(Sink sink) override { sink_ = std::move(sink); }
   // Drops callbacks and sink: the owner is going away (the socket stays as it is).
-  void detach();
+  void detach() override;
 
-  void start_reading();
-  void stop_reading();  // no read() from now on; bytes that arrive stay in the kernel
+  void start_reading() override;
+  void stop_reading() override;  // no read() from now on; bytes that arrive stay in the kernel
 
   // Queued writes go out in order; `done` runs when this piece is in the kernel or failed.
-  void write(std::string bytes, WriteDone done = {});
+  void write(std::string bytes, WriteDone done = {}) override;
   void after_flush(std::function<void()> fn);  // at once when nothing is queued
 
   // Closes in `mode`; `delay` is the delayed-close timeout (0: close right after the flush), or
   // how long close-unread waits for bytes to leave unread.
-  void close(CloseMode mode, std::chrono::milliseconds delay = kDefaultCloseDelay);
+  void close(CloseMode mode, std::chrono::milliseconds delay = kDefaultCloseDelay) override;
   // Envoy FlushWrite: stop reading, flush, plain close(); a peer FIN/RST ends it early;
   // `safeguard` > 0 closes anyway when the flush stalls that long.
   void close_flush_write(std::chrono::milliseconds safeguard);
   // Plain close() now (no shutdown, no linger): the kernel sends FIN, or RST if bytes sit unread.
-  void close_plain(std::string_view why);
+  void close_plain(std::string_view why) override;
 
   // On a TLS stream, whether every close sends close_notify first (default true: a TLS stack
   // does, Envoy's SslSocket::closeSocket too). false: the FIN or RST comes with no close_notify.
-  void set_close_notify(bool send) { close_notify_ = send; }
+  void set_close_notify(bool send) override { close_notify_ = send; }
   bool sends_close_notify() const { return close_notify_; }
   bool tls() const { return tls_ != nullptr; }
-  const TlsSession* tls_session() const { return tls_.get(); }
+  const TlsSession* tls_session() const override { return tls_.get(); }
 
-  bool is_open() const { return open_; }
-  bool closing() const { return closing_; }
+  bool is_open() const override { return open_; }
+  bool closing() const override { return closing_; }
+  std::string peer_gone() override;  // polls for POLLRDHUP / POLLERR, reads nothing
   std::size_t unread_bytes() const;  // FIONREAD: received bytes not yet read
-  tcp::socket& socket() { return socket_; }
+  tcp::socket& socket() override { return socket_; }
 
  private:
   TcpStream(tcp::socket socket, Sink sink, std::string side);

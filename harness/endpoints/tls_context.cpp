@@ -20,6 +20,19 @@ int key_log_index() {
   return index;
 }
 
+// A server's ALPN choice: its own first protocol that the client offers.
+int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+                unsigned int inlen, void* arg) {
+  const auto* ours = static_cast<const std::string*>(arg);
+  unsigned char* chosen = nullptr;
+  if (SSL_select_next_proto(&chosen, outlen, reinterpret_cast<const unsigned char*>(ours->data()),
+                            static_cast<unsigned int>(ours->size()), in,
+                            inlen) != OPENSSL_NPN_NEGOTIATED)
+    return SSL_TLSEXT_ERR_NOACK;
+  *out = chosen;
+  return SSL_TLSEXT_ERR_OK;
+}
+
 void write_key_line(const SSL* ssl, const char* line) {
   auto* log = static_cast<KeyLogFile*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), key_log_index()));
   if (log) log->write(line);
@@ -55,6 +68,23 @@ TlsContext::TlsContext(Role role, std::shared_ptr<const TlsIdentity> identity,
 
 TlsContext::~TlsContext() {
   SSL_CTX_free(ctx_);
+}
+
+void TlsContext::set_alpn(const std::vector<std::string>& protocols) {
+  alpn_.clear();
+  for (const auto& p : protocols) {
+    if (p.empty() || p.size() > 255) throw std::invalid_argument("bad ALPN protocol name");
+    alpn_ += static_cast<char>(p.size());
+    alpn_ += p;
+  }
+  if (role_ == Role::server) {
+    SSL_CTX_set_alpn_select_cb(ctx_, select_alpn, &alpn_);
+    return;
+  }
+  // 0 is success here.
+  if (SSL_CTX_set_alpn_protos(ctx_, reinterpret_cast<const unsigned char*>(alpn_.data()),
+                              static_cast<unsigned int>(alpn_.size())) != 0)
+    fail("ALPN");
 }
 
 std::shared_ptr<TlsContext> TlsContext::server(std::shared_ptr<const TlsIdentity> identity,

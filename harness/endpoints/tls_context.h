@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "harness/endpoints/key_log.h"
 #include "harness/endpoints/tls_identity.h"
@@ -38,6 +39,10 @@ class TlsContext {
   TlsContext(const TlsContext&) = delete;
   TlsContext& operator=(const TlsContext&) = delete;
 
+  // ALPN (RFC 7301), e.g. {"h2", "http/1.1"}: a client offers these in its ClientHello; a server
+  // picks its first one the client offers (none in common: no ALPN in its answer).
+  void set_alpn(const std::vector<std::string>& protocols);
+
   SSL_CTX* native() const { return ctx_; }
   Role role() const { return role_; }
   const std::string& server_name() const { return server_name_; }
@@ -53,6 +58,7 @@ class TlsContext {
   std::shared_ptr<const TlsIdentity> identity_;
   std::shared_ptr<KeyLogFile> key_log_;
   std::string server_name_;
+  std::string alpn_;  // the wire format: length-prefixed names
 };
 
 }  // namespace closewire::endpoints

@@ -122,7 +122,16 @@ bool TlsSession::take_handshake_news() {
 
 std::string TlsSession::description() const {
   if (!handshake_done_) return {};
-  return std::string(SSL_get_version(ssl_)) + " " + SSL_get_cipher_name(ssl_);
+  const std::string protocol = alpn();
+  return std::string(SSL_get_version(ssl_)) + " " + SSL_get_cipher_name(ssl_) +
+         (protocol.empty() ? "" : ", ALPN " + protocol);
+}
+
+std::string TlsSession::alpn() const {
+  const unsigned char* name = nullptr;
+  unsigned int length = 0;
+  SSL_get0_alpn_selected(ssl_, &name, &length);
+  return name ? std::string(reinterpret_cast<const char*>(name), length) : std::string();
 }
 
 bool TlsSession::encrypt(std::string_view plain) {

@@ -41,8 +41,10 @@ class TlsSession {
   bool handshake_done() const { return handshake_done_; }
   // True once, right after the handshake completed (for the stream's observation).
   bool take_handshake_news();
-  // "TLSv1.3 TLS_AES_256_GCM_SHA384" once the handshake is done.
+  // "TLSv1.3 TLS_AES_256_GCM_SHA384" once the handshake is done ("..., ALPN h2" with one).
   std::string description() const;
+  // The protocol ALPN settled on ("h2", "http/1.1"), "" without one.
+  std::string alpn() const;
 
   // Encrypts application data (after the handshake); the records come out of take_output().
   bool encrypt(std::string_view plain);

@@ -90,7 +90,8 @@ void wait_until_listening(const std::string& host, std::uint16_t port, ChildProc
   }
 }
 
-std::size_t live_sockets_on(const std::vector<std::uint16_t>& ports) {
+std::size_t live_sockets_on(const std::vector<std::uint16_t>& ports,
+                            const std::vector<std::uint16_t>& except) {
   std::size_t live = 0;
   for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
     std::ifstream in(table);
@@ -112,6 +113,10 @@ std::size_t live_sockets_on(const std::vector<std::uint16_t>& ports) {
       if (st == 0x0A || st == 0x06 || st == 0x07) continue;
       const auto lp = port_of(local);
       const auto rp = port_of(remote);
+      const auto excepted = [&](std::uint16_t p) {
+        return std::find(except.begin(), except.end(), p) != except.end();
+      };
+      if (excepted(lp) || excepted(rp)) continue;
       if (std::find(ports.begin(), ports.end(), lp) != ports.end() ||
           std::find(ports.begin(), ports.end(), rp) != ports.end()) {
         ++live;

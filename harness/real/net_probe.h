@@ -22,6 +22,8 @@ void wait_until_listening(const std::string& host, std::uint16_t port, ChildProc
 
 // Sockets in /proc/net/tcp and tcp6 with a local or remote port in `ports` that are not closed:
 // any state but LISTEN, TIME_WAIT and CLOSE. A run with external endpoints is over when this is 0.
-std::size_t live_sockets_on(const std::vector<std::uint16_t>& ports);
+// Sockets with a port in `except` (a connection known to stay open) do not count.
+std::size_t live_sockets_on(const std::vector<std::uint16_t>& ports,
+                            const std::vector<std::uint16_t>& except = {});
 
 }  // namespace closewire::real

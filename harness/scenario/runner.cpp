@@ -194,6 +194,7 @@ void Run::build() {
   cc.close_timeout = s_.client.close_timeout;
   cc.auto_reply = s_.client.auto_reply;
   cc.tls = connecting_tls(s_.first_hop_tls());
+  cc.h2 = s_.client.h2;
   client_ = std::make_unique<endpoints::Client>(io_, cc);
 }
 
@@ -325,7 +326,13 @@ bool Run::quiescent() const {
       return false;
     }
   }
-  return !has_external() || real::live_sockets_on(hop_ports_) == 0;
+  // Over h2 the client's TCP connection outlives its WebSocket's stream, as a browser keeps it:
+  // the run is over without it (stop_endpoints closes it, after the capture).
+  std::vector<std::uint16_t> kept;
+  if (client_) {
+    if (const auto port = client_->h2_connection_port()) kept.push_back(*port);
+  }
+  return !has_external() || real::live_sockets_on(hop_ports_, kept) == 0;
 }
 
 void Run::on_observation() {

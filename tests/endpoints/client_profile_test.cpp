@@ -164,5 +164,64 @@ TEST(Profile, AgreesOnlyWithTheSameCloseEvent) {
   EXPECT_FALSE(agrees(std::nullopt, v));
 }
 
+// ---- over h2 (close-semantics.md §6): eof is END_STREAM, read_error RST_STREAM -------------
+
+void expect_h2(Profile p, const std::vector<Observation>& log, Expected e) {
+  auto out = judge_outcome(p, log, /*over_h2=*/true);
+  ASSERT_TRUE(out.has_value()) << to_string(p);
+  EXPECT_EQ(out->code, e.code) << to_string(p) << ": " << out->why;
+  EXPECT_EQ(out->was_clean, e.clean) << to_string(p) << ": " << out->why;
+}
+
+TEST(ProfileH2, ResetBeforeTheReplyIs1006ForBothBrowsers) {
+  const std::vector<Observation> log = {received_close(),
+                                        obs(K::peer_gone_before_reply, "rst"),
+                                        obs(K::write_failed, "RST_STREAM(CANCEL) received"),
+                                        obs(K::eof, "END_STREAM"),
+                                        obs(K::read_error, "RST_STREAM(CANCEL)"),
+                                        obs(K::closed)};
+  expect_h2(Profile::chrome, log, {1006, false});
+  expect_h2(Profile::firefox, log, {1006, false});
+  // Over TCP the same log is Firefox's 4321, not clean.
+  expect_outcome(Profile::firefox, log, {4321, false});
+}
+
+TEST(ProfileH2, ResetAfterTheReplyChangesNothing) {
+  const std::vector<Observation> log = {received_close(), sent_close(),
+                                        obs(K::read_error, "RST_STREAM(CANCEL)"), obs(K::closed)};
+  expect_h2(Profile::chrome, log, {4321, true});
+  expect_h2(Profile::firefox, log, {4321, true});
+}
+
+TEST(ProfileH2, CloseWithEndStreamIsCleanUnlessAResetFollows) {
+  // Chromium: no reply, RST_STREAM(CANCEL) at the END_STREAM.
+  std::vector<Observation> log = {received_close(), obs(K::eof, "END_STREAM"), obs(K::closed)};
+  expect_h2(Profile::chrome, log, {4321, true});
+  log.push_back(obs(K::read_error, "RST_STREAM(CANCEL) after the stream closed"));
+  expect_h2(Profile::chrome, log, {1006, false});
+  // Firefox replied with the END_STREAM already there: HAProxy's reset behind it left first.
+  std::vector<Observation> firefox = {received_close(), obs(K::peer_gone_before_reply, "fin"),
+                                      obs(K::eof, "END_STREAM"), sent_close(), obs(K::closed)};
+  expect_h2(Profile::firefox, firefox, {4321, true});
+  firefox.push_back(obs(K::read_error, "RST_STREAM(CANCEL) after the stream closed"));
+  expect_h2(Profile::firefox, firefox, {1006, false});
+}
+
+TEST(ProfileH2, TheConnectionsOwnEventsSayNothing) {
+  Observation crossed = obs(K::read_error, "RST_STREAM(CANCEL) on stream 1 after our RST_STREAM");
+  crossed.side = "connection";
+  Observation tcp_closed = obs(K::closed);
+  tcp_closed.side = "connection";
+  expect_h2(Profile::chrome,
+            {received_close(), obs(K::eof, "END_STREAM"), obs(K::closed), crossed, tcp_closed},
+            {4321, true});
+  // Idle timeout: END_STREAM + RST_STREAM, no Close.
+  expect_h2(Profile::chrome,
+            {obs(K::eof, "END_STREAM"), obs(K::read_error, "RST_STREAM(CANCEL)"), obs(K::closed)},
+            {1006, false});
+  // The stream alone is open while only the connection closed.
+  EXPECT_FALSE(judge_outcome(Profile::chrome, {received_close(), tcp_closed}, true));
+}
+
 }  // namespace
 }  // namespace closewire::endpoints

@@ -8,7 +8,9 @@
 #include <set>
 
 #include "harness/endpoints/server.h"
+#include "harness/wire/close_payload.h"
 #include "harness/wire/frame.h"
+#include "tests/endpoints/h2_server.h"
 #include "tests/endpoints/loop.h"
 #include "tests/endpoints/tls_fixture.h"
 #include "tests/support/timing.h"
@@ -351,6 +353,237 @@ TEST_F(WssTest, EverySessionLeavesItsSecretsInTheKeyLog) {
     EXPECT_NE(keys.find("SERVER_TRAFFIC_SECRET_0 " + random + " "), std::string::npos) << keys;
   }
   EXPECT_EQ(randoms.size(), 3u);
+}
+
+// ---- over h2 (RFC 8441, close-semantics.md §6) ----------------------------------------------
+
+class H2ClientTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Client> open(Profile profile, testing::H2Server& server) {
+    ClientConfig cc;
+    cc.profile = profile;
+    cc.port = server.port();
+    cc.tls = tls.client();
+    cc.h2 = true;
+    auto client = std::make_unique<Client>(io, cc);
+    client->start();
+    return client;
+  }
+  ::testing::AssertionResult upgraded(Client& c) {
+    return run_until(
+        io, [&] { return c.upgraded(); }, 3000ms, "upgraded over h2");
+  }
+  ::testing::AssertionResult finished(Client& c) {
+    return run_until(
+        io, [&] { return c.finished(); }, 3000ms, "stream closed");
+  }
+  static std::string close_frame() {
+    return testing::H2Server::frame(wire::Opcode::close, wire::encode_close_payload(4321, "test"));
+  }
+  std::string dump(Client& c) { return c.log().dump(origin); }
+
+  asio::io_context io;
+  testing::TlsFixture tls;
+  Clock::time_point origin = Clock::now();
+};
+
+const wire::Frame* close_in(const std::vector<wire::Frame>& frames) {
+  for (const auto& f : frames)
+    if (f.opcode == kClose) return &f;
+  return nullptr;
+}
+
+TEST_F(H2ClientTest, ExtendedConnectThenMaskedFramesInData) {
+  testing::H2Server server(io, tls.server());
+  auto client = open(Profile::chrome, server);
+  ASSERT_TRUE(upgraded(*client)) << dump(*client);
+  EXPECT_EQ(server.request[":method"], "CONNECT");
+  EXPECT_EQ(server.request[":protocol"], "websocket");
+  EXPECT_EQ(server.request[":scheme"], "https");
+  EXPECT_EQ(server.request[":path"], "/");
+  EXPECT_EQ(server.request[":authority"], "127.0.0.1:" + std::to_string(server.port()));
+  EXPECT_EQ(server.request["sec-websocket-version"], "13");
+  EXPECT_EQ(server.request.count("sec-websocket-key"), 0u);  // RFC 8441: no key, no accept
+  ASSERT_FALSE(server.header_order.empty());
+  EXPECT_EQ(server.header_order.front(), ":method");
+
+  client->peer()->send_text("hello");
+  ASSERT_TRUE(run_until(
+      io, [&] { return !server.frames.empty(); }, 3000ms, "text frame"));
+  EXPECT_EQ(server.frames[0].opcode, static_cast<std::uint8_t>(wire::Opcode::text));
+  EXPECT_TRUE(server.frames[0].masked);
+  EXPECT_TRUE(server.frames[0].problems.empty());
+  EXPECT_EQ(server.frames[0].payload, "hello");
+  ASSERT_EQ(server.data_frames.size(), 1u);
+  EXPECT_FALSE(server.data_frames[0].end_stream);
+
+  // And the server's frames reach the peer from DATA.
+  server.send(testing::H2Server::frame(wire::Opcode::text, "hi"));
+  ASSERT_TRUE(run_until(
+      io, [&] { return first_frame(client->log(), K::frame_received, 1) != nullptr; }, 3000ms,
+      "text received"))
+      << dump(*client);
+}
+
+TEST_F(H2ClientTest, ChromeRepliesWithEndStreamOnItsClose) {
+  testing::H2Server server(io, tls.server());
+  auto client = open(Profile::chrome, server);
+  ASSERT_TRUE(upgraded(*client)) << dump(*client);
+  server.send(close_frame());
+  ASSERT_TRUE(run_until(
+      io, [&] { return close_in(server.frames) != nullptr; }, 3000ms, "the client's Close"))
+      << dump(*client);
+  EXPECT_EQ(close_in(server.frames)->payload, wire::encode_close_payload(4321, "test"));
+  // The Close and END_STREAM in one DATA frame.
+  ASSERT_FALSE(server.data_frames.empty());
+  EXPECT_TRUE(server.data_frames.back().end_stream);
+  EXPECT_EQ(server.data_frames.back().bytes.size(), close_in(server.frames)->wire_size());
+
+  server.send("", /*end_stream=*/true);
+  ASSERT_TRUE(finished(*client)) << dump(*client);
+  auto out = client->outcome();
+  ASSERT_TRUE(out) << dump(*client);
+  EXPECT_EQ(out->code, 4321) << out->why;
+  EXPECT_TRUE(out->was_clean) << out->why;
+  EXPECT_FALSE(server.client_rst);
+  // The TCP connection stays, as a browser keeps it.
+  EXPECT_TRUE(client->h2_connection_port()) << dump(*client);
+}
+
+TEST_F(H2ClientTest, FirefoxSendsItsCloseWithoutEndStream) {
+  testing::H2Server server(io, tls.server());
+  auto client = open(Profile::firefox, server);
+  ASSERT_TRUE(upgraded(*client)) << dump(*client);
+  server.send(close_frame());
+  ASSERT_TRUE(run_until(
+      io, [&] { return close_in(server.frames) != nullptr; }, 3000ms, "the client's Close"))
+      << dump(*client);
+  EXPECT_FALSE(server.data_frames.back().end_stream);
+  // HAProxy's end behind the reply: END_STREAM + RST_STREAM(CANCEL). Clean, with the code.
+  server.send("", true, true);
+  ASSERT_TRUE(finished(*client)) << dump(*client);
+  auto out = client->outcome();
+  ASSERT_TRUE(out) << dump(*client);
+  EXPECT_EQ(out->code, 4321) << out->why;
+  EXPECT_TRUE(out->was_clean) << out->why;
+}
+
+class H2ResetTest : public H2ClientTest, public ::testing::WithParamInterface<Profile> {};
+
+// HAProxy's close-then-fin: Close + END_STREAM + RST_STREAM(CANCEL) in one record, before any
+// reply: the reply cannot be sent; both browsers report 1006.
+TEST_P(H2ResetTest, ResetBehindTheCloseIs1006) {
+  testing::H2Server server(io, tls.server());
+  auto client = open(GetParam(), server);
+  ASSERT_TRUE(upgraded(*client)) << dump(*client);
+  server.send(close_frame(), true, true);
+  ASSERT_TRUE(finished(*client)) << dump(*client);
+  auto out = client->outcome();
+  ASSERT_TRUE(out) << dump(*client);
+  EXPECT_EQ(out->code, wire::kAbnormalClosure) << out->why;
+  EXPECT_FALSE(out->was_clean) << out->why;
+  ASSERT_NE(first_frame(client->log(), K::frame_received, kClose), nullptr) << dump(*client);
+  EXPECT_EQ(first_frame(client->log(), K::frame_sent, kClose), nullptr) << dump(*client);
+  EXPECT_EQ(close_in(server.frames), nullptr);
+}
+
+// An idle timeout (`timeout tunnel`): END_STREAM + RST_STREAM, no Close: 1006.
+TEST_P(H2ResetTest, EndAndResetWithoutCloseIs1006) {
+  testing::H2Server server(io, tls.server());
+  auto client = open(GetParam(), server);
+  ASSERT_TRUE(upgraded(*client)) << dump(*client);
+  server.send("", true, true);
+  ASSERT_TRUE(finished(*client)) << dump(*client);
+  auto out = client->outcome();
+  ASSERT_TRUE(out) << dump(*client);
+  EXPECT_EQ(out->code, wire::kAbnormalClosure) << out->why;
+  EXPECT_FALSE(out->was_clean);
+  EXPECT_TRUE(client->h2_connection_port());
+}
+
+// A bare h2 server's Close + END_STREAM (no reset): the code, clean. Chromium answers with
+// RST_STREAM(CANCEL) instead of its Close; Firefox still replies.
+TEST_P(H2ResetTest, CloseWithEndStreamIsClean) {
+  testing::H2Server server(io, tls.server());
+  auto client = open(GetParam(), server);
+  ASSERT_TRUE(upgraded(*client)) << dump(*client);
+  server.send(close_frame(), true);
+  ASSERT_TRUE(finished(*client)) << dump(*client);
+  ASSERT_TRUE(run_until(
+      io, [&] { return server.client_rst.has_value(); }, 3000ms, "RST_STREAM"));
+  EXPECT_EQ(*server.client_rst, static_cast<std::uint32_t>(NGHTTP2_CANCEL));
+  if (GetParam() == Profile::chrome) {
+    EXPECT_EQ(close_in(server.frames), nullptr);
+  } else {
+    // Its reply, then the reset of the stream the server had ended.
+    ASSERT_NE(close_in(server.frames), nullptr);
+    EXPECT_FALSE(server.data_frames.back().end_stream);
+  }
+  auto out = client->outcome();
+  ASSERT_TRUE(out) << dump(*client);
+  EXPECT_EQ(out->code, 4321) << out->why;
+  EXPECT_EQ(out->reason, "test");
+  EXPECT_TRUE(out->was_clean) << out->why << "\n" << dump(*client);
+}
+
+// HAProxy's close-then-fin split over two records: Close + END_STREAM, then RST_STREAM before it
+// could see any answer. Whatever the client did in between (Chromium: RST_STREAM(CANCEL); Firefox:
+// its reply), the reset had left first: 1006, as the capture's verdict says.
+TEST_P(H2ResetTest, ResetBehindCloseAndEndStreamInTheirOwnRecordIs1006) {
+  testing::H2Server server(io, tls.server());
+  auto client = open(GetParam(), server);
+  ASSERT_TRUE(upgraded(*client)) << dump(*client);
+  server.send(close_frame(), true);
+  server.send("", false, true);
+  ASSERT_TRUE(finished(*client)) << dump(*client);
+  ASSERT_TRUE(run_until(
+      io, [&] { return client->log().first(K::read_error) != nullptr; }, 3000ms,
+      "the server's RST_STREAM seen"))
+      << dump(*client);
+  auto out = client->outcome();
+  ASSERT_TRUE(out) << dump(*client);
+  EXPECT_EQ(out->code, wire::kAbnormalClosure) << out->why << "\n" << dump(*client);
+}
+
+// A reset the server sent only after the client had ended the stream itself (Chromium's
+// RST_STREAM(CANCEL), Firefox's reply and reset): it crossed the client's, which left first, so
+// the close event stands: the code, clean (the capture shows the client's reset first).
+TEST_P(H2ResetTest, ResetLeavingAfterTheClientsOwnCrossesIt) {
+  testing::H2Server server(io, tls.server());
+  auto client = open(GetParam(), server);
+  ASSERT_TRUE(upgraded(*client)) << dump(*client);
+  server.send(close_frame(), true);
+  ASSERT_TRUE(finished(*client)) << dump(*client);
+  server.send("", false, true);
+  ASSERT_TRUE(run_until(
+      io, [&] { return client->log().first(K::read_error) != nullptr; }, 3000ms,
+      "the server's RST_STREAM seen"))
+      << dump(*client);
+  EXPECT_EQ(client->log().first(K::read_error)->side, "connection") << dump(*client);
+  auto out = client->outcome();
+  ASSERT_TRUE(out) << dump(*client);
+  EXPECT_EQ(out->code, 4321) << out->why << "\n" << dump(*client);
+  EXPECT_TRUE(out->was_clean) << out->why;
+}
+
+INSTANTIATE_TEST_SUITE_P(Browsers, H2ResetTest,
+                         ::testing::Values(Profile::chrome, Profile::firefox),
+                         [](const auto& info) { return std::string(to_string(info.param)); });
+
+TEST_F(H2ClientTest, NoExtendedConnectSettingFailsInOneLine) {
+  testing::H2Server server(io, tls.server(), {.enable_connect_protocol = false});
+  auto client = open(Profile::chrome, server);
+  ASSERT_TRUE(finished(*client)) << dump(*client);
+  EXPECT_FALSE(client->upgraded());
+  const Observation* closed = client->log().first(K::closed);
+  ASSERT_NE(closed, nullptr);
+  EXPECT_NE(closed->note.find("SETTINGS_ENABLE_CONNECT_PROTOCOL"), std::string::npos)
+      << closed->note;
+  EXPECT_EQ(closed->note.find('\n'), std::string::npos);
+  EXPECT_EQ(server.stream_id, 0);  // no CONNECT went out
+  auto out = client->outcome();
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->code, wire::kAbnormalClosure);
 }
 
 }  // namespace
