@@ -50,7 +50,11 @@ CloseFacts close_facts(const Connection& leg) {
         // A close_notify reads as EOF in Chromium and NSS, like the FIN after it (§6).
         f.server_fin = &e;
       } else if ((e.kind == kind::rst || e.kind == kind::h2_rst_stream) && !f.server_rst) {
-        f.server_rst = &e;
+        // A RST_STREAM behind the client's own (they crossed) reaches a stream the browser has
+        // already given up: Chromium cancels on Close + END_STREAM, having read them as EOF.
+        const bool after_client_reset = e.kind == kind::h2_rst_stream && f.client_end &&
+                                        f.client_end->kind == kind::h2_rst_stream;
+        if (!after_client_reset) f.server_rst = &e;
       }
     } else {
       if (e.kind == kind::close && !f.client_close) {

@@ -40,6 +40,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   std::shared_ptr<TcpStream> tls_stream;  // wss, until the peer (or the h2 connection) takes it
   std::shared_ptr<H2Connection> h2;       // over h2: the connection under the WebSocket's stream
   bool over_h2 = false;                   // ALPN chose h2
+  bool fell_back = false;  // h2 without extended CONNECT: the WebSocket went over HTTP/1.1
   wire::HttpHeadParser tls_head{wire::HttpHeadParser::Kind::response};
   bool finished = false;
   bool timer_armed = false;
@@ -103,7 +104,9 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   // wss: the TLS handshake, then the upgrade request and response, on the stream the peer keeps.
   void start_tls() {
     std::weak_ptr<Impl> weak = shared_from_this();
-    if (config.h2) config.tls->set_alpn({"h2", "http/1.1"});  // as browsers offer them
+    // As browsers offer them; after a fallback, HTTP/1.1 only.
+    if (config.h2) config.tls->set_alpn(fell_back ? std::vector<std::string>{"http/1.1"}
+                                                  : std::vector<std::string>{"h2", "http/1.1"});
     tls_stream = TcpStream::create(
         std::move(socket),
         [weak](Observation o) {
@@ -114,7 +117,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
           if (o.kind == K::closed && !self->over_h2) self->finished = true;
           const bool handshake = o.kind == K::tls_handshake;
           self->log.add(std::move(o));
-          if (handshake && self->config.h2) self->on_handshake();
+          if (handshake && self->config.h2 && !self->fell_back) self->on_handshake();
         },
         {}, config.tls);
     tls_stream->set_close_notify(config.close_notify.value_or(sends_close_notify(config.profile)));
@@ -126,7 +129,8 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     tls_stream->start_reading();
     request =
         wire::upgrade_request(config.host + ":" + std::to_string(config.port), config.target, key);
-    if (!config.h2) tls_stream->write(request);  // goes out once the handshake is done
+    // Goes out once the handshake is done (with h2 offered, ALPN decides first).
+    if (!config.h2 || fell_back) tls_stream->write(request);
   }
 
   // h2 offered: ALPN decides. http/1.1 (or none): the upgrade, as a browser falls back to it.
@@ -154,15 +158,32 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   void on_h2_open(std::shared_ptr<H2Stream> stream) {
     record(K::upgraded, "200 (h2 stream " + std::to_string(stream->id()) + ")");
     auto p = Peer::create(std::move(stream), Peer::Role::client);
-    // Chromium puts END_STREAM on its Close (§6); Firefox does not.
+    // Chromium puts END_STREAM on its Close (close-semantics §7); Firefox does not.
     if (is_chrome()) p->set_close_ends_stream(true);
     open_peer(std::move(p), {});
   }
 
   void on_h2_failed(std::string why) {
+    if (!fell_back && why.starts_with(kNoConnectProtocol)) return fall_back_to_http1(why);
     record(K::closed, std::move(why));
     finished = true;
     h2->close();
+  }
+
+  // A browser whose h2 connection does not allow extended CONNECT (HAProxy's
+  // h2-workaround-bogus-websocket-clients) opens a TLS connection of its own with ALPN http/1.1
+  // for the WebSocket, and keeps the h2 connection (its page's) open: so does the model.
+  void fall_back_to_http1(const std::string& why) {
+    fell_back = true;
+    over_h2 = false;
+    Observation o;
+    o.at = Clock::now();
+    o.kind = K::http_head;
+    o.side = "connection";
+    o.note = why + "; the WebSocket goes over a new HTTP/1.1 connection, as a browser's does";
+    log.add(std::move(o));
+    socket = tcp::socket(socket.get_executor());
+    start();
   }
 
   bool is_chrome() const {
@@ -221,7 +242,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
       case K::frame_received:
         if (o.opcode != static_cast<std::uint8_t>(wire::Opcode::close)) break;
         if (!peer->close_queued() && config.auto_reply) {
-          // Chromium over h2 (§6): a Close read together with END_STREAM gets no Close reply; the
+          // Chromium over h2 (close-semantics §7): a Close read together with END_STREAM gets no Close reply; the
           // stream's EOF right behind it is answered with RST_STREAM(CANCEL) (below).
           if (over_h2 && is_chrome() && peer->stream().peer_gone() == "fin") break;
           // Browsers answer at once, echoing the code (no code: an empty Close).

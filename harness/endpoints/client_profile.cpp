@@ -21,7 +21,7 @@ struct Facts {
   const Observation* closed = nullptr;  // our socket closed
   bool h2 = false;
   const Observation* reset = nullptr;  // h2: the first RST_STREAM (or lost connection), any time
-  // h2 (§6: "the RST_STREAM is what makes the 1006"): a RST_STREAM from the server that left
+  // h2 (close-semantics §7: "the RST_STREAM is what makes the 1006"): a RST_STREAM from the server that left
   // before our Close reply: read before the reply was written (or the reply's write failed),
   // already waiting in the socket when the reply left (the stream logs peer_gone_before_reply
   // "rst": on loopback it was on the wire first), or behind an END_STREAM that had come before
@@ -83,7 +83,7 @@ ClientOutcome received(const Facts& f, bool clean, std::string why) {
 }
 
 // Chromium websocket_channel.cc: the first thing that ends the connection decides.
-// Over h2 (§6): END_STREAM is its EOF; a RST_STREAM before its reply is 1006 (the reply cannot be
+// Over h2 (close-semantics §7): END_STREAM is its EOF; a RST_STREAM before its reply is 1006 (the reply cannot be
 // sent), after its reply it changes nothing.
 std::optional<ClientOutcome> judge_chrome(const Facts& f, bool legacy) {
   if (f.write_failed) return abnormal("a write failed (the Close reply never reached the wire)");
@@ -115,7 +115,7 @@ std::optional<ClientOutcome> judge_chrome(const Facts& f, bool legacy) {
 }
 
 // Gecko WebSocketChannel.cpp: never 1006 after a received Close; not clean exactly when the
-// server's FIN or RST came before the reply went out. Over h2 (§6, ESR 153): a RST_STREAM before
+// server's FIN or RST came before the reply went out. Over h2 (close-semantics §7, ESR 153): a RST_STREAM before
 // its reply is 1006 (with an error event); END_STREAM alone changes nothing.
 std::optional<ClientOutcome> judge_firefox(const Facts& f) {
   if (!f.close) {

@@ -204,9 +204,7 @@ void H2Connection::submit_request() {
   request_->submitted = true;
   if (nghttp2_session_get_remote_settings(session_, NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL) !=
       1) {
-    return fail_request(
-        "the server's SETTINGS lack SETTINGS_ENABLE_CONNECT_PROTOCOL=1: no WebSocket over h2 "
-        "(a browser would open an HTTP/1.1 connection instead; this client does not fall back)");
+    return fail_request(std::string(kNoConnectProtocol) + ": no WebSocket over h2");
   }
   const std::array<nghttp2_nv, 6> nva{{
       header(":method", "CONNECT"),

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "harness/endpoints/h2_stream.h"
@@ -18,6 +19,11 @@
 using nghttp2_session = struct nghttp2_session;
 
 namespace closewire::endpoints {
+
+// What open_websocket's failure says when the server does not allow RFC 8441 (no
+// SETTINGS_ENABLE_CONNECT_PROTOCOL=1): the client then falls back to HTTP/1.1, as browsers do.
+inline constexpr std::string_view kNoConnectProtocol =
+    "the server's SETTINGS lack SETTINGS_ENABLE_CONNECT_PROTOCOL=1";
 
 class H2Connection : public std::enable_shared_from_this<H2Connection> {
  public:

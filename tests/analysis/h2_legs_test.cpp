@@ -202,6 +202,31 @@ TEST(H2Legs, CloseWithEndStreamAloneIsCleanAndChromiumsCancelChangesNothing) {
   EXPECT_NE(chrome.why.find("server END_STREAM"), std::string::npos) << chrome.why;
 }
 
+// HAProxy's Close + END_STREAM came in one record, its RST_STREAM in the next; Chromium had
+// read the first as EOF and cancelled the stream in between: the late reset changes nothing.
+TEST(H2Legs, AResetBehindTheBrowsersOwnCancelChangesNothing) {
+  H2Wire w;
+  Leg leg;
+  open_stream(leg, w);
+  leg.data(Side::server, w.data(1, server_frame(kClose, close_payload(4321, "test"))) +
+                             w.data(1, "", kEndStream));
+  leg.data(Side::client, w.rst(1));
+  leg.data(Side::server, w.rst(1));
+  const Connection s = leg.finish().at(1);
+  const Verdict chrome = judge(s, Profile::chrome);
+  EXPECT_EQ(chrome.code, 4321) << chrome.why;
+  EXPECT_TRUE(chrome.was_clean) << chrome.why;
+  // The same reset ahead of the browser's cancel is the 1006 of HAProxy's usual record.
+  H2Wire w2;  // a new connection: HPACK tables of its own
+  Leg first;
+  open_stream(first, w2);
+  first.data(Side::server, w2.data(1, server_frame(kClose, close_payload(4321, "test"))) +
+                               w2.data(1, "", kEndStream));
+  first.data(Side::server, w2.rst(1));
+  first.data(Side::client, w2.rst(1));
+  EXPECT_EQ(judge(first.finish().at(1), Profile::chrome).code, 1006);
+}
+
 TEST(H2Legs, AnIdleTimeoutIsEndAndResetWithoutACloseFrame) {
   H2Wire w;
   Leg leg;
