@@ -18,6 +18,7 @@ constexpr std::array kKnown = {
     KnownReport{"cesanta/mongoose#1502", "no-close-frame", "server"},
     KnownReport{"slact/nchan#314", "frame-after-close", "server"},
     KnownReport{"miguelgrinberg/simple-websocket#42", "frame-after-close", "server"},
+    KnownReport{"pgjones/hypercorn#327", "stream-reset-before-reply", "hop"},
 };
 
 }  // namespace
