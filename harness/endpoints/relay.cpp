@@ -105,6 +105,7 @@ void Relay::downstream_handshake_done() {
   }
   // Called from the stream's sink, not its data callback: the callbacks can be replaced here, and
   // the plaintext behind the handshake goes to the h2 session.
+  idle_timer_.cancel();  // the model's idle timeout is for a TCP downstream (relay.h)
   std::weak_ptr<Relay> weak = weak_from_this();
   h2_ = H2ServerConnection::create(
       down_,

@@ -73,7 +73,8 @@ struct RelayConfig {
   bool reset_downstream_on_upstream_reset = false;
   // The TLS listening side offers ALPN h2 (downstream_tls's ALPN is set to h2,http/1.1): a client
   // that picks it speaks WebSockets over HTTP/2 (RFC 8441) to this hop, each stream relayed by an
-  // H2Tunnel (h2_tunnel.h), the end of its stream HAProxy's whatever the model.
+  // H2Tunnel (h2_tunnel.h), the end of its stream HAProxy's whatever the model. The model's close
+  // modes, latency, faults and idle timeout are for a TCP downstream: a tunnel applies none.
   bool downstream_h2 = false;
   // HAProxy's RST_STREAM(CANCEL) right behind the END_STREAM it sends at the server's FIN; false:
   // END_STREAM only (a proxy that ends streams gracefully).

@@ -3,6 +3,8 @@
 // stream ends as HAProxy ends it (docs/close-semantics.md §7).
 #include "harness/endpoints/h2_tunnel.h"
 
+#include <cerrno>
+
 #include <gtest/gtest.h>
 
 #include "harness/endpoints/proxy_model.h"
@@ -133,6 +135,30 @@ TEST_P(H2TunnelTest, ClientEndStreamIsShutWrUpstream) {
   ASSERT_TRUE(out) << dump();
   EXPECT_EQ(out->code, 4321) << out->why;
   EXPECT_TRUE(out->was_clean) << out->why;
+}
+
+// The server's RST: RST_STREAM(CANCEL) on the stream, no END_STREAM.
+TEST_P(H2TunnelTest, UpstreamResetIsResetStream) {
+  start({Action::close(4321, "test"), Action::close_socket(CloseMode::rst)});
+  ASSERT_TRUE(over()) << dump();
+  EXPECT_TRUE(find(client->log(), K::read_error, {}, "RST_STREAM(CANCEL)")) << dump();
+  EXPECT_FALSE(find(client->log(), K::eof, {}, "END_STREAM")) << dump();
+}
+
+// The client's RST_STREAM: the proxy resets the server's connection.
+TEST_P(H2TunnelTest, ClientResetIsRstUpstream) {
+  start({});
+  ASSERT_TRUE(run_until(
+      io, [&] { return client->upgraded() && server->connections() == 1; }, 3000ms, "upgraded"))
+      << dump();
+  client->peer()->close_plain("test: the page goes away");
+  ASSERT_TRUE(over()) << dump();
+  ASSERT_TRUE(run_until(
+      io, [&] { return find(server->log(), K::read_error) != nullptr; }, 3000ms,
+      "the server reads the RST"))
+      << dump();
+  EXPECT_EQ(find(server->log(), K::read_error)->error, ECONNRESET) << dump();
+  EXPECT_TRUE(find(proxy->log(), K::read_error, "downstream", "RST_STREAM(CANCEL)")) << dump();
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, H2TunnelTest,
