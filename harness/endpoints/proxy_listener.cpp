@@ -60,6 +60,11 @@ ObservationLog& ProxyListener::log() {
 std::size_t ProxyListener::connections() const {
   return impl_->relays.size();
 }
+std::size_t ProxyListener::legs() const {
+  std::size_t n = 0;
+  for (const auto& r : impl_->relays) n += r->legs();
+  return n;
+}
 void ProxyListener::stop() {
   impl_->stop();
 }

@@ -27,6 +27,8 @@ class ProxyListener {
   std::uint16_t port() const { return endpoint().port(); }
   ObservationLog& log();  // all relays; Observation::side is "downstream" or "upstream"
   std::size_t connections() const;
+  // The legs of all connections (Relay::legs): each ends with a "closed" on either side.
+  std::size_t legs() const;
   void stop();
 
  private:

@@ -55,8 +55,14 @@ std::shared_ptr<TcpStream> Relay::make_stream(tcp::socket socket, Side side) {
   std::weak_ptr<Relay> weak = weak_from_this();
   auto s = TcpStream::create(
       std::move(socket),
-      [weak](Observation o) {
-        if (auto self = weak.lock()) self->add(std::move(o));
+      [weak, side](Observation o) {
+        auto self = weak.lock();
+        if (!self) return;
+        if (side == Side::downstream && o.kind == K::tls_handshake)
+          self->downstream_handshake_done();
+        // Over h2 the downstream TCP connection is not a leg: its streams are.
+        if (side == Side::downstream && self->h2_) o.side = "connection";
+        self->add(std::move(o));
       },
       std::string(name(side)),
       side == Side::downstream ? config_.downstream_tls : config_.upstream_tls);
@@ -86,7 +92,52 @@ void Relay::start() {
   record(Side::downstream, K::connected);
   down_->start_reading();
   arm_idle_timer();
-  if (!config_.connect_after_request_head) connect();
+  // Offering h2, a relay that connects at accept waits for ALPN: over h2 each stream connects.
+  if (!config_.connect_after_request_head && !config_.downstream_h2) connect();
+}
+
+void Relay::downstream_handshake_done() {
+  if (!config_.downstream_h2 || h2_ || stopped_) return;
+  const TlsSession* session = down_ ? down_->tls_session() : nullptr;
+  if (!session || session->alpn() != "h2") {
+    if (!config_.connect_after_request_head) connect();
+    return;
+  }
+  // Called from the stream's sink, not its data callback: the callbacks can be replaced here, and
+  // the plaintext behind the handshake goes to the h2 session.
+  idle_timer_.cancel();  // the model's idle timeout is for a TCP downstream (relay.h)
+  std::weak_ptr<Relay> weak = weak_from_this();
+  h2_ = H2ServerConnection::create(
+      down_,
+      [weak](Observation o) {
+        if (auto self = weak.lock()) self->add(std::move(o));
+      },
+      [weak](const H2ServerConnection::Request& r) {
+        if (auto self = weak.lock()) self->h2_request(r);
+      });
+}
+
+void Relay::h2_request(const H2ServerConnection::Request& r) {
+  if (stopped_) return;
+  if (r.method != "CONNECT" || r.protocol != "websocket") {
+    // The models relay WebSockets only: anything else gets 400 from the proxy itself.
+    Observation o;
+    o.at = Clock::now();
+    o.kind = K::http_head;
+    o.side = "connection";
+    o.note = r.method + " " + r.path + " (h2 stream " + std::to_string(r.id) + "): 400";
+    add(std::move(o));
+    h2_->respond(r.id, 400);
+    return;
+  }
+  std::weak_ptr<Relay> weak = weak_from_this();
+  auto tunnel = H2Tunnel::create(
+      h2_, r, {config_.upstream, config_.upstream_tls, config_.h2_reset_after_end_stream},
+      [weak](Observation o) {
+        if (auto self = weak.lock()) self->add(std::move(o));
+      });
+  tunnels_.push_back(tunnel);
+  tunnel->start();
 }
 
 void Relay::arm_idle_timer() {
@@ -309,6 +360,8 @@ void Relay::stop() {
   to_up_.items.clear();
   to_down_.items.clear();
   up_socket_.close(ec);
+  for (auto& t : tunnels_) t->stop();
+  if (h2_) h2_->abandon();
   for (auto* s : {&down_, &up_}) {
     if (!*s) continue;
     (*s)->detach();

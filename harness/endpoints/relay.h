@@ -10,10 +10,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/asio/steady_timer.hpp>
 
 #include "harness/endpoints/close_mode.h"
+#include "harness/endpoints/h2_server_connection.h"
+#include "harness/endpoints/h2_tunnel.h"
 #include "harness/endpoints/observation.h"
 #include "harness/endpoints/tcp_stream.h"
 #include "harness/wire/frame_decoder.h"
@@ -68,6 +71,14 @@ struct RelayConfig {
   // An RST from the upstream resets the downstream (queued bytes dropped) instead of the usual
   // close: Envoy with envoy.reloadable_features.detect_and_raise_rst_tcp_connection (PR #28817).
   bool reset_downstream_on_upstream_reset = false;
+  // The TLS listening side offers ALPN h2 (downstream_tls's ALPN is set to h2,http/1.1): a client
+  // that picks it speaks WebSockets over HTTP/2 (RFC 8441) to this hop, each stream relayed by an
+  // H2Tunnel (h2_tunnel.h), the end of its stream HAProxy's whatever the model. The model's close
+  // modes, latency, faults and idle timeout are for a TCP downstream: a tunnel applies none.
+  bool downstream_h2 = false;
+  // HAProxy's RST_STREAM(CANCEL) right behind the END_STREAM it sends at the server's FIN; false:
+  // END_STREAM only (a proxy that ends streams gracefully).
+  bool h2_reset_after_end_stream = true;
 };
 
 class Relay : public std::enable_shared_from_this<Relay> {
@@ -77,6 +88,9 @@ class Relay : public std::enable_shared_from_this<Relay> {
                                        std::size_t connection, std::shared_ptr<ObservationLog> log);
   void start();
   void stop();  // plain close of both sides, no further observations of the relay's own
+  // The legs this connection makes, each to end with a "closed" on either side: itself, or over
+  // h2 one per WebSocket stream (the h2 connection under them is kept, as HAProxy keeps it).
+  std::size_t legs() const { return h2_ ? tunnels_.size() : 1; }
 
  private:
   enum class Side : std::uint8_t { downstream, upstream };
@@ -110,6 +124,8 @@ class Relay : public std::enable_shared_from_this<Relay> {
   void add(Observation o);
   std::shared_ptr<TcpStream> make_stream(tcp::socket socket, Side side);
   void connect();
+  void downstream_handshake_done();
+  void h2_request(const H2ServerConnection::Request& request);
   void ingest(Direction& d, std::span<const std::uint8_t> bytes);
   void push(Direction& d, std::string bytes, std::function<void()> action);
   void pump(Direction& d);
@@ -136,6 +152,9 @@ class Relay : public std::enable_shared_from_this<Relay> {
   bool stopped_ = false;
   Direction to_up_;
   Direction to_down_;
+  // Over h2 (ALPN chose it): the downstream connection and one tunnel per WebSocket stream.
+  std::shared_ptr<H2ServerConnection> h2_;
+  std::vector<std::shared_ptr<H2Tunnel>> tunnels_;
 };
 
 }  // namespace closewire::endpoints

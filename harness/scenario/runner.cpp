@@ -145,6 +145,12 @@ void Run::build() {
     if (const auto model = p.model()) {
       endpoints::RelayConfig rc = endpoints::relay_config(*model, upstream);
       rc.downstream_tls = listening_tls(p.tls);
+      // An h2 client's first hop offers h2 (RFC 8441), as HAProxy with alpn h2,http/1.1 does.
+      if (i == 0 && s_.client.h2 && rc.downstream_tls) {
+        rc.downstream_tls->set_alpn({"h2", "http/1.1"});
+        rc.downstream_h2 = true;
+      }
+      rc.h2_reset_after_end_stream = p.h2_reset_after_end_stream;
       rc.upstream_tls = connecting_tls(s_.hop_tls(i + 1));
       proxies_[i] = std::make_unique<endpoints::ProxyListener>(io_, host, 0, std::move(rc));
       upstream = proxies_[i]->endpoint();
@@ -320,7 +326,8 @@ bool Run::quiescent() const {
   }
   for (const auto& proxy : proxies_) {
     if (!proxy) continue;  // a real proxy: see below
-    const std::size_t n = proxy->connections();
+    // Over h2 a stream is a leg; the h2 connection under it is kept, like the client's.
+    const std::size_t n = proxy->legs();
     if (proxy->log().count(ObservationKind::closed, "downstream") < n ||
         proxy->log().count(ObservationKind::closed, "upstream") < n) {
       return false;

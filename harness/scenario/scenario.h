@@ -64,6 +64,8 @@ struct ProxySpec {
   std::optional<TlsSpec> tls;  // its listening side (a model, nginx, HAProxy or exec)
   // A model (endpoints/proxy_model.h) or a real program.
   std::variant<endpoints::EnvoyModel, endpoints::TcpModel, RealProxySpec> kind;
+  // A model listening with h2: HAProxy's RST_STREAM(CANCEL) behind its END_STREAM (false: none).
+  bool h2_reset_after_end_stream = true;
 
   const RealProxySpec* real() const { return std::get_if<RealProxySpec>(&kind); }
   // The model, when it is one.

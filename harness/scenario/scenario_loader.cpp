@@ -139,7 +139,7 @@ Action parse_action(const YAML::Node& n, const std::string& file) {
 }
 
 // `client: {h2: true}`: the first hop must offer HTTP/2 over TLS. HAProxy is told to (ALPN h2,
-// unless the file sets `alpn`); nginx 1.22 has no RFC 8441 and the models no h2 listener yet.
+// unless the file sets `alpn`), a model offers it (runner.cpp); nginx 1.22 has no RFC 8441.
 void check_h2_first_hop(Scenario& s, const YAML::Node& at, const std::string& path) {
   if (!s.first_hop_tls()) {
     throw_spec_error(path, at,
@@ -148,10 +148,11 @@ void check_h2_first_hop(Scenario& s, const YAML::Node& at, const std::string& pa
   }
   RealProxySpec* real =
       s.proxies.empty() ? nullptr : std::get_if<RealProxySpec>(&s.proxies[0].kind);
+  if (!s.proxies.empty() && s.proxies[0].model()) return;  // envoy or tcp, with tls
   if (real == nullptr || real->kind != "haproxy") {
     throw_spec_error(path, at,
-                     "h2: true needs real HAProxy as the first hop (nginx 1.22 has no WebSockets "
-                     "over HTTP/2; the models do not listen with h2)");
+                     "h2: true needs real HAProxy or a proxy model as the first hop (nginx 1.22 "
+                     "has no WebSockets over HTTP/2)");
   }
   real->options.try_emplace("alpn", "h2,http/1.1");
 }
@@ -302,7 +303,7 @@ ProxySpec parse_proxy(const YAML::Node& n, const std::string& file) {
     auto& m = p.kind.emplace<endpoints::EnvoyModel>();
     yaml::check_keys(n,
                      {"name", "model", "delayed_close_timeout", "no_delay_close_for_upgrades",
-                      "reset_on_upstream_reset", "latency", "tls"},
+                      "reset_on_upstream_reset", "latency", "tls", "h2_reset_after_end_stream"},
                      file, "an envoy proxy");
     if (n["delayed_close_timeout"])
       m.delayed_close_timeout = millis(n["delayed_close_timeout"], file, "delayed_close_timeout");
@@ -319,7 +320,8 @@ ProxySpec parse_proxy(const YAML::Node& n, const std::string& file) {
     auto& m = p.kind.emplace<endpoints::TcpModel>();
     yaml::check_keys(n,
                      {"name", "model", "on_upstream_close", "on_downstream_close", "close_delay",
-                      "to_client", "to_server", "tls", "close_notify", "idle_timeout", "on_idle"},
+                      "to_client", "to_server", "tls", "close_notify", "idle_timeout", "on_idle",
+                      "h2_reset_after_end_stream"},
                      file, "a tcp proxy");
     if (n["close_notify"]) m.close_notify = yaml::boolean(n["close_notify"], file, "close_notify");
     if (n["on_upstream_close"]) m.on_upstream_close = close_mode(n["on_upstream_close"], file);
@@ -336,6 +338,10 @@ ProxySpec parse_proxy(const YAML::Node& n, const std::string& file) {
     throw_spec_error(file, n["model"], fmt::format("unknown proxy model '{}' (envoy, tcp)", model));
   }
   if (n["tls"]) p.tls = parse_tls(n["tls"], file);
+  if (n["h2_reset_after_end_stream"]) {
+    p.h2_reset_after_end_stream =
+        yaml::boolean(n["h2_reset_after_end_stream"], file, "h2_reset_after_end_stream");
+  }
   return p;
 }
 

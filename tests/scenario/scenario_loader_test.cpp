@@ -221,5 +221,32 @@ TEST(ScenarioLoader, BadTlsValuesAreLocatedErrors) {
             "bad.yaml:3:65:");
 }
 
+// `client: {h2: true}` takes a proxy model with TLS as its first hop (it offers h2 and relays the
+// stream as HAProxy does), with h2_reset_after_end_stream; nginx stays refused.
+TEST(ScenarioLoader, H2ClientsTakeAModelFirstHopWithItsResetKnob) {
+  const std::string kTail = "server: {}\nexpect: [ { never: tcp.rst } ]\n";
+  const Scenario s = load_scenario(
+      write("h2model.yaml",
+            "about: x\nclient: { h2: true }\nproxies:\n"
+            "  - { name: g, model: tcp, tls: true, h2_reset_after_end_stream: false }\n"
+            "  - { name: e, model: envoy }\n" +
+                kTail));
+  EXPECT_FALSE(s.proxies[0].h2_reset_after_end_stream);
+  EXPECT_TRUE(s.proxies[1].h2_reset_after_end_stream);
+  EXPECT_EQ(
+      error_of("about: x\nclient: { h2: true }\nproxies:\n"
+               "  - { name: g, model: envoy, tls: true, h2_reset_after_end_stream: maybe }\n" +
+               kTail),
+      "bad.yaml:4:68: h2_reset_after_end_stream must be true or false");
+  EXPECT_EQ(
+      error_of("about: x\nclient: { h2: true }\nproxies: [ { name: g, model: envoy } ]\n" + kTail)
+          .substr(0, 60),
+      "bad.yaml:2:15: h2: true needs a first hop that listens with ");
+  EXPECT_NE(
+      error_of("about: x\nclient: { h2: true }\nproxies: [ { real: nginx, tls: true } ]\n" + kTail)
+          .find("nginx 1.22 has no WebSockets over HTTP/2"),
+      std::string::npos);
+}
+
 }  // namespace
 }  // namespace closewire

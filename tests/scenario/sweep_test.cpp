@@ -131,7 +131,7 @@ TEST(Sweep, BadInputIsAnErrorAtItsPlace) {
       error_of("sweep:\n  vary:\n    \"proxies[*].delay_close\": [1s]\n"),
       "sw.yaml:11:5: key 'proxies[*].delay_close' = 1s: unknown key 'delay_close' in an envoy "
       "proxy (allowed: name, model, delayed_close_timeout, no_delay_close_for_upgrades, "
-      "reset_on_upstream_reset, latency, tls)");
+      "reset_on_upstream_reset, latency, tls, h2_reset_after_end_stream)");
   EXPECT_EQ(error_of("sweep:\n  vary:\n    \"proxies[edge].latency\": [1s]\n"),
             "sw.yaml:11:5: key 'proxies[edge].latency': no item named 'edge' in 'proxies' (names: "
             "gateway, sidecar)");
