@@ -1,5 +1,7 @@
 #include "harness/endpoints/h2_connection.h"
 
+#include "harness/endpoints/h2_session.h"
+
 #include <nghttp2/nghttp2.h>
 
 #include <array>
@@ -131,19 +133,9 @@ std::shared_ptr<H2Connection> H2Connection::create(std::shared_ptr<TcpStream> tc
 }
 
 H2Connection::H2Connection(std::shared_ptr<TcpStream> tcp, ByteStream::Sink sink)
-    : tcp_(std::move(tcp)), sink_(std::move(sink)) {
-  nghttp2_session_callbacks* cb = nullptr;
-  if (nghttp2_session_callbacks_new(&cb) != 0) throw std::runtime_error("nghttp2: out of memory");
-  nghttp2_session_callbacks_set_on_begin_headers_callback(cb, H2Callbacks::on_begin_headers);
-  nghttp2_session_callbacks_set_on_header_callback(cb, H2Callbacks::on_header);
-  nghttp2_session_callbacks_set_on_frame_recv_callback(cb, H2Callbacks::on_frame_recv);
-  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, H2Callbacks::on_data_chunk_recv);
-  nghttp2_session_callbacks_set_on_frame_send_callback(cb, H2Callbacks::on_frame_send);
-  nghttp2_session_callbacks_set_on_stream_close_callback(cb, H2Callbacks::on_stream_close);
-  const int rv = nghttp2_session_client_new(&session_, cb, this);
-  nghttp2_session_callbacks_del(cb);
-  if (rv != 0) throw std::runtime_error("nghttp2: cannot make a client session");
-}
+    : tcp_(std::move(tcp)),
+      sink_(std::move(sink)),
+      session_(new_h2_session<H2Callbacks>(/*server=*/false, this)) {}
 
 H2Connection::~H2Connection() {
   tcp_->detach();

@@ -1,5 +1,7 @@
 #include "harness/endpoints/h2_server_connection.h"
 
+#include "harness/endpoints/h2_session.h"
+
 #include <nghttp2/nghttp2.h>
 
 #include <algorithm>
@@ -150,20 +152,10 @@ std::shared_ptr<H2ServerConnection> H2ServerConnection::create(std::shared_ptr<T
 
 H2ServerConnection::H2ServerConnection(std::shared_ptr<TcpStream> tcp, ByteStream::Sink sink,
                                        OnRequest on_request)
-    : tcp_(std::move(tcp)), sink_(std::move(sink)), on_request_(std::move(on_request)) {
-  nghttp2_session_callbacks* cb = nullptr;
-  if (nghttp2_session_callbacks_new(&cb) != 0) throw std::runtime_error("nghttp2: out of memory");
-  nghttp2_session_callbacks_set_on_begin_headers_callback(cb, H2ServerCallbacks::on_begin_headers);
-  nghttp2_session_callbacks_set_on_header_callback(cb, H2ServerCallbacks::on_header);
-  nghttp2_session_callbacks_set_on_frame_recv_callback(cb, H2ServerCallbacks::on_frame_recv);
-  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb,
-                                                            H2ServerCallbacks::on_data_chunk_recv);
-  nghttp2_session_callbacks_set_on_frame_send_callback(cb, H2ServerCallbacks::on_frame_send);
-  nghttp2_session_callbacks_set_on_stream_close_callback(cb, H2ServerCallbacks::on_stream_close);
-  const int rv = nghttp2_session_server_new(&session_, cb, this);
-  nghttp2_session_callbacks_del(cb);
-  if (rv != 0) throw std::runtime_error("nghttp2: cannot make a server session");
-}
+    : tcp_(std::move(tcp)),
+      sink_(std::move(sink)),
+      on_request_(std::move(on_request)),
+      session_(new_h2_session<H2ServerCallbacks>(/*server=*/true, this)) {}
 
 H2ServerConnection::~H2ServerConnection() {
   tcp_->detach();
