@@ -330,6 +330,10 @@ ObservationLog& Client::log() {
 std::shared_ptr<Peer> Client::peer() const {
   return impl_->peer;
 }
+void Client::close_h2_connection() {
+  if (impl_->h2) impl_->h2->close();
+}
+
 bool Client::upgraded() const {
   return impl_->peer != nullptr;
 }

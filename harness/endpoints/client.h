@@ -60,6 +60,9 @@ class Client {
   // Over h2: the local port of its TCP connection while that connection is open (it outlives
   // the WebSocket's stream); nullopt otherwise.
   std::optional<std::uint16_t> h2_connection_port() const;
+  // Over h2, after the close event: ends the h2 connection a browser would keep (FIN, with
+  // close_notify as the profile sends it), so that its legs complete; the outcome stays.
+  void close_h2_connection();
 
  private:
   struct Impl;

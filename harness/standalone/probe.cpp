@@ -82,6 +82,7 @@ void Probe::next() {
   config.port = s_.remote.port;
   config.target = s_.target;
   config.tls = s_.tls;
+  config.h2 = s_.h2;
   auto& client = *clients_.emplace_back(std::make_unique<ep::Client>(io_, config));
   client.subscribe([this, &client](const ep::Observation& o) {
     if (o.kind == ep::ObservationKind::upgraded) {
@@ -94,7 +95,13 @@ void Probe::next() {
         }
       });
     }
-    if (o.kind == ep::ObservationKind::closed) asio::post(io_, [this] { on_closed(); });
+    if (o.kind == ep::ObservationKind::closed) {
+      asio::post(io_, [this, &client] {
+        // Over h2 the TCP connection outlives the stream: end it, or its legs never complete.
+        if (s_.h2) client.close_h2_connection();
+        on_closed();
+      });
+    }
   });
   limit_.expires_after(s_.timeout);
   limit_.async_wait([this, &client](const boost::system::error_code& ec) {

@@ -38,6 +38,9 @@ struct ProbeSettings {
   // analysis needs it to read the frames of a TLS leg).
   std::shared_ptr<endpoints::TlsContext> tls;
   std::string key_log_path;
+  // WebSocket over HTTP/2 (needs tls): the client model's h2 mode. Its h2 connection, which a
+  // browser would keep, is closed after the close event so that the connection's legs complete.
+  bool h2 = false;
   report::TextStyle style;   // of the timelines and verdict tables (report::style_for(stdout))
 };
 

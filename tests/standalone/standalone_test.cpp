@@ -292,6 +292,56 @@ TEST(Standalone, WssServeProxyAndProbeWriteTheirKeyLogs) {
   }
 }
 
+// WebSocket over HTTP/2 by hand: a proxy that takes RFC 8441 streams on its TLS side, a probe
+// that sends its WebSocket as one. Behind a relay that resets right behind the server's Close,
+// the h2 proxy resets the stream, and what the probe observed is what the capture says.
+TEST(Standalone, H2ProxyAndProbe) {
+  REQUIRE_CAPTURE_RIGHTS();
+  std::unique_ptr<Process> server, resetting, plain_relay, h2_proxy, h2_after_reset;
+  const std::string server_port = start(server, {"serve", "--listen", "127.0.0.1:0"});
+  const std::string h2_port =
+      start(h2_proxy, {"proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:" + server_port,
+                       "--model", "tcp", "--tls", "--h2"});
+  auto clean = closewire({"probe", "wss://127.0.0.1:" + h2_port + "/", "--h2", "--profile",
+                          "chrome", "--capture", temp("h2-clean.pcap")});
+  EXPECT_EQ(clean->wait_exit(20s), 0) << clean->out() << clean->err();
+  EXPECT_NE(clean->out().find("WebSocket over h2 stream 1"), std::string::npos) << clean->out();
+  EXPECT_NE(clean->out().find("the capture says 4321 \"test\" clean: agree"), std::string::npos)
+      << clean->out();
+
+  const std::string resetting_port =
+      start(resetting, {"proxy", "--listen", "127.0.0.1:0", "--upstream",
+                        "127.0.0.1:" + server_port, "--model", "tcp", "--reset-behind-close"});
+  const std::string reset_h2_port =
+      start(h2_after_reset, {"proxy", "--listen", "127.0.0.1:0", "--upstream",
+                             "127.0.0.1:" + resetting_port, "--model", "tcp", "--tls", "--h2"});
+  auto reset = closewire({"probe", "wss://127.0.0.1:" + reset_h2_port + "/", "--h2", "--profile",
+                          "chrome", "--capture", temp("h2-reset.pcap")});
+  EXPECT_EQ(reset->wait_exit(20s), 0) << reset->out() << reset->err();
+  EXPECT_NE(reset->out().find("h2.rst_stream"), std::string::npos) << reset->out();
+  // Mostly the reset wins (1006); the model's reply, microseconds after the Close, can leave
+  // first (4321 clean): either way what the probe observed is what the capture says.
+  EXPECT_NE(reset->out().find(": agree"), std::string::npos) << reset->out();
+  EXPECT_TRUE(reset->out().find("the capture says 1006 not clean") != std::string::npos ||
+              reset->out().find("the capture says 4321 \"test\" clean") != std::string::npos)
+      << reset->out();
+  for (auto* proc : {&h2_after_reset, &resetting, &h2_proxy, &server}) {
+    (*proc)->signal(SIGTERM);
+    EXPECT_EQ((*proc)->wait_exit(10s), 0);
+  }
+
+  // h2 needs TLS: one line, exit 2, on either end.
+  auto no_tls = closewire(
+      {"proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:9", "--model", "tcp", "--h2"});
+  EXPECT_EQ(no_tls->wait_exit(10s), 2);
+  EXPECT_EQ(no_tls->err(),
+            "closewire proxy: --h2 needs --tls: browsers speak HTTP/2 only over TLS\n");
+  auto ws = closewire({"probe", "ws://127.0.0.1:9/", "--h2", "--profile", "chrome"});
+  EXPECT_EQ(ws->wait_exit(10s), 2);
+  EXPECT_TRUE(one_line(ws->err())) << ws->err();
+  EXPECT_NE(ws->err().find("--h2 needs a wss:// URL"), std::string::npos) << ws->err();
+}
+
 TEST(Standalone, ProbeTimeoutAbandonsAConnectionWithNoCloseEvent) {
   REQUIRE_CAPTURE_RIGHTS();
   std::unique_ptr<Process> server;

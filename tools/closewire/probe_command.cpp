@@ -44,6 +44,10 @@ CLI::App* add_probe_command(CLI::App& app, ProbeOptions& opt) {
       ->capture_default_str();
   cmd->add_option("--timeout", opt.timeout, "Abandon a connection with no close event by then")
       ->capture_default_str();
+  cmd->add_flag("--h2", opt.h2,
+                "wss only: offer ALPN h2 and send the WebSocket as an RFC 8441 extended CONNECT\n"
+                "when the server allows it (else HTTP/1.1 on a connection of its own, as a\n"
+                "browser does); the h2 connection is closed after each close event");
   add_keylog_option(*cmd, opt.tls);
   add_standalone_options(*cmd, opt.common, "the connection (remote port)");
   return cmd;
@@ -72,6 +76,8 @@ int run_probe(const ProbeOptions& opt) {
   if (error.empty() && (!timeout || timeout->count() == 0)) {
     error = fmt::format("--timeout '{}': expected a duration above 0", opt.timeout);
   }
+  if (error.empty() && url && opt.h2 && !url->tls)
+    error = "--h2 needs a wss:// URL: browsers speak HTTP/2 only over TLS";
   // Last of the checks: it creates the key log file, which no later bad flag must leave behind.
   if (error.empty() && url) error = tls.make(opt.tls, url->tls, s.capture_path);
   if (!error.empty()) {
@@ -83,6 +89,7 @@ int run_probe(const ProbeOptions& opt) {
   s.count = opt.count;
   s.interval = *interval;
   s.timeout = *timeout;
+  s.h2 = opt.h2;
   s.interface = opt.common.interface;
   s.style = report::style_for(stdout);
   if (url->tls) {

@@ -18,6 +18,7 @@ struct ProbeOptions {
   unsigned count = 1;
   std::string interval = "1s";  // from one connection's end to the next one's start
   std::string timeout = "30s";  // a connection with no close event by then is abandoned
+  bool h2 = false;               // WebSocket over HTTP/2 (RFC 8441): wss only
   StandaloneOptions common;
   TlsOptions tls;
 };

@@ -49,6 +49,8 @@ std::string parse(const ProxyOptions& o, Parsed& p) {
     return "--delayed-close-timeout, --no-delay-close-for-upgrades and --reset-on-upstream-reset "
            "need --model envoy";
   }
+  if (o.h2 && !o.tls.listen) return "--h2 needs --tls: browsers speak HTTP/2 only over TLS";
+  if (o.h2_end_stream_only && !o.h2) return "--h2-end-stream-only needs --h2";
   if (envoy) {
     auto& m = p.model.emplace<ep::EnvoyModel>();
     m.latency = *latency;
@@ -149,6 +151,12 @@ CLI::App* add_proxy_command(CLI::App& app, ProxyOptions& opt) {
   cmd->add_option("--on-idle", opt.on_idle,
                   "tcp: how the idle timeout closes each side: fin (default), rst, ...");
   add_listen_tls_options(*cmd, opt.tls);
+  cmd->add_flag("--h2", opt.h2,
+                "With --tls: offer ALPN h2 and SETTINGS_ENABLE_CONNECT_PROTOCOL, and relay each\n"
+                "RFC 8441 WebSocket stream upstream as an HTTP/1.1 upgrade, ending streams as\n"
+                "HAProxy 2.6 does (END_STREAM, then RST_STREAM(CANCEL) after the upstream's FIN)");
+  cmd->add_flag("--h2-end-stream-only", opt.h2_end_stream_only,
+                "With --h2: end a stream with END_STREAM alone, no RST_STREAM behind it");
   cmd->add_flag("--upstream-tls", opt.tls.upstream,
                 "Speak TLS to the upstream (its certificate is not checked)");
   add_keylog_option(*cmd, opt.tls);
@@ -178,6 +186,11 @@ int run_proxy(const ProxyOptions& opt) {
     const asio::ip::tcp::endpoint up(asio::ip::make_address(p.upstream.host), p.upstream.port);
     ep::RelayConfig rc = ep::relay_config(p.model, up);
     rc.downstream_tls = tls.listening();
+    if (opt.h2) {
+      rc.downstream_tls->set_alpn({"h2", "http/1.1"});
+      rc.downstream_h2 = true;
+      rc.h2_reset_after_end_stream = !opt.h2_end_stream_only;
+    }
     if (opt.tls.upstream) rc.upstream_tls = tls.connecting(p.upstream.host);
     proxy = std::make_unique<ep::ProxyListener>(session.io(), p.listen.host, p.listen.port, rc);
   } catch (const std::exception& e) {

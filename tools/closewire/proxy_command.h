@@ -29,6 +29,8 @@ struct ProxyOptions {
   std::optional<std::string> idle_timeout;
   std::optional<std::string> on_idle;
   std::optional<std::uint64_t> reset_after_bytes;
+  bool h2 = false;                      // --h2: WebSockets over HTTP/2 on the TLS listening side
+  bool h2_end_stream_only = false;      // --h2-end-stream-only: no RST_STREAM after END_STREAM
   StandaloneOptions common;
   TlsOptions tls;
 };
