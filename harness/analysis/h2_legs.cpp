@@ -43,11 +43,14 @@ void H2Legs::on_bytes(Side from, std::span<const std::uint8_t> bytes, Nanos t,
     Event e = make_event(kind::h2_protocol_error, from, t, packet);
     e.note = reader.problem() + "; later bytes from the " + std::string(to_string(from)) +
              " are not read";
-    for (const std::uint32_t id : order_) {
-      Stream& s = streams_.at(id);
-      if (s.open()) s.leg->add_event(Event(e));
-    }
+    to_open_streams(e);
     connection_.add_event(std::move(e));
+  }
+}
+
+void H2Legs::to_open_streams(const Event& e) {
+  for (auto& [id, s] : streams_) {
+    if (s.open()) s.leg->add_event(Event(e));
   }
 }
 
@@ -56,10 +59,7 @@ void H2Legs::on_frame(Side from, const H2Frame& f, Nanos t, std::uint64_t packet
     Event e = make_event(kind::h2_goaway, from, t, packet);
     e.text = wire::h2_error_name(f.error_code);
     e.note = fmt::format("last stream {}", f.last_stream);
-    for (const std::uint32_t id : order_) {
-      Stream& s = streams_.at(id);
-      if (s.open()) s.leg->add_event(Event(e));
-    }
+    to_open_streams(e);
     connection_.add_event(std::move(e));
     return;
   }
@@ -156,7 +156,6 @@ void H2Legs::on_headers(Side from, const H2Frame& f, Nanos t, std::uint64_t pack
                        f.stream);
   s.leg->add_event(std::move(e));
   Stream& added = streams_.emplace(f.stream, std::move(s)).first->second;
-  order_.push_back(f.stream);
   if (f.end_stream()) end_stream(added, from, t, packet);
 }
 
@@ -176,8 +175,7 @@ void H2Legs::end_stream(Stream& s, Side from, Nanos t, std::uint64_t packet) {
 }
 
 void H2Legs::on_tcp_event(const Event& event) {
-  for (const std::uint32_t id : order_) {
-    Stream& s = streams_.at(id);
+  for (auto& [id, s] : streams_) {
     if (!s.open()) continue;
     s.leg->add_event(Event(event));
     if (event.kind == kind::fin || event.kind == kind::rst) {
@@ -189,9 +187,9 @@ void H2Legs::on_tcp_event(const Event& event) {
 
 std::vector<Connection> H2Legs::finish(Nanos observed_until) {
   std::vector<Connection> legs;
-  legs.reserve(order_.size());
-  for (const std::uint32_t id : order_) {
-    Connection leg = streams_.at(id).leg->finish(observed_until);
+  legs.reserve(streams_.size());
+  for (auto& [id, s] : streams_) {
+    Connection leg = s.leg->finish(observed_until);
     leg.tls = connection_.connection().tls;
     legs.push_back(std::move(leg));
   }

@@ -51,12 +51,15 @@ class H2Legs {
   void closed_stream_frame(Stream& s, Side from, const wire::H2Frame& frame, Nanos t,
                            std::uint64_t packet);
   void end_stream(Stream& s, Side from, Nanos t, std::uint64_t packet);
+  // A connection-wide event (GOAWAY, an unreadable frame) on every stream leg still open.
+  void to_open_streams(const Event& e);
 
   LegBuilder& connection_;
   std::array<wire::H2FrameReader, 2> readers_;
   std::array<std::uint32_t, 2> last_stream_{};  // the highest stream id each side opened
-  std::map<std::uint32_t, Stream> streams_;     // WebSocket streams by id
-  std::vector<std::uint32_t> order_;            // their ids in request order
+  // WebSocket streams by id: also request order, since a client's stream ids only grow (a reused
+  // id is refused in on_headers).
+  std::map<std::uint32_t, Stream> streams_;
 };
 
 }  // namespace closewire
