@@ -5,10 +5,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
-struct nghttp2_hd_deflater;
+#include "harness/wire/h2_frame_writer.h"
 
 namespace closewire::gen {
 
@@ -33,8 +34,8 @@ class H2Layer {
   static std::string rst_stream(std::uint32_t code = kH2Cancel);
 
  private:
-  nghttp2_hd_deflater* client_ = nullptr;
-  nghttp2_hd_deflater* server_ = nullptr;
+  std::unique_ptr<wire::HpackEncoder> client_;
+  std::unique_ptr<wire::HpackEncoder> server_;
 };
 
 }  // namespace closewire::gen
