@@ -241,6 +241,8 @@ TEST(TsharkAgreement, EveryStoredCaptureHasTheSameCloseFrames) {
   }
   // Not vacuous: the stored captures hold Close frames both tools see.
   EXPECT_GT(frames, captures.size());
+  // Nor is the h2 half: captures/h2 and captures/generated hold h2 streams closewire must find.
+  EXPECT_GT(h2_events, 10u);
   std::printf(
       "%zu captures, %zu Close frames agree; on h2 streams %zu Close frames and "
       "RST_STREAMs\n",

@@ -76,23 +76,38 @@ std::map<std::string, Expected> expected_for_h2(ClosePattern p) {
   }
 }
 
-TEST(GenCapture, ReplayedVerdictsMatchEachConnectionsClosePattern) {
+// `closewire replay --json` of a capture generated with `flags` (200 connections, seed 7): its
+// capture object, or null after a failure was added.
+nlohmann::json generate_and_replay(const std::string& flags) {
   const std::string gen = program_from_env("CLOSEWIRE_GEN_CAPTURE_EXE");
   const std::string closewire = program_from_env("CLOSEWIRE_EXE");
-  ASSERT_FALSE(gen.empty()) << "CLOSEWIRE_GEN_CAPTURE_EXE is not set (run through meson test)";
-  ASSERT_FALSE(closewire.empty()) << "CLOSEWIRE_EXE is not set (run through meson test)";
+  if (gen.empty() || closewire.empty()) {
+    ADD_FAILURE() << "CLOSEWIRE_GEN_CAPTURE_EXE or CLOSEWIRE_EXE is not set (run through meson "
+                     "test)";
+    return nullptr;
+  }
   TempFolder dir;
   const fs::path pcap = dir / "gen.pcap";
+  const auto made =
+      run_command(gen, flags + " --connections 200 --seed 7 --quiet --out " + pcap.string());
+  if (made.status != 0) {
+    ADD_FAILURE() << "closewire-gen-capture " << flags << ": " << made.err;
+    return nullptr;
+  }
+  const auto replayed = run_command(closewire, "replay --json " + pcap.string());
+  if (replayed.status != 0) {
+    ADD_FAILURE() << "closewire replay: " << replayed.err;
+    return nullptr;
+  }
+  return nlohmann::json::parse(replayed.out).at("captures").at(0);
+}
+
+TEST(GenCapture, ReplayedVerdictsMatchEachConnectionsClosePattern) {
   GeneratorOptions options;
   options.connections = 200;
   options.seed = 7;
-  ASSERT_EQ(run_command(gen, "--connections 200 --seed 7 --quiet --out " + pcap.string()).status,
-            0);
-  const auto replayed = run_command(closewire, "replay --json " + pcap.string());
-  ASSERT_EQ(replayed.status, 0) << replayed.err;
-
-  const auto json = nlohmann::json::parse(replayed.out);
-  const auto& capture = json.at("captures").at(0);
+  const nlohmann::json capture = generate_and_replay("");
+  ASSERT_FALSE(capture.is_null());
   const auto& legs = capture.at("connections");
   ASSERT_EQ(legs.size(), 200u);
   EXPECT_EQ(capture.at("summary").at("connections"), 200);
@@ -122,21 +137,10 @@ TEST(GenCapture, ReplayedVerdictsMatchEachConnectionsClosePattern) {
 
 // --h2: every connection is an h2 connection leg followed by its stream's WebSocket leg.
 TEST(GenCapture, H2StreamsAreLegsWithTheH2Verdicts) {
-  const std::string gen = program_from_env("CLOSEWIRE_GEN_CAPTURE_EXE");
-  const std::string closewire = program_from_env("CLOSEWIRE_EXE");
-  ASSERT_FALSE(gen.empty()) << "CLOSEWIRE_GEN_CAPTURE_EXE is not set (run through meson test)";
-  ASSERT_FALSE(closewire.empty()) << "CLOSEWIRE_EXE is not set (run through meson test)";
-  TempFolder dir;
-  const fs::path pcap = dir / "gen.pcap";
   GeneratorOptions options;
   options.seed = 7;
-  ASSERT_EQ(
-      run_command(gen, "--h2 --connections 200 --seed 7 --quiet --out " + pcap.string()).status,
-      0);
-  const auto replayed = run_command(closewire, "replay --json " + pcap.string());
-  ASSERT_EQ(replayed.status, 0) << replayed.err;
-  const auto json = nlohmann::json::parse(replayed.out);
-  const auto& capture = json.at("captures").at(0);
+  const nlohmann::json capture = generate_and_replay("--h2");
+  ASSERT_FALSE(capture.is_null());
   const auto& legs = capture.at("connections");
   ASSERT_EQ(legs.size(), 400u);
   EXPECT_EQ(capture.at("summary").at("websockets"), 200);
