@@ -295,12 +295,7 @@ void H2Connection::schedule_send() {
 void H2Connection::send_now() {
   if (!tcp_->is_open()) return;
   std::string out;
-  for (;;) {
-    const std::uint8_t* data = nullptr;
-    const ssize_t n = nghttp2_session_mem_send(session_, &data);
-    if (n <= 0) break;
-    out.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
-  }
+  drain_h2_output(session_, out);
   if (out.empty()) return;
   // One write: what went out together (a Close and its END_STREAM) shares a TLS record.
   auto sent = std::move(sent_);

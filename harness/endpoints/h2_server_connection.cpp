@@ -298,12 +298,7 @@ void H2ServerConnection::flush() {
   if (in_nghttp2_ || !tcp_->is_open()) return;
   std::string out;
   for (;;) {
-    for (;;) {
-      const std::uint8_t* data = nullptr;
-      const ssize_t n = nghttp2_session_mem_send(session_, &data);
-      if (n <= 0) break;
-      out.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
-    }
+    drain_h2_output(session_, out);
     // HAProxy's RST_STREAM(CANCEL) right behind its END_STREAM, in the same write, unless the
     // client had ended its side (the stream is then closed both ways).
     bool reset_any = false;

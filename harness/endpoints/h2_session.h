@@ -1,4 +1,4 @@
-// An nghttp2 session as both h2 ends of the endpoints make it (h2_connection: the client,
+// An nghttp2 session as both h2 ends of the endpoints make it and drain it (h2_connection: the client,
 // h2_server_connection: a proxy model's listening side): the same six callbacks, from a class
 // holding them as static functions.
 #pragma once
@@ -6,6 +6,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include <stdexcept>
+#include <string>
 
 namespace closewire::endpoints {
 
@@ -27,6 +28,17 @@ nghttp2_session* new_h2_session(bool server, void* user) {
     throw std::runtime_error(server ? "nghttp2: cannot make a server session"
                                     : "nghttp2: cannot make a client session");
   return session;
+}
+
+// Everything the session has queued to send, appended to `out`: written at once, frames queued
+// together (a Close and its END_STREAM) share a TLS record, as a proxy's and a browser's do.
+inline void drain_h2_output(nghttp2_session* session, std::string& out) {
+  for (;;) {
+    const std::uint8_t* data = nullptr;
+    const ssize_t n = nghttp2_session_mem_send(session, &data);
+    if (n <= 0) return;
+    out.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
+  }
 }
 
 }  // namespace closewire::endpoints
