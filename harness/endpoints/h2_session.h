@@ -1,6 +1,6 @@
-// An nghttp2 session as both h2 ends of the endpoints make it and drain it (h2_connection: the client,
-// h2_server_connection: a proxy model's listening side): the same six callbacks, from a class
-// holding them as static functions.
+// An nghttp2 session as both h2 ends of the endpoints make it and drain it (h2_connection: the
+// client, h2_server_connection: a proxy model's listening side): the same six callbacks, from a
+// class holding them as static functions.
 #pragma once
 
 #include <nghttp2/nghttp2.h>
