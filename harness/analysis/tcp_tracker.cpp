@@ -128,8 +128,15 @@ void TcpTracker::on_rst(Side from, const TcpSegment& segment) {
   Direction& d = dir(from);  // the RST's sender
   Direction& r = dir(to);    // its receiver, whose window decides (RFC 793 3.4, RFC 5961 3.2)
   const std::int64_t seq = d.unwrap(segment.seq);
+  // Linux's tcp_reset_check: a receiver in CLOSE_WAIT, LAST_ACK or CLOSING also takes a RST at the
+  // seq of the sender's FIN. A socket closed with data still arriving answers that data with a RST
+  // carrying its ack, which predates the FIN (nginx's RST to a late TLS close_notify).
+  const bool receiver_fin_acked = r.fin_at && d.ack_known && r.unwrap(d.last_ack) > *r.fin_at;
+  const bool at_own_fin = d.fin_done && seq == d.next - 1 && !receiver_fin_acked;
   std::string note;
-  if (!r.window_known) {
+  if (at_own_fin) {
+    note = "at the seq of its own FIN (Linux accepts it once that FIN is in)";
+  } else if (!r.window_known) {
     note = "receiver window unknown";
   } else {
     const std::int64_t window = offered_window(r);

@@ -243,6 +243,36 @@ TEST(TcpTracker, RstAfterFinIsStillRecorded) {
   EXPECT_TRUE(t->closed());
 }
 
+// nginx closes its TLS leg after its FIN; the client's close_notify, sent before that FIN arrived,
+// acks only up to it, and nginx's kernel answers with a RST at that ack: the FIN's own seq. Linux
+// (tcp_reset_check) resets the receiver anyway, in CLOSE_WAIT, LAST_ACK or CLOSING.
+TEST(TcpTracker, RstAtTheSendersFinSeqIsTakenUnlessTheReceiversFinWasAcked) {
+  Recorder rec;
+  Flow flow;
+  TcpTracker* t = nullptr;
+  flow.handshake(t, rec);
+  t->add(flow.seg(Side::server, 1, "bye", kData, 1));              // #4: server data 1..3
+  t->add(flow.seg(Side::server, 4, {}, tcp_flag::fin | kAck, 1));  // #5: FIN at 4
+  t->add(flow.seg(Side::client, 1, "late", kData, 1));             // #6: acks nothing of it
+  t->add(flow.seg(Side::server, 4, {}, tcp_flag::rst | kAck, 5));  // #7: RST at the FIN's seq
+  ASSERT_EQ(rec.count(kind::rst), 1);
+  EXPECT_EQ(rec.count(kind::rst_ignored), 0);
+  EXPECT_NE(rec.find(kind::rst)->note.find("its own FIN"), std::string::npos);
+
+  // Once the receiver has sent its own FIN and had it acked (TIME_WAIT), the same RST is out of
+  // the window.
+  Recorder rec2;
+  Flow flow2;
+  TcpTracker* t2 = nullptr;
+  flow2.handshake(t2, rec2);
+  t2->add(flow2.seg(Side::client, 1, {}, tcp_flag::fin | kAck, 1));  // client FIN at 1
+  t2->add(flow2.seg(Side::server, 1, {}, tcp_flag::fin | kAck, 2));  // server FIN, acks it
+  t2->add(flow2.seg(Side::client, 2, {}, kAck, 2));
+  t2->add(flow2.seg(Side::server, 1, {}, tcp_flag::rst | kAck, 2));  // at the server FIN's seq
+  EXPECT_EQ(rec2.count(kind::rst), 0);
+  EXPECT_EQ(rec2.count(kind::rst_ignored), 1);
+}
+
 TEST(TcpTracker, RstOutsideTheReceiversWindowIsIgnored) {
   Recorder rec;
   Flow flow;
