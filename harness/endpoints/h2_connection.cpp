@@ -1,7 +1,5 @@
 #include "harness/endpoints/h2_connection.h"
 
-#include "harness/endpoints/h2_session.h"
-
 #include <nghttp2/nghttp2.h>
 
 #include <array>
@@ -11,12 +9,6 @@
 namespace closewire::endpoints {
 
 namespace {
-
-nghttp2_nv header(std::string_view name, std::string_view value) {
-  return {reinterpret_cast<std::uint8_t*>(const_cast<char*>(name.data())),
-          reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data())), name.size(),
-          value.size(), NGHTTP2_NV_FLAG_NONE};
-}
 
 std::string error_name(std::uint32_t code) {
   return nghttp2_http2_strerror(code);
@@ -133,32 +125,10 @@ std::shared_ptr<H2Connection> H2Connection::create(std::shared_ptr<TcpStream> tc
 }
 
 H2Connection::H2Connection(std::shared_ptr<TcpStream> tcp, ByteStream::Sink sink)
-    : tcp_(std::move(tcp)),
-      sink_(std::move(sink)),
-      session_(new_h2_session<H2Callbacks>(/*server=*/false, this)) {}
-
-H2Connection::~H2Connection() {
-  tcp_->detach();
-  tcp_->close_plain("h2 connection destroyed");
-  nghttp2_session_del(session_);
-}
+    : H2End(std::move(tcp), std::move(sink), new_h2_session<H2Callbacks>(/*server=*/false, this)) {}
 
 void H2Connection::start() {
-  std::weak_ptr<H2Connection> weak = shared_from_this();
-  TcpStream::Callbacks cb;
-  cb.on_data = [weak](std::span<const std::uint8_t> bytes) {
-    if (auto self = weak.lock()) self->on_bytes(bytes);
-  };
-  cb.on_eof = [weak] {
-    if (auto self = weak.lock()) {
-      self->lose_streams("the server's FIN on the h2 connection");
-      self->tcp_->close_plain("plain close after the server's FIN on the h2 connection");
-    }
-  };
-  cb.on_closed = [weak] {
-    if (auto self = weak.lock()) self->lose_streams("the h2 connection closed");
-  };
-  tcp_->set_callbacks(std::move(cb));
+  listen(weak_from_this(), "server");
   // As Chromium: no push, a 6 MiB stream window.
   const std::array<nghttp2_settings_entry, 3> settings{{
       {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
@@ -168,16 +138,6 @@ void H2Connection::start() {
   nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings.data(), settings.size());
   send_now();  // the preface and SETTINGS: held by the stream until TLS is up
   tcp_->start_reading();
-}
-
-void H2Connection::record(ObservationKind kind, std::string note) {
-  if (!sink_) return;
-  Observation o;
-  o.at = Clock::now();
-  o.kind = kind;
-  o.side = "connection";
-  o.note = std::move(note);
-  sink_(std::move(o));
 }
 
 void H2Connection::open_websocket(WebSocketRequest request, Opened opened, Failed failed) {
@@ -199,12 +159,12 @@ void H2Connection::submit_request() {
     return fail_request(std::string(kNoConnectProtocol) + ": no WebSocket over h2");
   }
   const std::array<nghttp2_nv, 6> nva{{
-      header(":method", "CONNECT"),
-      header(":protocol", "websocket"),
-      header(":scheme", "https"),
-      header(":path", request_->what.path),
-      header(":authority", request_->what.authority),
-      header("sec-websocket-version", "13"),
+      h2_header(":method", "CONNECT"),
+      h2_header(":protocol", "websocket"),
+      h2_header(":scheme", "https"),
+      h2_header(":path", request_->what.path),
+      h2_header(":authority", request_->what.authority),
+      h2_header("sec-websocket-version", "13"),
   }};
   auto s = std::make_shared<H2Stream>(shared_from_this());
   nghttp2_data_provider provider{};
@@ -226,20 +186,6 @@ void H2Connection::fail_request(std::string why) {
 std::shared_ptr<H2Stream> H2Connection::stream(std::int32_t id) const {
   auto it = streams_.find(id);
   return it == streams_.end() ? nullptr : it->second.lock();
-}
-
-void H2Connection::on_bytes(std::span<const std::uint8_t> bytes) {
-  auto keep = shared_from_this();
-  const ssize_t rv = nghttp2_session_mem_recv(session_, bytes.data(), bytes.size());
-  if (rv < 0) {
-    record(ObservationKind::read_error,
-           std::string("h2 protocol error: ") + nghttp2_strerror(static_cast<int>(rv)));
-    fail_request(std::string("h2 protocol error: ") + nghttp2_strerror(static_cast<int>(rv)));
-    send_now();  // nghttp2's GOAWAY, if it made one
-    lose_streams("h2 protocol error");
-    tcp_->close_plain("plain close after an h2 protocol error");
-  }
-  after_input();
 }
 
 // What nghttp2 decided while it read: the request's end, then each stream's news, in order.
@@ -327,12 +273,6 @@ void H2Connection::forget(std::int32_t id) {
 
 void H2Connection::close() {
   tcp_->close(CloseMode::fin);
-}
-
-void H2Connection::abandon() {
-  tcp_->detach();
-  sink_ = {};
-  tcp_->close_plain("h2 connection abandoned");
 }
 
 }  // namespace closewire::endpoints

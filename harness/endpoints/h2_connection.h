@@ -13,10 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "harness/endpoints/h2_end.h"
 #include "harness/endpoints/h2_stream.h"
-#include "harness/endpoints/tcp_stream.h"
-
-using nghttp2_session = struct nghttp2_session;
 
 namespace closewire::endpoints {
 
@@ -25,7 +23,7 @@ namespace closewire::endpoints {
 inline constexpr std::string_view kNoConnectProtocol =
     "the server's SETTINGS lack SETTINGS_ENABLE_CONNECT_PROTOCOL=1";
 
-class H2Connection : public std::enable_shared_from_this<H2Connection> {
+class H2Connection : public H2End, public std::enable_shared_from_this<H2Connection> {
  public:
   struct WebSocketRequest {
     std::string authority;  // host:port
@@ -38,9 +36,6 @@ class H2Connection : public std::enable_shared_from_this<H2Connection> {
   // connection's own observations (the server's SETTINGS, GOAWAY, protocol errors).
   static std::shared_ptr<H2Connection> create(std::shared_ptr<TcpStream> tcp,
                                               ByteStream::Sink sink);
-  ~H2Connection();
-  H2Connection(const H2Connection&) = delete;
-  H2Connection& operator=(const H2Connection&) = delete;
 
   // HEADERS :method CONNECT, :protocol websocket, :scheme https, :path, :authority,
   // sec-websocket-version 13 on a new stream, once the server's SETTINGS allow extended CONNECT.
@@ -52,39 +47,31 @@ class H2Connection : public std::enable_shared_from_this<H2Connection> {
   // Ends the TCP connection as a browser leaving: FIN (close_notify first when the stream is set
   // to send one). Streams still open are lost.
   void close();
-  // No further callbacks; a plain close of the TCP connection.
-  void abandon();
 
   bool is_open() const { return tcp_->is_open(); }
   // Whether server bytes sat unread in the socket when the last write left: they were on the wire
   // before it (loopback), though read after it.
   bool unread_before_last_write() const { return unread_before_last_write_; }
-  TcpStream& tcp() { return *tcp_; }
 
   // ---- for H2Stream ----
   void resume(std::int32_t id);                           // it has output queued
   void schedule_send();                                   // one send of what is queued, posted
-  void send_now();                                        // everything queued, at once
+  void send_now() override;                               // everything queued, at once
   void reset(std::int32_t id, std::uint32_t error_code);  // RST_STREAM, sent at once
   void forget(std::int32_t id);                           // the stream object is going away
 
  private:
   explicit H2Connection(std::shared_ptr<TcpStream> tcp, ByteStream::Sink sink);
   void start();
-  void record(ObservationKind kind, std::string note);
-  void on_bytes(std::span<const std::uint8_t> bytes);
-  void after_input();
+  void after_input() override;
   void submit_request();
   void fail_request(std::string why);
-  void lose_streams(const std::string& why);
+  void lose_streams(const std::string& why) override;
   std::shared_ptr<H2Stream> stream(std::int32_t id) const;
 
   // nghttp2's callbacks, with the connection as user data.
   friend struct H2Callbacks;
 
-  std::shared_ptr<TcpStream> tcp_;
-  ByteStream::Sink sink_;
-  nghttp2_session* session_ = nullptr;
   std::map<std::int32_t, std::weak_ptr<H2Stream>> streams_;
   bool settings_received_ = false;
   bool send_posted_ = false;

@@ -1,7 +1,5 @@
 #include "harness/endpoints/h2_server_connection.h"
 
-#include "harness/endpoints/h2_session.h"
-
 #include <nghttp2/nghttp2.h>
 
 #include <algorithm>
@@ -10,16 +8,6 @@
 #include <stdexcept>
 
 namespace closewire::endpoints {
-
-namespace {
-
-nghttp2_nv header(std::string_view name, std::string_view value) {
-  return {reinterpret_cast<std::uint8_t*>(const_cast<char*>(name.data())),
-          reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data())), name.size(),
-          value.size(), NGHTTP2_NV_FLAG_NONE};
-}
-
-}  // namespace
 
 // nghttp2's callbacks: each finds the connection in its user data and queues what the owner must
 // hear, so that the owner may answer (send) at once when it hears it.
@@ -152,50 +140,19 @@ std::shared_ptr<H2ServerConnection> H2ServerConnection::create(std::shared_ptr<T
 
 H2ServerConnection::H2ServerConnection(std::shared_ptr<TcpStream> tcp, ByteStream::Sink sink,
                                        OnRequest on_request)
-    : tcp_(std::move(tcp)),
-      sink_(std::move(sink)),
-      on_request_(std::move(on_request)),
-      session_(new_h2_session<H2ServerCallbacks>(/*server=*/true, this)) {}
-
-H2ServerConnection::~H2ServerConnection() {
-  tcp_->detach();
-  tcp_->close_plain("h2 connection destroyed");
-  nghttp2_session_del(session_);
-}
+    : H2End(std::move(tcp), std::move(sink),
+            new_h2_session<H2ServerCallbacks>(/*server=*/true, this)),
+      on_request_(std::move(on_request)) {}
 
 void H2ServerConnection::start() {
-  std::weak_ptr<H2ServerConnection> weak = shared_from_this();
-  TcpStream::Callbacks cb;
-  cb.on_data = [weak](std::span<const std::uint8_t> bytes) {
-    if (auto self = weak.lock()) self->on_bytes(bytes);
-  };
-  cb.on_eof = [weak] {
-    if (auto self = weak.lock()) {
-      self->lose_streams();
-      self->tcp_->close_plain("plain close after the client's FIN on the h2 connection");
-    }
-  };
-  cb.on_closed = [weak] {
-    if (auto self = weak.lock()) self->lose_streams();
-  };
-  tcp_->set_callbacks(std::move(cb));
+  listen(weak_from_this(), "client");
   // HAProxy 2.6 with alpn h2 allows RFC 8441 unless h2-workaround-bogus-websocket-clients is set.
   const std::array<nghttp2_settings_entry, 2> settings{{
       {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 100},
       {NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1},
   }};
   nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings.data(), settings.size());
-  flush();
-}
-
-void H2ServerConnection::record(ObservationKind kind, std::string note) {
-  if (!sink_) return;
-  Observation o;
-  o.at = Clock::now();
-  o.kind = kind;
-  o.side = "connection";
-  o.note = std::move(note);
-  sink_(std::move(o));
+  send_now();
 }
 
 H2ServerConnection::Stream* H2ServerConnection::stream(std::int32_t id) {
@@ -208,21 +165,9 @@ bool H2ServerConnection::client_ended(std::int32_t id) const {
   return it != streams_.end() && it->second.client_ended;
 }
 
-void H2ServerConnection::on_bytes(std::span<const std::uint8_t> bytes) {
-  auto keep = shared_from_this();
-  in_nghttp2_ = true;
-  const ssize_t rv = nghttp2_session_mem_recv(session_, bytes.data(), bytes.size());
-  in_nghttp2_ = false;
-  if (rv < 0) {
-    record(ObservationKind::read_error,
-           std::string("h2 protocol error: ") + nghttp2_strerror(static_cast<int>(rv)));
-    flush();  // nghttp2's GOAWAY, if it made one
-    lose_streams();
-    tcp_->close_plain("plain close after an h2 protocol error");
-    return;
-  }
+void H2ServerConnection::after_input() {
   dispatch();
-  flush();
+  send_now();
 }
 
 void H2ServerConnection::dispatch() {
@@ -234,7 +179,7 @@ void H2ServerConnection::dispatch() {
   }
 }
 
-void H2ServerConnection::lose_streams() {
+void H2ServerConnection::lose_streams(const std::string&) {
   if (lost_) return;
   lost_ = true;
   // Every stream still open ends with its connection, as with an RST_STREAM from the client.
@@ -258,7 +203,7 @@ void H2ServerConnection::respond(std::int32_t id, int status) {
   auto* s = stream(id);
   if (!s || s->closed) return;
   const std::string code = std::to_string(status);
-  const std::array<nghttp2_nv, 1> nva{{header(":status", code)}};
+  const std::array<nghttp2_nv, 1> nva{{h2_header(":status", code)}};
   if (status == 200) {
     nghttp2_data_provider provider{};
     provider.read_callback = H2ServerCallbacks::read_data;
@@ -266,7 +211,7 @@ void H2ServerConnection::respond(std::int32_t id, int status) {
   } else {
     nghttp2_submit_response(session_, id, nva.data(), nva.size(), nullptr);
   }
-  flush();
+  send_now();
 }
 
 void H2ServerConnection::send_data(std::int32_t id, std::string bytes) {
@@ -274,7 +219,7 @@ void H2ServerConnection::send_data(std::int32_t id, std::string bytes) {
   if (!s || s->closed || s->end_requested) return;
   s->out += bytes;
   nghttp2_session_resume_data(session_, id);
-  flush();
+  send_now();
 }
 
 void H2ServerConnection::end_stream(std::int32_t id, bool then_reset) {
@@ -283,7 +228,7 @@ void H2ServerConnection::end_stream(std::int32_t id, bool then_reset) {
   s->end_requested = true;
   s->reset_after_end = then_reset;
   nghttp2_session_resume_data(session_, id);
-  flush();
+  send_now();
 }
 
 void H2ServerConnection::reset(std::int32_t id, std::uint32_t error_code) {
@@ -291,10 +236,10 @@ void H2ServerConnection::reset(std::int32_t id, std::uint32_t error_code) {
   if (!s || s->closed || s->reset_sent) return;
   s->reset_sent = true;
   nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, error_code);
-  flush();
+  send_now();
 }
 
-void H2ServerConnection::flush() {
+void H2ServerConnection::send_now() {
   if (in_nghttp2_ || !tcp_->is_open()) return;
   std::string out;
   for (;;) {
@@ -318,12 +263,10 @@ void H2ServerConnection::flush() {
 }
 
 void H2ServerConnection::abandon() {
-  tcp_->detach();
-  sink_ = {};
   on_request_ = {};
   streams_.clear();
   events_.clear();
-  tcp_->close_plain("h2 connection abandoned");
+  H2End::abandon();
 }
 
 }  // namespace closewire::endpoints

@@ -13,13 +13,11 @@
 #include <string>
 #include <vector>
 
-#include "harness/endpoints/tcp_stream.h"
-
-using nghttp2_session = struct nghttp2_session;
+#include "harness/endpoints/h2_end.h"
 
 namespace closewire::endpoints {
 
-class H2ServerConnection : public std::enable_shared_from_this<H2ServerConnection> {
+class H2ServerConnection : public H2End, public std::enable_shared_from_this<H2ServerConnection> {
  public:
   struct Request {
     std::int32_t id = 0;
@@ -42,9 +40,6 @@ class H2ServerConnection : public std::enable_shared_from_this<H2ServerConnectio
   // observations (the client's SETTINGS, GOAWAY, protocol errors).
   static std::shared_ptr<H2ServerConnection> create(std::shared_ptr<TcpStream> tcp,
                                                     ByteStream::Sink sink, OnRequest on_request);
-  ~H2ServerConnection();
-  H2ServerConnection(const H2ServerConnection&) = delete;
-  H2ServerConnection& operator=(const H2ServerConnection&) = delete;
 
   void set_stream_callbacks(std::int32_t id, StreamCallbacks cb);
   // :status `status`; anything but 200 ends the stream (HEADERS with END_STREAM).
@@ -56,17 +51,16 @@ class H2ServerConnection : public std::enable_shared_from_this<H2ServerConnectio
   void reset(std::int32_t id, std::uint32_t error_code);  // RST_STREAM, sent at once
   bool client_ended(std::int32_t id) const;               // its END_STREAM came
 
-  void abandon();  // no further callbacks; a plain close of the TCP connection
-  TcpStream& tcp() { return *tcp_; }
+  void abandon() override;  // no further callbacks; a plain close of the TCP connection
 
  private:
   H2ServerConnection(std::shared_ptr<TcpStream> tcp, ByteStream::Sink sink, OnRequest on_request);
   void start();
-  void record(ObservationKind kind, std::string note);
-  void on_bytes(std::span<const std::uint8_t> bytes);
-  void dispatch();  // what nghttp2 decided while it read, in order
-  void lose_streams();
-  void flush();  // everything nghttp2 has to send, in one write
+  void after_input() override;  // dispatch(), then send what the owner queued
+  void dispatch();              // what nghttp2 decided while it read, in order
+  // The streams hear RST_STREAM(CANCEL), as from a client: `why` is not theirs to know.
+  void lose_streams(const std::string& why) override;
+  void send_now() override;
 
   friend struct H2ServerCallbacks;
 
@@ -83,14 +77,10 @@ class H2ServerConnection : public std::enable_shared_from_this<H2ServerConnectio
   };
   Stream* stream(std::int32_t id);
 
-  std::shared_ptr<TcpStream> tcp_;
-  ByteStream::Sink sink_;
   OnRequest on_request_;
-  nghttp2_session* session_ = nullptr;
   std::map<std::int32_t, Stream> streams_;
   // Decided while nghttp2 ran; acted on after it returned, so a callback may send at once.
   std::vector<std::function<void()>> events_;
-  bool in_nghttp2_ = false;
   bool lost_ = false;
 };
 

@@ -18,6 +18,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "harness/endpoints/h2_end.h"
 #include "harness/endpoints/tcp_stream.h"
 #include "harness/endpoints/tls_context.h"
 #include "harness/wire/frame.h"
@@ -109,12 +110,7 @@ class H2Server {
  private:
   std::string take() {
     std::string bytes;
-    for (;;) {
-      const std::uint8_t* d = nullptr;
-      const ssize_t n = nghttp2_session_mem_send(session_, &d);
-      if (n <= 0) break;
-      bytes.append(reinterpret_cast<const char*>(d), static_cast<std::size_t>(n));
-    }
+    drain_h2_output(session_, bytes);
     return bytes;
   }
   void flush() {
@@ -144,10 +140,7 @@ class H2Server {
     if (f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_REQUEST) {
       s.stream_id = f->hd.stream_id;
       const std::string status = std::to_string(s.options_.status);
-      std::array<nghttp2_nv, 1> nva{
-          {{reinterpret_cast<std::uint8_t*>(const_cast<char*>(":status")),
-            reinterpret_cast<std::uint8_t*>(const_cast<char*>(status.data())), 7, status.size(),
-            NGHTTP2_NV_FLAG_NONE}}};
+      std::array<nghttp2_nv, 1> nva{{h2_header(":status", status)}};
       nghttp2_data_provider provider{};
       provider.read_callback = read_data;
       if (s.options_.status != 200) {

@@ -34,6 +34,17 @@ class H2TunnelTest : public ::testing::TestWithParam<ProxyModel> {
  protected:
   // The server runs `on_open`; the proxy (the test's model) listens with TLS and offers h2.
   void start(std::vector<Action> on_open, bool reset_after_end_stream = true) {
+    start_proxy(std::move(on_open), reset_after_end_stream);
+    ClientConfig cc;
+    cc.profile = Profile::chrome;
+    cc.port = proxy->port();
+    cc.tls = tls.client();
+    cc.h2 = true;
+    cc.auto_reply = false;
+    client = std::make_unique<Client>(io, cc);
+    client->start();
+  }
+  void start_proxy(std::vector<Action> on_open, bool reset_after_end_stream = true) {
     ServerConfig sc;
     sc.on_open = std::move(on_open);
     server = std::make_unique<Server>(io, sc);
@@ -43,14 +54,6 @@ class H2TunnelTest : public ::testing::TestWithParam<ProxyModel> {
     rc.downstream_h2 = true;
     rc.h2_reset_after_end_stream = reset_after_end_stream;
     proxy = std::make_unique<ProxyListener>(io, "127.0.0.1", 0, std::move(rc));
-    ClientConfig cc;
-    cc.profile = Profile::chrome;
-    cc.port = proxy->port();
-    cc.tls = tls.client();
-    cc.h2 = true;
-    cc.auto_reply = false;
-    client = std::make_unique<Client>(io, cc);
-    client->start();
   }
   // The stream and the server's connection both ended, at the client and at the proxy.
   ::testing::AssertionResult over() {
@@ -61,6 +64,9 @@ class H2TunnelTest : public ::testing::TestWithParam<ProxyModel> {
                  proxy->log().count(K::closed, "upstream") >= 1;
         },
         3000ms, "stream and upstream closed");
+  }
+  std::string dump_proxy(const ObservationLog& client_log) {
+    return "client:\n" + client_log.dump(origin) + "proxy:\n" + proxy->log().dump(origin);
   }
   std::string dump() {
     return "client:\n" + client->log().dump(origin) + "proxy:\n" + proxy->log().dump(origin) +
@@ -95,6 +101,32 @@ TEST_P(H2TunnelTest, CloseThenFinGivesEndStreamAndReset) {
   ASSERT_TRUE(out) << dump();
   EXPECT_EQ(out->code, 1006) << out->why;
   EXPECT_FALSE(out->was_clean) << out->why;
+}
+
+// A TLS client that negotiates h2 and then speaks HTTP/1.1: nghttp2 refuses the preface. The
+// proxy says so in one line and closes the connection plainly; nothing goes upstream.
+TEST_P(H2TunnelTest, ABadPrefaceIsOneLineAndAPlainClose) {
+  start_proxy({});
+  auto alpn_h2 = tls.client();
+  alpn_h2->set_alpn({"h2"});
+  tcp::socket socket(io);
+  socket.connect(proxy->endpoint());
+  ObservationLog log;
+  auto raw = TcpStream::create(
+      std::move(socket), [&log](Observation o) { log.add(std::move(o)); }, "client", alpn_h2);
+  raw->start_reading();
+  raw->write("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  ASSERT_TRUE(run_until(
+      io, [&] { return log.first(K::eof) || log.first(K::read_error); }, 3000ms,
+      "the proxy ended the connection"))
+      << dump_proxy(log);
+  EXPECT_EQ(count_with(proxy->log(), K::read_error, "connection", "h2 protocol error"), 1u)
+      << dump_proxy(log);
+  EXPECT_TRUE(find(proxy->log(), K::closed, "connection", "after an h2 protocol error"))
+      << dump_proxy(log);
+  EXPECT_EQ(server->connections(), 0u) << dump_proxy(log);
+  raw->detach();
+  raw->close_plain("test end");
 }
 
 // h2_reset_after_end_stream: false: END_STREAM only, read as the server's FIN: 4321, clean.
