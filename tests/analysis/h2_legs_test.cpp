@@ -14,6 +14,7 @@
 #include "harness/wire/h2_frame_reader.h"
 #include "tests/support/capture_builder.h"
 #include "tests/support/h2_frames.h"
+#include "tests/support/leg_driver.h"
 
 namespace closewire {
 namespace {
@@ -33,10 +34,6 @@ constexpr std::uint8_t kEndHeaders = 0x4;
 constexpr std::uint32_t kCancel = 0x8;
 constexpr std::uint8_t kClose = 0x8;
 constexpr std::uint8_t kText = 0x1;
-
-std::span<const std::uint8_t> bytes_of(std::string_view s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
 
 // Both sides of one h2 connection, as bytes; each call is what one packet carries.
 class H2Wire {
@@ -71,29 +68,10 @@ class H2Wire {
   test::HpackEncoder server_;
 };
 
-// Drives a LegBuilder as a TcpTracker would; each call is one packet (numbered from 1, t = n us).
-class Leg {
+// A LegDriver on the h2 connection of leg 4 (127.0.0.1:50000 → :8443).
+class Leg : public test::LegDriver {
  public:
-  Leg() : builder_(identity()) {}
-
-  Leg& data(Side from, std::string_view bytes) {
-    ++packet_;
-    builder_.on_data(from, bytes_of(bytes), t(), packet_);
-    return *this;
-  }
-  Leg& tcp(Side from, std::string_view kind) {
-    ++packet_;
-    Event e = make_event(kind, from, t(), packet_);
-    builder_.on_tcp_event(std::move(e));
-    return *this;
-  }
-  // The connection's leg first, then its stream legs.
-  std::vector<Connection> finish() {
-    std::vector<Connection> legs;
-    legs.push_back(builder_.finish(t()));
-    for (Connection& c : builder_.take_h2_streams()) legs.push_back(std::move(c));
-    return legs;
-  }
+  Leg() : LegDriver(identity()) {}
 
  private:
   static Connection identity() {
@@ -103,23 +81,9 @@ class Leg {
     c.server = {"127.0.0.1", 8443};
     return c;
   }
-  Nanos t() const { return static_cast<Nanos>(packet_) * 1000; }
-  LegBuilder builder_;
-  std::uint64_t packet_ = 0;
 };
 
-// "server ws.close 4321 test #4" per event
-std::vector<std::string> lines(const Connection& c) {
-  std::vector<std::string> out;
-  for (const Event& e : c.events) {
-    std::string line = std::string(to_string(e.from)) + " " + e.kind;
-    if (e.code) line += " " + std::to_string(*e.code);
-    if (!e.reason.empty() || !e.text.empty()) line += " " + e.reason + e.text;
-    line += " #" + std::to_string(e.packet);
-    out.push_back(line);
-  }
-  return out;
-}
+std::vector<std::string> lines(const Connection& c) { return test::event_lines(c.events); }
 
 // The browser opened stream 1 and got its 200: packets 1 (client) and 2 (server).
 void open_stream(Leg& leg, H2Wire& w) {
@@ -135,7 +99,7 @@ TEST(H2Legs, TheStreamIsTheLegAndHaproxysResetIsItsEnd) {
   // one record.
   leg.data(Side::server, w.data(1, server_frame(kClose, close_payload(4321, "test"))) +
                              w.data(1, "", kEndStream) + w.rst(1));
-  const std::vector<Connection> legs = leg.finish();
+  const std::vector<Connection> legs = leg.finish_with_streams();
   ASSERT_EQ(legs.size(), 2u);
   EXPECT_TRUE(legs[0].h2_connection);
   EXPECT_FALSE(legs[0].websocket);
@@ -178,7 +142,7 @@ TEST(H2Legs, TheBrowsersReplyAheadOfTheResetIsClean) {
   // Chromium puts END_STREAM on its Close; HAProxy then ends and resets the stream.
   leg.data(Side::client, w.data(1, client_frame(kClose, close_payload(4321, "test")), kEndStream));
   leg.data(Side::server, w.data(1, "", kEndStream) + w.rst(1));
-  const Connection s = leg.finish().at(1);
+  const Connection s = leg.finish_with_streams().at(1);
   for (const Profile p : {Profile::chrome, Profile::firefox, Profile::rfc}) {
     const Verdict v = judge(s, p);
     EXPECT_EQ(v.code, 4321) << to_string(p);
@@ -195,7 +159,7 @@ TEST(H2Legs, CloseWithEndStreamAloneIsCleanAndChromiumsCancelChangesNothing) {
   open_stream(leg, w);
   leg.data(Side::server, w.data(1, server_frame(kClose, close_payload(4321, "test")), kEndStream));
   leg.data(Side::client, w.rst(1));  // Chromium answers with RST_STREAM(CANCEL), no Close
-  const Connection s = leg.finish().at(1);
+  const Connection s = leg.finish_with_streams().at(1);
   const Verdict chrome = judge(s, Profile::chrome);
   EXPECT_EQ(chrome.code, 4321);
   EXPECT_TRUE(chrome.was_clean);
@@ -212,7 +176,7 @@ TEST(H2Legs, AResetBehindTheBrowsersOwnCancelChangesNothing) {
                              w.data(1, "", kEndStream));
   leg.data(Side::client, w.rst(1));
   leg.data(Side::server, w.rst(1));
-  const Connection s = leg.finish().at(1);
+  const Connection s = leg.finish_with_streams().at(1);
   const Verdict chrome = judge(s, Profile::chrome);
   EXPECT_EQ(chrome.code, 4321) << chrome.why;
   EXPECT_TRUE(chrome.was_clean) << chrome.why;
@@ -224,7 +188,7 @@ TEST(H2Legs, AResetBehindTheBrowsersOwnCancelChangesNothing) {
                                w2.data(1, "", kEndStream));
   first.data(Side::server, w2.rst(1));
   first.data(Side::client, w2.rst(1));
-  EXPECT_EQ(judge(first.finish().at(1), Profile::chrome).code, 1006);
+  EXPECT_EQ(judge(first.finish_with_streams().at(1), Profile::chrome).code, 1006);
 }
 
 TEST(H2Legs, AnIdleTimeoutIsEndAndResetWithoutACloseFrame) {
@@ -232,7 +196,7 @@ TEST(H2Legs, AnIdleTimeoutIsEndAndResetWithoutACloseFrame) {
   Leg leg;
   open_stream(leg, w);
   leg.data(Side::server, w.data(1, "", kEndStream) + w.rst(1));
-  const Connection s = leg.finish().at(1);
+  const Connection s = leg.finish_with_streams().at(1);
   for (const Profile p : {Profile::chrome, Profile::firefox}) {
     const Verdict v = judge(s, p);
     EXPECT_EQ(v.code, 1006) << to_string(p);
@@ -256,7 +220,7 @@ TEST(H2Legs, StreamsOfOneConnectionAreLegsInRequestOrderAndPagesAreNot) {
                              w.data(5, server_frame(kClose, close_payload(4005, "b"))) +
                              w.data(3, server_frame(kText, "hi")));
   leg.data(Side::server, w.data(3, server_frame(kClose, close_payload(4003, "a")), kEndStream));
-  const std::vector<Connection> legs = leg.finish();
+  const std::vector<Connection> legs = leg.finish_with_streams();
   ASSERT_EQ(legs.size(), 3u);
   EXPECT_EQ(legs[1].h2_stream, 3u);
   EXPECT_EQ(legs[1].handshake.target, "/a");
@@ -272,7 +236,7 @@ TEST(H2Legs, ARefusedConnectIsNoWebSocket) {
   Leg leg;
   leg.data(Side::client, w.preface() + w.connect(1));
   leg.data(Side::server, w.status(1, "403", kEndStream));
-  const Connection s = leg.finish().at(1);
+  const Connection s = leg.finish_with_streams().at(1);
   EXPECT_FALSE(s.websocket);
   EXPECT_EQ(lines(s).at(1), "server http.response HTTP/2 403 #2");
 }
@@ -299,7 +263,7 @@ TEST(H2Legs, BytesSplitAnywhereGiveTheSameLeg) {
     leg.data(Side::client, client.substr(cc));
     leg.data(Side::server, server.substr(early, mid - early));
     leg.data(Side::server, server.substr(mid));
-    const std::vector<Connection> legs = leg.finish();
+    const std::vector<Connection> legs = leg.finish_with_streams();
     ASSERT_EQ(legs.size(), 2u) << "cut " << cut;
     std::vector<std::string> kinds;
     for (const Event& e : legs[1].events)
@@ -320,7 +284,7 @@ TEST(H2Legs, AFrameCutByTheResetIsReportedAsCutOff) {
   open_stream(leg, w);
   const std::string close = server_frame(kClose, close_payload(4321, "test"));
   leg.data(Side::server, w.data(1, close.substr(0, 3)) + w.rst(1));
-  const Connection s = leg.finish().at(1);
+  const Connection s = leg.finish_with_streams().at(1);
   const std::vector<std::string> got = lines(s);
   ASSERT_EQ(got.size(), 4u);
   EXPECT_EQ(got[2], "server h2.rst_stream CANCEL #3");
@@ -336,7 +300,7 @@ TEST(H2Legs, FramesOnAClosedStreamAndAReusedIdAreReportedInOneLine) {
   leg.data(Side::client, w.connect(1));  // the WebSocket's stream id again
   leg.data(Side::client, w.get(3, "/") + w.data(3, "body"));
   leg.data(Side::client, w.get(3, "/again"));  // a page's stream id again
-  const std::vector<Connection> legs = leg.finish();
+  const std::vector<Connection> legs = leg.finish_with_streams();
   ASSERT_EQ(legs.size(), 2u);
   const std::size_t n = legs[1].events.size();
   ASSERT_GE(n, 2u);
@@ -359,7 +323,7 @@ TEST(H2Legs, ResetsThatCrossAreBothShownAndASecondFromOneSideIsAnError) {
   leg.data(Side::server, w.data(1, "", kEndStream) + w.rst(1));
   leg.data(Side::client, w.rst(1));
   leg.data(Side::client, w.rst(1));
-  const Connection s = leg.finish().at(1);
+  const Connection s = leg.finish_with_streams().at(1);
   const std::vector<std::string> got = lines(s);
   ASSERT_EQ(got.size(), 6u);
   EXPECT_EQ(got[3], "server h2.rst_stream CANCEL #3");
@@ -377,7 +341,7 @@ TEST(H2Legs, AnUnreadableFrameStopsTheConnectionAndTellsItsOpenStreams) {
   open_stream(leg, w);
   leg.data(Side::server, h2_frame(kHeaders, kEndHeaders, 1, "\xff\xff\xff\xff"));
   leg.data(Side::server, w.data(1, server_frame(kClose, close_payload(4321, "x"))));
-  const std::vector<Connection> legs = leg.finish();
+  const std::vector<Connection> legs = leg.finish_with_streams();
   ASSERT_EQ(legs.size(), 2u);
   ASSERT_FALSE(legs[0].events.empty());
   EXPECT_EQ(legs[0].events.back().kind, kind::h2_protocol_error);
@@ -392,7 +356,7 @@ TEST(H2Legs, TheConnectionsEndsReachItsOpenStreamsAndGoawayIsShown) {
   open_stream(leg, w);
   leg.data(Side::server, h2_frame(kGoaway, 0, 0, h2_u32(1) + h2_u32(0)));
   leg.tcp(Side::server, kind::rst);
-  const std::vector<Connection> legs = leg.finish();
+  const std::vector<Connection> legs = leg.finish_with_streams();
   const std::vector<std::string> all = lines(legs[1]);
   ASSERT_GE(all.size(), 2u);
   const std::vector<std::string> tail(all.end() - 2, all.end());
@@ -405,13 +369,13 @@ TEST(H2Legs, AnHttp1LegThatStartsLikeThePrefaceIsStillHttp1) {
   Leg leg;
   leg.data(Side::client, "P");
   leg.data(Side::client, "RI-ish nonsense / HTTP/1.1\r\n\r\n");
-  const std::vector<Connection> legs = leg.finish();
+  const std::vector<Connection> legs = leg.finish_with_streams();
   ASSERT_EQ(legs.size(), 1u);
   EXPECT_FALSE(legs[0].h2_connection);
   Leg upgrade;
   upgrade.data(Side::client, test::upgrade_request());
   upgrade.data(Side::server, test::upgrade_response());
-  const std::vector<Connection> h1 = upgrade.finish();
+  const std::vector<Connection> h1 = upgrade.finish_with_streams();
   ASSERT_EQ(h1.size(), 1u);
   EXPECT_TRUE(h1[0].websocket);
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tests/support/capture_builder.h"
+#include "tests/support/leg_driver.h"
 
 namespace closewire {
 namespace {
@@ -20,59 +21,7 @@ constexpr std::uint8_t kBinary = 0x2;
 constexpr std::uint8_t kClose = 0x8;
 constexpr std::uint8_t kPing = 0x9;
 
-std::span<const std::uint8_t> bytes_of(std::string_view s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
-
-// Drives a LegBuilder as a TcpTracker would; each call is one packet (numbered from 1, t = n us).
-class Leg {
- public:
-  Leg() : builder_(Connection{}) {}
-
-  Leg& data(Side from, std::string_view bytes) {
-    ++packet_;
-    builder_.on_data(from, bytes_of(bytes), t(), packet_);
-    return *this;
-  }
-  Leg& tcp(Side from, std::string_view kind) {
-    ++packet_;
-    return tcp_same_packet(from, kind);
-  }
-  // A tcp.* event riding in the packet that delivered the last bytes.
-  Leg& tcp_same_packet(Side from, std::string_view kind) {
-    Event e;
-    e.t = t();
-    e.from = from;
-    e.kind = kind;
-    e.packet = packet_;
-    builder_.on_tcp_event(std::move(e));
-    return *this;
-  }
-  Leg& upgrade() {
-    data(Side::client, test::upgrade_request());
-    return data(Side::server, test::upgrade_response());
-  }
-  Connection finish() { return builder_.finish(t()); }
-  // "server ws.close 4321 test #4" per event
-  std::vector<std::string> lines() {
-    std::vector<std::string> out;
-    for (const Event& e : builder_.connection().events) {
-      std::string line = std::string(to_string(e.from)) + " " + e.kind;
-      if (e.code) line += " " + std::to_string(*e.code);
-      if (!e.reason.empty() || !e.text.empty()) line += " " + e.reason + e.text;
-      line += " #" + std::to_string(e.packet);
-      out.push_back(line);
-    }
-    return out;
-  }
-  const std::vector<Event>& events() const { return builder_.connection().events; }
-  const Event& last() const { return builder_.connection().events.back(); }
-
- private:
-  Nanos t() const { return static_cast<Nanos>(packet_) * 1000; }
-  LegBuilder builder_;
-  std::uint64_t packet_ = 0;
-};
+using Leg = test::LegDriver;
 
 TEST(LegBuilder, UpgradeThenCloseHandshake) {
   Leg leg;

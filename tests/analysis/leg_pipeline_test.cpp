@@ -9,13 +9,12 @@
 #include <vector>
 
 #include "tests/support/capture_builder.h"
+#include "tests/support/leg_driver.h"
 
 namespace closewire {
 namespace {
 
-std::span<const std::uint8_t> bytes_of(const std::string& s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
+using test::bytes_of;
 
 Connection identity(std::uint64_t index) {
   Connection c;
