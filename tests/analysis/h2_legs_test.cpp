@@ -83,7 +83,9 @@ class Leg : public test::LegDriver {
   }
 };
 
-std::vector<std::string> lines(const Connection& c) { return test::event_lines(c.events); }
+std::vector<std::string> lines(const Connection& c) {
+  return test::event_lines(c.events);
+}
 
 // The browser opened stream 1 and got its 200: packets 1 (client) and 2 (server).
 void open_stream(Leg& leg, H2Wire& w) {
