@@ -48,12 +48,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   bool stopped = false;
 
   void record(K kind, std::string note = {}, int error = 0) {
-    Observation o;
-    o.at = Clock::now();
-    o.kind = kind;
-    o.note = std::move(note);
-    o.error = error;
-    log.add(std::move(o));
+    log.add(observed(kind, {}, std::move(note), error));
   }
 
   void fail(std::string why, const error_code& ec) {
@@ -176,12 +171,9 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   void fall_back_to_http1(const std::string& why) {
     fell_back = true;
     over_h2 = false;
-    Observation o;
-    o.at = Clock::now();
-    o.kind = K::http_head;
-    o.side = "connection";
-    o.note = why + "; the WebSocket goes over a new HTTP/1.1 connection, as a browser's does";
-    log.add(std::move(o));
+    log.add(
+        observed(K::http_head, "connection",
+                 why + "; the WebSocket goes over a new HTTP/1.1 connection, as a browser's does"));
     socket = tcp::socket(socket.get_executor());
     start();
   }

@@ -36,12 +36,7 @@ void H2End::listen(std::weak_ptr<H2End> self, std::string_view peer) {
 
 void H2End::record(ObservationKind kind, std::string note) const {
   if (!sink_) return;
-  Observation o;
-  o.at = Clock::now();
-  o.kind = kind;
-  o.side = "connection";
-  o.note = std::move(note);
-  sink_(std::move(o));
+  sink_(observed(kind, "connection", std::move(note)));
 }
 
 void H2End::on_bytes(std::span<const std::uint8_t> bytes) {

@@ -32,12 +32,7 @@ void H2Stream::detach() {
 
 void H2Stream::record(ObservationKind kind, std::string note, int error) {
   if (!sink_) return;
-  Observation o;
-  o.at = Clock::now();
-  o.kind = kind;
-  o.error = error;
-  o.note = std::move(note);
-  sink_(std::move(o));
+  sink_(observed(kind, {}, std::move(note), error));
 }
 
 void H2Stream::set_close_notify(bool send) {
@@ -81,13 +76,9 @@ void H2Stream::received_reset(std::uint32_t error_code) {
     return;
   }
   if (!sink_) return;
-  Observation o;
-  o.at = Clock::now();
-  o.kind = ObservationKind::read_error;
-  o.side = "connection";
-  o.note = rst_name(error_code) + " on stream " + std::to_string(id_) +
-           " after our RST_STREAM: the two crossed";
-  sink_(std::move(o));
+  sink_(observed(ObservationKind::read_error, "connection",
+                 rst_name(error_code) + " on stream " + std::to_string(id_) +
+                     " after our RST_STREAM: the two crossed"));
 }
 
 void H2Stream::connection_lost(std::string why) {

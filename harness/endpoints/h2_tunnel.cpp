@@ -30,13 +30,7 @@ H2Tunnel::H2Tunnel(std::shared_ptr<H2ServerConnection> h2,
 
 void H2Tunnel::record(std::string_view side, K kind, std::string note, int error) {
   if (!sink_) return;
-  Observation o;
-  o.at = Clock::now();
-  o.kind = kind;
-  o.side = std::string(side);
-  o.note = std::move(note);
-  o.error = error;
-  sink_(std::move(o));
+  sink_(observed(kind, side, std::move(note), error));
 }
 
 void H2Tunnel::start() {

@@ -8,6 +8,16 @@
 
 namespace closewire::endpoints {
 
+Observation observed(ObservationKind kind, std::string_view side, std::string note, int error) {
+  Observation o;
+  o.at = Clock::now();
+  o.kind = kind;
+  o.side = std::string(side);
+  o.note = std::move(note);
+  o.error = error;
+  return o;
+}
+
 std::string_view to_string(ObservationKind kind) {
   static constexpr std::array<std::string_view, 18> kNames = {
       "connected",     "upgraded",          "frame_received",

@@ -49,6 +49,10 @@ struct Observation {
   std::string note;
 };
 
+// An observation made now. Frame fields and the connection index are the caller's to add.
+Observation observed(ObservationKind kind, std::string_view side = {}, std::string note = {},
+                     int error = 0);
+
 // One line, e.g. "+12.345ms downstream frame_received close 4321 'test'", relative to `origin`.
 std::string describe(const Observation& o, Clock::time_point origin);
 

@@ -46,11 +46,7 @@ void Peer::start(std::string_view leftover) {
 }
 
 void Peer::note_timeout(std::string what) {
-  Observation o;
-  o.at = Clock::now();
-  o.kind = ObservationKind::timeout;
-  o.note = std::move(what);
-  add(std::move(o));
+  add(observed(ObservationKind::timeout, {}, std::move(what)));
 }
 
 void Peer::on_data(std::span<const std::uint8_t> bytes) {
@@ -70,9 +66,7 @@ void Peer::on_data(std::span<const std::uint8_t> bytes) {
 }
 
 void Peer::on_frame(const wire::Frame& frame) {
-  Observation o;
-  o.at = Clock::now();
-  o.kind = ObservationKind::frame_received;
+  Observation o = observed(ObservationKind::frame_received);
   o.opcode = frame.opcode;
   for (std::string_view p : frame.problems) o.note.append(o.note.empty() ? "" : "; ").append(p);
   if (frame.opcode == static_cast<std::uint8_t>(wire::Opcode::close)) {
@@ -95,11 +89,7 @@ void Peer::send_close(std::optional<std::uint16_t> code, std::string reason, boo
   if (close_received_) {
     // Firefox judges "clean" by whether the peer's FIN/RST came before its reply went out.
     if (auto gone = stream_->peer_gone(); !gone.empty()) {
-      Observation o;
-      o.at = Clock::now();
-      o.kind = ObservationKind::peer_gone_before_reply;
-      o.note = gone;
-      add(std::move(o));
+      add(observed(ObservationKind::peer_gone_before_reply, {}, gone));
     }
   }
   send_frame(wire::Opcode::close, wire::encode_close_payload(code, reason), code, reason);
@@ -123,9 +113,7 @@ void Peer::send_frame(wire::Opcode opcode, std::string payload, std::optional<st
     auto self = weak.lock();
     if (!self || ec) return;  // the stream logged write_failed
     if (opcode == wire::Opcode::close) self->close_sent_ = true;
-    Observation o;
-    o.at = Clock::now();
-    o.kind = ObservationKind::frame_sent;
+    Observation o = observed(ObservationKind::frame_sent);
     o.opcode = static_cast<std::uint8_t>(opcode);
     if (opcode == wire::Opcode::close) {
       o.code = code ? code : std::optional<std::uint16_t>(wire::kNoStatus);

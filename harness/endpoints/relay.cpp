@@ -43,12 +43,7 @@ void Relay::add(Observation o) {
 }
 
 void Relay::record(Side side, K kind, std::string note) {
-  Observation o;
-  o.at = Clock::now();
-  o.kind = kind;
-  o.side = name(side);
-  o.note = std::move(note);
-  add(std::move(o));
+  add(observed(kind, name(side), std::move(note)));
 }
 
 std::shared_ptr<TcpStream> Relay::make_stream(tcp::socket socket, Side side) {
@@ -121,12 +116,8 @@ void Relay::h2_request(const H2ServerConnection::Request& r) {
   if (stopped_) return;
   if (r.method != "CONNECT" || r.protocol != "websocket") {
     // The models relay WebSockets only: anything else gets 400 from the proxy itself.
-    Observation o;
-    o.at = Clock::now();
-    o.kind = K::http_head;
-    o.side = "connection";
-    o.note = r.method + " " + r.path + " (h2 stream " + std::to_string(r.id) + "): 400";
-    add(std::move(o));
+    add(observed(K::http_head, "connection",
+                 r.method + " " + r.path + " (h2 stream " + std::to_string(r.id) + "): 400"));
     h2_->respond(r.id, 400);
     return;
   }
@@ -167,13 +158,7 @@ void Relay::connect() {
     self->connecting_ = false;
     if (self->stopped_ || ec == asio::error::operation_aborted) return;
     if (ec) {
-      Observation o;
-      o.at = Clock::now();
-      o.kind = K::closed;
-      o.side = "upstream";
-      o.error = errno_of(ec);
-      o.note = "connect failed: " + ec.message();
-      self->add(std::move(o));
+      self->add(observed(K::closed, "upstream", "connect failed: " + ec.message(), errno_of(ec)));
       self->gone_[1] = true;
       self->push(self->to_down_, std::string(kBadGateway), [self] {
         self->close_side(Side::downstream, SideClose::flush_write(std::chrono::milliseconds(0)));
@@ -217,10 +202,7 @@ void Relay::ingest(Direction& d, std::span<const std::uint8_t> bytes) {
     d.decoder.feed(frame_part, frames);
     d.frame_bytes += frame_part.size();
     for (const auto& f : frames) {
-      Observation o;
-      o.at = Clock::now();
-      o.kind = K::frame_received;
-      o.side = name(from);
+      Observation o = observed(K::frame_received, name(from));
       o.opcode = f.opcode;
       bool is_close = f.opcode == static_cast<std::uint8_t>(wire::Opcode::close);
       if (is_close) {

@@ -71,11 +71,8 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
   bool stopped = false;
 
   void record(std::size_t index, K kind, std::string note = {}) {
-    Observation o;
-    o.at = Clock::now();
-    o.kind = kind;
+    Observation o = observed(kind, {}, std::move(note));
     o.connection = index;
-    o.note = std::move(note);
     log.add(std::move(o));
   }
 

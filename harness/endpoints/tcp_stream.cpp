@@ -46,13 +46,7 @@ void TcpStream::detach() {
 
 void TcpStream::record(ObservationKind kind, std::string note, int error) {
   if (!sink_) return;
-  Observation o;
-  o.at = Clock::now();
-  o.kind = kind;
-  o.side = side_;
-  o.error = error;
-  o.note = std::move(note);
-  sink_(std::move(o));
+  sink_(observed(kind, side_, std::move(note), error));
 }
 
 // ---- TLS -------------------------------------------------------------------------------------
