@@ -33,6 +33,17 @@ std::string port_of(const std::string& address) {
   return address.substr(address.rfind(':') + 1);
 }
 
+// tshark on `capture` with `args`, given NAME.keys as its TLS key log when there is one.
+closewire::testing::CommandResult run_tshark(const fs::path& capture, std::string args) {
+  args = "-r '" + capture.string() + "' " + args;
+  fs::path keys = capture;
+  keys.replace_extension(".keys");
+  if (fs::exists(keys)) args += " -o 'tls.keylog_file:" + keys.string() + "'";
+  auto r = closewire::testing::run_command("tshark", args);
+  EXPECT_EQ(r.status, 0) << "tshark " << args << ": " << r.err;
+  return r;
+}
+
 // tshark prints IPv6 addresses bare; closewire as [addr]:port.
 std::string address(const std::string& ip, const std::string& port) {
   return (ip.find(':') != std::string::npos ? "[" + ip + "]" : ip) + ":" + port;
@@ -93,8 +104,8 @@ ClosewireView closewire_view(const fs::path& capture) {
 
 CloseFrames tshark_view(const fs::path& capture, const ClosewireView& v) {
   std::string args =
-      "-r '" + capture.string() + "' -Y 'websocket.opcode == 8' -T fields " +
-      "-E 'separator=|' -e ip.src -e ipv6.src -e tcp.srcport -e ip.dst -e ipv6.dst " +
+      "-Y 'websocket.opcode == 8' -T fields "
+      "-E 'separator=|' -e ip.src -e ipv6.src -e tcp.srcport -e ip.dst -e ipv6.dst "
       "-e tcp.dstport -e websocket.payload.close.status_code";
   for (const auto& p : v.http_ports) args += " -d tcp.port==" + p + ",http";
   for (const auto& p : v.tls_ports) {
@@ -102,11 +113,7 @@ CloseFrames tshark_view(const fs::path& capture, const ClosewireView& v) {
     // HTTP/1.1 inside TLS without ALPN needs telling; an h2 port keeps its ALPN's dissector.
     if (!v.h2_ports.contains(p)) args += " -d tls.port==" + p + ",http";
   }
-  fs::path keys = capture;
-  keys.replace_extension(".keys");
-  if (fs::exists(keys)) args += " -o 'tls.keylog_file:" + keys.string() + "'";
-  const auto r = closewire::testing::run_command("tshark", args);
-  EXPECT_EQ(r.status, 0) << "tshark " << args << ": " << r.err;
+  const auto r = run_tshark(capture, args);
   CloseFrames out;
   std::istringstream lines(r.out);
   std::string line;
@@ -156,14 +163,9 @@ std::string close_in(const std::vector<unsigned>& b) {
 
 // tshark's HTTP/2 frames of the h2 ports: the Close frames in DATA and every RST_STREAM.
 CloseFrames tshark_h2_view(const fs::path& capture, const ClosewireView& v) {
-  std::string args =
-      "-r '" + capture.string() + "' -Y http2 -T json -J 'ip ipv6 tcp http2' --no-duplicate-keys";
+  std::string args = "-Y http2 -T json -J 'ip ipv6 tcp http2' --no-duplicate-keys";
   for (const auto& p : v.h2_ports) args += " -d tcp.port==" + p + ",tls";
-  fs::path keys = capture;
-  keys.replace_extension(".keys");
-  if (fs::exists(keys)) args += " -o 'tls.keylog_file:" + keys.string() + "'";
-  const auto r = closewire::testing::run_command("tshark", args);
-  EXPECT_EQ(r.status, 0) << "tshark " << args << ": " << r.err;
+  const auto r = run_tshark(capture, args);
   CloseFrames out;
   if (r.status != 0) return out;
   // One value or, merged by --no-duplicate-keys, an array of them.
