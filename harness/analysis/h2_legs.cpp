@@ -86,10 +86,10 @@ void H2Legs::on_frame(Side from, const H2Frame& f, Nanos t, std::uint64_t packet
     s.reset_sent[side_index(from)] = true;
     Event e = make_event(kind::h2_rst_stream, from, t, packet);
     e.text = wire::h2_error_name(f.error_code);
-    if (s.reset) {
+    if (s.reset_by) {
       // Both sides reset: sent before the peer's arrived (Chromium cancels a stream the server
       // ended while HAProxy's RST_STREAM is in flight), not an answer to it (RFC 9113 §5.4.2).
-      e.note = "the " + std::string(to_string(s.reset_by)) + " had reset the stream already";
+      e.note = "the " + std::string(to_string(*s.reset_by)) + " had reset the stream already";
       s.leg->add_event(std::move(e));
       return;
     }
@@ -98,7 +98,6 @@ void H2Legs::on_frame(Side from, const H2Frame& f, Nanos t, std::uint64_t packet
     // Whatever either side had not finished sending is cut off here.
     s.leg->end_frames(from, "RST_STREAM", t, packet);
     s.leg->end_frames(peer_of(from), "RST_STREAM", t, packet);
-    s.reset = true;
   }
 }
 
@@ -127,7 +126,7 @@ void H2Legs::on_headers(Side from, const H2Frame& f, Nanos t, std::uint64_t pack
     return;
   }
   if (from != Side::client) return;  // a response on a stream that is no WebSocket
-  std::uint32_t& last = last_stream_[side_index(from)];
+  std::uint32_t& last = last_client_stream_;
   if (f.stream <= last && f.stream != 0) {
     // RFC 9113 §5.1.1: stream ids only grow; a request on an old id reuses a closed stream.
     Event e = make_event(kind::h2_protocol_error, from, t, packet);
@@ -164,7 +163,7 @@ void H2Legs::closed_stream_frame(Stream& s, Side from, const H2Frame& f, Nanos t
   Event e = make_event(kind::h2_protocol_error, from, t, packet);
   e.text = wire::h2_type_name(f.type);
   e.note = fmt::format("{} on stream {} after its {}", wire::h2_type_name(f.type), f.stream,
-                       s.reset ? "RST_STREAM" : "END_STREAM");
+                       s.reset_by ? "RST_STREAM" : "END_STREAM");
   s.leg->add_event(std::move(e));
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -39,10 +40,9 @@ class H2Legs {
     std::unique_ptr<LegBuilder> leg;
     bool answered = false;             // the server's response HEADERS came
     std::array<bool, 2> ended{};       // END_STREAM by side
-    bool reset = false;                // RST_STREAM by either side
     std::array<bool, 2> reset_sent{};  // RST_STREAM by side
-    Side reset_by = Side::client;      // who sent the first one
-    bool open() const { return !reset && !(ended[0] && ended[1]); }
+    std::optional<Side> reset_by;      // who sent the first one
+    bool open() const { return !reset_by && !(ended[0] && ended[1]); }
   };
 
   void on_frame(Side from, const wire::H2Frame& frame, Nanos t, std::uint64_t packet);
@@ -56,7 +56,7 @@ class H2Legs {
 
   LegBuilder& connection_;
   std::array<wire::H2FrameReader, 2> readers_;
-  std::array<std::uint32_t, 2> last_stream_{};  // the highest stream id each side opened
+  std::uint32_t last_client_stream_ = 0;  // the highest stream id the client opened
   // WebSocket streams by id: also request order, since a client's stream ids only grow (a reused
   // id is refused in on_headers).
   std::map<std::uint32_t, Stream> streams_;
