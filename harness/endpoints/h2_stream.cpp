@@ -49,7 +49,7 @@ tcp::socket& H2Stream::socket() {
 
 std::string H2Stream::peer_gone() {
   if (!open_) return {};
-  if (reset_code_ || !lost_.empty()) return "rst";
+  if (reset_or_lost()) return "rst";
   if (remote_end_) return "fin";
   return {};
 }
@@ -99,7 +99,7 @@ void H2Stream::deliver() {
     record(ObservationKind::eof, "END_STREAM");
     if (cb_.on_eof) cb_.on_eof();
   }
-  if (open_ && reading_ && (reset_code_ || !lost_.empty()) && !reset_delivered_ && in_.empty()) {
+  if (open_ && reading_ && reset_or_lost() && !reset_delivered_ && in_.empty()) {
     log_reset();
     if (cb_.on_read_error) cb_.on_read_error(asio::error::connection_reset);
     finish(reset_code_ ? "stream reset by the peer" : "stream lost with its connection");
@@ -116,15 +116,14 @@ void H2Stream::write(std::string bytes, WriteDone done) {
     if (done) asio::post(socket().get_executor(), [done = std::move(done), ec] { done(ec); });
   };
   if (!open_ || rst_sent_) return post_failure(asio::error::not_connected);
-  if (reset_code_ || !lost_.empty() || end_requested_) {
+  if (reset_or_lost() || end_requested_) {
     // The stream is gone (or ended by us): the bytes cannot go out.
     record(ObservationKind::write_failed,
            reset_code_      ? rst_name(*reset_code_) + " received: the stream is gone"
            : !lost_.empty() ? lost_
                             : "write after END_STREAM",
-           reset_code_ || !lost_.empty() ? ECONNRESET : EPIPE);
-    return post_failure(reset_code_ || !lost_.empty() ? asio::error::connection_reset
-                                                      : asio::error::broken_pipe);
+           reset_or_lost() ? ECONNRESET : EPIPE);
+    return post_failure(reset_or_lost() ? asio::error::connection_reset : asio::error::broken_pipe);
   }
   queued_total_ += bytes.size();
   out_ += bytes;
@@ -184,7 +183,7 @@ void H2Stream::close(CloseMode mode, std::chrono::milliseconds) {
   closing_ = true;
   record(ObservationKind::close_started, std::string(to_string(mode)));
   if (mode == CloseMode::fin || mode == CloseMode::half_close) {
-    if (reset_code_ || !lost_.empty()) return;  // nothing can go out; the reset is on its way
+    if (reset_or_lost()) return;  // nothing can go out; the reset is on its way
     end_requested_ = true;
     connection_->resume(id_);
     connection_->schedule_send();
@@ -196,7 +195,7 @@ void H2Stream::close(CloseMode mode, std::chrono::milliseconds) {
 void H2Stream::close_plain(std::string_view why) {
   if (!open_ || rst_sent_) return;
   closing_ = true;
-  if (reset_code_ || !lost_.empty()) return finish(std::string(why));
+  if (reset_or_lost()) return finish(std::string(why));
   if (nghttp2_closed_) return finish("END_STREAM both ways");
   reset_now("RST_STREAM(CANCEL): " + std::string(why));
 }
@@ -224,7 +223,7 @@ void H2Stream::finish(std::string why) {
   if (!open_) return;
   auto keep = shared_from_this();
   // A reset that arrived behind what closed us, unread yet: logged before the close.
-  if ((reset_code_ || !lost_.empty()) && !reset_delivered_) log_reset();
+  if (reset_or_lost() && !reset_delivered_) log_reset();
   open_ = false;
   closing_ = true;
   reading_ = false;

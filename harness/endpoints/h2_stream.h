@@ -68,6 +68,8 @@ class H2Stream : public ByteStream, public std::enable_shared_from_this<H2Stream
     WriteDone done;
   };
 
+  // The peer reset the stream, or the connection under it ended: nothing more comes or goes.
+  bool reset_or_lost() const { return reset_code_ || !lost_.empty(); }
   void record(ObservationKind kind, std::string note = {}, int error = 0);
   void log_reset();  // the reset as the reader sees it (read_error)
   void reset_now(std::string why);
