@@ -106,12 +106,7 @@ void H2Tunnel::connected() {
   cb.on_eof = [weak] {
     if (auto self = weak.lock()) self->upstream_end(false);
   };
-  auto on_error = [weak](const error_code& ec) {
-    auto self = weak.lock();
-    if (self && ec == asio::error::connection_reset) self->upstream_reset_ = true;
-  };
-  cb.on_read_error = on_error;
-  cb.on_write_error = on_error;
+  // A read or write error closes the stream: on_closed tells it as a close without a FIN.
   cb.on_closed = [weak] {
     if (auto self = weak.lock()) self->upstream_end(true);
   };

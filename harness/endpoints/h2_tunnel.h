@@ -52,7 +52,6 @@ class H2Tunnel : public std::enable_shared_from_this<H2Tunnel> {
   std::shared_ptr<TcpStream> up_;
   wire::HttpHeadParser head_{wire::HttpHeadParser::Kind::response};
   bool upgraded_ = false;
-  bool upstream_reset_ = false;  // its socket failed with ECONNRESET
   bool upstream_gone_ = false;
   bool stream_closed_ = false;
   bool stopped_ = false;
