@@ -146,9 +146,9 @@ void check_h2_first_hop(Scenario& s, const YAML::Node& at, const std::string& pa
                      "h2: true needs a first hop that listens with TLS (tls: true): browsers speak "
                      "HTTP/2 only over TLS");
   }
+  if (!s.proxies.empty() && s.proxies[0].model()) return;  // envoy or tcp, with tls
   RealProxySpec* real =
       s.proxies.empty() ? nullptr : std::get_if<RealProxySpec>(&s.proxies[0].kind);
-  if (!s.proxies.empty() && s.proxies[0].model()) return;  // envoy or tcp, with tls
   if (real == nullptr || real->kind != "haproxy") {
     throw_spec_error(path, at,
                      "h2: true needs real HAProxy or a proxy model as the first hop (nginx 1.22 "
