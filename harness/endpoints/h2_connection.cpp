@@ -70,9 +70,7 @@ struct H2Callbacks {
         if (auto s = c.stream(id)) s->received_reset(frame->rst_stream.error_code);
         break;
       case NGHTTP2_GOAWAY:
-        c.record(ObservationKind::http_head, "GOAWAY " + error_name(frame->goaway.error_code) +
-                                                 ", last stream " +
-                                                 std::to_string(frame->goaway.last_stream_id));
+        c.record_goaway(frame->goaway);
         break;
       default:
         break;

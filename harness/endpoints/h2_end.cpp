@@ -39,6 +39,12 @@ void H2End::record(ObservationKind kind, std::string note) const {
   sink_(observed(kind, "connection", std::move(note)));
 }
 
+void H2End::record_goaway(const nghttp2_goaway& goaway) const {
+  record(ObservationKind::http_head, std::string("GOAWAY ") +
+                                         nghttp2_http2_strerror(goaway.error_code) +
+                                         ", last stream " + std::to_string(goaway.last_stream_id));
+}
+
 void H2End::on_bytes(std::span<const std::uint8_t> bytes) {
   in_nghttp2_ = true;
   const ssize_t rv = nghttp2_session_mem_recv(session_, bytes.data(), bytes.size());

@@ -36,6 +36,8 @@ class H2End {
   void listen(std::weak_ptr<H2End> self, std::string_view peer);
   // The connection's own observation (SETTINGS, GOAWAY, protocol errors): side "connection".
   void record(ObservationKind kind, std::string note) const;
+  // The peer's GOAWAY: its error code and the last stream it took.
+  void record_goaway(const nghttp2_goaway& goaway) const;
 
   // Every stream still open ends with the connection, `why` said once; idempotent.
   virtual void lose_streams(const std::string& why) = 0;

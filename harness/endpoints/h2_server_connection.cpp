@@ -75,8 +75,7 @@ struct H2ServerCallbacks {
         if (!(frame->hd.flags & NGHTTP2_FLAG_ACK)) c.record(ObservationKind::http_head, "SETTINGS");
         break;
       case NGHTTP2_GOAWAY:
-        c.record(ObservationKind::http_head,
-                 std::string("GOAWAY ") + nghttp2_http2_strerror(frame->goaway.error_code));
+        c.record_goaway(frame->goaway);
         break;
       default:
         break;
